@@ -4,6 +4,7 @@ Pure pydantic v2, no I/O. Records are immutable value objects with stable namesp
 back to their source, and timezone-aware datetimes only.
 """
 
+from schema import ids
 from schema.errors import (
     BadDataError,
     ConfigError,
@@ -67,6 +68,7 @@ __all__ = [
     "WorkItemType",
     "github_issue_status",
     "github_pr_status",
+    "ids",
     "jira_status",
     "parse_record",
 ]
