@@ -86,6 +86,7 @@ class Release(Record):
     kind: Literal["release"] = "release"
     release_kind: ReleaseKind
     name: str
+    project: str = Field(description="The Jira project key or the GitHub 'owner/repo' the release belongs to.")
     description: str = ""
     released: bool
     draft: bool = False

@@ -63,6 +63,7 @@ def _every_kind() -> list[object]:
             updated=T0,
             release_kind=ReleaseKind.JIRA_VERSION,
             name="2.4.0",
+            project="CHK",
             released=False,
             release_date=date(2024, 2, 1),
         ),
