@@ -1,0 +1,736 @@
+"""The store: pmhub's single source of truth on SQLite (default) or PostgreSQL, through SQLAlchemy Core.
+
+``Store(url)`` takes any SQLAlchemy URL of the two supported backends — ``sqlite:///.pmhub/pmhub.db`` (the default;
+the folder is created) or ``postgresql+psycopg://user:password@host/db`` — creates the tables of :mod:`sync.tables`
+and checks the schema version. Nothing assumes a local file: every operation goes through the URL's connection pool.
+SQLite runs in WAL mode with foreign keys on and a busy timeout, and write transactions take the write lock up front
+(``BEGIN IMMEDIATE``) so concurrent writers queue instead of failing half-way.
+
+Writing records (idempotent by id; the newer ``updated`` wins)::
+
+    upsert(records: Sequence[Mapped], *, source, stream, conn=None) -> UpsertResult
+    write_page(source, stream, page: Page) -> UpsertResult        # records + rejects + cursor in ONE transaction
+    replace_links(from_ids, links, *, link_kinds=None) -> LinkResult
+    ids_of(source, stream) -> set[str];  mark_deleted(ids, at, *, conn=None) -> int      # the delete census
+    transaction() -> ContextManager[Connection]                    # compose writes: pass it as conn=
+
+An incoming record is *inserted* (new id), *updated* (newer ``updated``; or the same ``updated`` with different data,
+which is how a replayed mapping fix lands; or a record marked deleted that reappears), *unchanged* (same ``updated``
+and same data digest) or *stale* (older than the stored one: a no-op). A page costs a handful of statements whatever
+its size: one SELECT of the stored (id, updated, digest), one batched INSERT … ON CONFLICT DO UPDATE guarded by the
+same rule (so a concurrent newer write still wins), and the release/link index maintenance.
+
+Cursors and runs::
+
+    get_cursor(source, stream) -> str | None;  set_cursor(source, stream, value, *, conn=None);  reset_cursors(source)
+    start_run(source, stream) -> int
+    finish_run(run_id, status, counts: Mapping[str, int], requests=0, waited=0.0, error=None)
+    recent_runs(limit=50, source=None) -> list[SyncRun];  last_success(source, stream=None) -> datetime | None
+    last_successes() -> dict[(source, stream), datetime];  rejects_of(source, stream=None) -> list[RejectEntry]
+
+Queries (records come back as schema objects via :func:`schema.parse_record`; deleted ones are hidden by default)::
+
+    get(id) -> AnyRecord | None;  raw_of(id) -> dict | None
+    iter_records(kind=None, tool=None, source=None, include_deleted=False) -> Iterator[AnyRecord]   # streamed
+    items_in_release(release_id) -> list[AnyRecord];  links_of(record_id) -> list[Link];  counts() -> dict[str, int]
+
+Webhook inbox (durable before the 2xx; applying is idempotent, so a row applied twice is harmless)::
+
+    inbox_put(delivery_id, tool, event, headers, body, *, status="pending") -> bool   # False: delivery already stored
+    inbox_pending(limit=100, max_attempts=5) -> list[InboxEntry];  inbox_mark(delivery_id, status, error=None)
+    inbox_counts() -> dict[str, int];  inbox_last_received(tool=None) -> datetime | None
+
+Write-back audit: ``add_audit(action, target_id, detail)``, ``audit_log(target_id=None, limit=100)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from connectors.base import Mapped, Page, Rejected
+from schema import AnyRecord, ConfigError, Link, RecordKind, Tool, parse_record
+from sync.tables import (
+    SCHEMA_VERSION,
+    cursors,
+    links,
+    meta,
+    metadata,
+    record_releases,
+    records,
+    rejects,
+    sync_runs,
+    webhook_inbox,
+)
+from sync.tables import audit as audit_table
+
+DEFAULT_URL = "sqlite:///.pmhub/pmhub.db"
+LINK_SOURCE = "pmhub"
+LINK_STREAM = "links"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+YIELD_PER = 500
+_IN_CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
+_WRITE = "pmhub_write"
+RUN_COUNTS = ("inserted", "updated", "unchanged", "stale", "rejected", "deleted")
+
+RunStatus = Literal["running", "ok", "failed"]
+InboxStatus = Literal["pending", "applied", "ignored", "failed"]
+Verdict = Literal["inserted", "updated", "unchanged", "stale"]
+
+_SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|signature|api[-_]?key|password", re.IGNORECASE)
+_RECORD_COLUMNS = ("kind", "tool", "instance", "source", "stream", "updated", "data", "raw", "digest")
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    rejected: int = 0
+
+    def __add__(self, other: UpsertResult) -> UpsertResult:
+        return UpsertResult(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    added: int
+    changed: int
+    kept: int
+    removed: int
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    id: int
+    source: str
+    stream: str
+    started: datetime
+    finished: datetime | None
+    status: RunStatus
+    inserted: int
+    updated: int
+    unchanged: int
+    stale: int
+    rejected: int
+    deleted: int
+    requests: int
+    waited: float
+    error: str | None
+
+
+@dataclass(frozen=True)
+class RejectEntry:
+    source: str
+    stream: str
+    native_id: str | None
+    reason: str
+    raw: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    id: int
+    delivery_id: str
+    tool: str
+    event: str
+    received_at: datetime
+    headers: dict[str, str]
+    body: str
+    status: InboxStatus
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    action: str
+    target_id: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Stored:
+    updated: datetime
+    digest: str
+    deleted: bool
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _digest(data: Mapping[str, Any]) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _chunks(items: Collection[str]) -> Iterator[list[str]]:
+    ordered = list(items)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        yield ordered[start : start + _IN_CHUNK]
+
+
+def _record_row(mapped: Mapped, source: str, stream: str) -> dict[str, Any]:
+    record = mapped.record
+    data = record.model_dump(mode="json")
+    return {
+        "id": record.id,
+        "kind": record.kind,
+        "tool": record.source.tool.value,
+        "instance": record.source.instance,
+        "source": source,
+        "stream": stream,
+        "updated": record.updated,
+        "data": data,
+        "raw": mapped.raw,
+        "digest": _digest(data),
+    }
+
+
+def _verdict(stored: _Stored | None, updated: datetime, digest: str) -> Verdict:
+    """What writing a record with this ``updated`` and data digest does to the stored version."""
+    if stored is None:
+        return "inserted"
+    if updated < stored.updated:
+        return "stale"
+    if updated > stored.updated or digest != stored.digest or stored.deleted:
+        return "updated"
+    return "unchanged"
+
+
+def _safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in headers.items() if not _SECRET_HEADER.search(name)}
+
+
+def _prepare_sqlite_file(url: URL) -> None:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # why: pysqlite's own transaction handling defers BEGIN until the first write and cannot take the write lock
+    # up front; SQLAlchemy documents taking over BEGIN instead:
+    # https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    # why: a deferred transaction that reads and then writes fails with SQLITE_BUSY when another writer got there
+    # first, and busy_timeout cannot help it (https://www.sqlite.org/lang_transaction.html); writers lock first.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+class Store:
+    """See the module docstring for the API at a glance."""
+
+    def __init__(self, url: str = DEFAULT_URL) -> None:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise ConfigError(
+                f"store URL {parsed.render_as_string(hide_password=True)}: backend {backend!r} is not supported; "
+                "use sqlite:///path/to/pmhub.db or postgresql+psycopg://user:password@host/db"
+            )
+        if backend == "sqlite":
+            _prepare_sqlite_file(parsed)
+            self._engine = create_engine(parsed)
+            event.listen(self._engine, "connect", _on_sqlite_connect)
+            event.listen(self._engine, "begin", _on_sqlite_begin)
+        else:
+            self._engine = create_engine(parsed, pool_pre_ping=True)
+        self._writer = self._engine.execution_options(**{_WRITE: True})
+        self._insert = postgresql.insert if backend == "postgresql" else sqlite.insert
+        metadata.create_all(self._engine)
+        self._check_schema_version()
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def url(self) -> str:
+        """The URL with its password hidden, safe to print."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _check_schema_version(self) -> None:
+        with self.transaction() as conn:
+            found = conn.scalar(select(meta.c.value).where(meta.c.key == "schema_version"))
+            if found is None:
+                conn.execute(insert(meta).values(key="schema_version", value=SCHEMA_VERSION))
+            elif found != SCHEMA_VERSION:
+                raise ConfigError(
+                    f"store {self.url} has schema version {found}; this pmhub needs {SCHEMA_VERSION}: "
+                    "point store.url at a new database or migrate this one"
+                )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction: commits when the block ends, rolls back on any exception."""
+        with self._writer.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _writing(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.transaction() as own:
+                yield own
+
+    # -- records -------------------------------------------------------------------------------------------------
+
+    def upsert(
+        self, records: Sequence[Mapped], *, source: str, stream: str, conn: Connection | None = None
+    ) -> UpsertResult:
+        with self._writing(conn) as c:
+            return self._upsert(c, [_record_row(m, source, stream) for m in records])
+
+    def write_page(self, source: str, stream: str, page: Page) -> UpsertResult:
+        """Records, rejects and (when the page has one) the cursor of one page, committed together or not at all."""
+        with self.transaction() as conn:
+            result = self._upsert(conn, [_record_row(m, source, stream) for m in page.records])
+            accepted = [m.record.source.native_id for m in page.records]
+            self._put_rejects(conn, source, stream, page.rejected, accepted)
+            if page.cursor is not None:
+                self.set_cursor(source, stream, page.cursor, conn=conn)
+        return replace(result, rejected=len(page.rejected))
+
+    def _stored(self, conn: Connection, ids: Collection[str]) -> dict[str, _Stored]:
+        found: dict[str, _Stored] = {}
+        columns = (records.c.id, records.c.updated, records.c.digest, records.c.deleted_at)
+        for chunk in _chunks(ids):
+            # FOR UPDATE holds the rows on PostgreSQL until commit; SQLite's BEGIN IMMEDIATE already serialises.
+            stmt = select(*columns).where(records.c.id.in_(chunk)).with_for_update()
+            for row in conn.execute(stmt):
+                found[row.id] = _Stored(row.updated, row.digest, row.deleted_at is not None)
+        return found
+
+    def _upsert(self, conn: Connection, rows: list[dict[str, Any]]) -> UpsertResult:
+        stored = self._stored(conn, {row["id"] for row in rows})
+        counts: Counter[str] = Counter()
+        pending: dict[str, dict[str, Any]] = {}
+        outcome: dict[str, Verdict] = {}
+        for row in rows:
+            result = _verdict(stored.get(row["id"]), row["updated"], row["digest"])
+            counts[result] += 1
+            if result in ("inserted", "updated"):
+                pending[row["id"]] = row
+                outcome[row["id"]] = result
+                stored[row["id"]] = _Stored(row["updated"], row["digest"], deleted=False)
+        written = self._write_records(conn, list(pending.values()))
+        for lost in pending.keys() - written:  # a concurrent writer stored a newer version first
+            counts[outcome[lost]] -= 1
+            counts["stale"] += 1
+        self._reindex(conn, [pending[record_id] for record_id in written])
+        return UpsertResult(counts["inserted"], counts["updated"], counts["unchanged"], counts["stale"])
+
+    def _write_records(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+        if not rows:
+            return set()
+        stmt = self._insert(records)
+        new = stmt.excluded
+        newer_wins = or_(
+            new.updated > records.c.updated,
+            and_(
+                new.updated == records.c.updated,
+                or_(new.digest != records.c.digest, records.c.deleted_at.is_not(None)),
+            ),
+        )
+        upsert = stmt.on_conflict_do_update(
+            index_elements=[records.c.id],
+            set_={**{name: new[name] for name in _RECORD_COLUMNS}, "deleted_at": None},
+            where=newer_wins,
+        ).returning(records.c.id)
+        return set(conn.scalars(upsert, [{**row, "deleted_at": None} for row in rows]))
+
+    def _reindex(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Rebuild the release and link index rows of records just written."""
+        with_releases = [row for row in rows if "release_ids" in row["data"]]
+        for chunk in _chunks([row["id"] for row in with_releases]):
+            conn.execute(delete(record_releases).where(record_releases.c.record_id.in_(chunk)))
+        release_rows = [
+            {"record_id": row["id"], "release_id": release_id}
+            for row in with_releases
+            for release_id in dict.fromkeys(row["data"]["release_ids"])
+        ]
+        if release_rows:
+            conn.execute(insert(record_releases), release_rows)
+        link_rows = [
+            {"id": row["id"], **{key: row["data"][key] for key in ("from_id", "to_id", "link_kind")}}
+            for row in rows
+            if row["kind"] == "link"
+        ]
+        for chunk in _chunks([row["id"] for row in link_rows]):
+            conn.execute(delete(links).where(links.c.id.in_(chunk)))
+        if link_rows:
+            conn.execute(insert(links), link_rows)
+
+    def _put_rejects(
+        self, conn: Connection, source: str, stream: str, rejected: Sequence[Rejected], accepted: Iterable[str]
+    ) -> None:
+        """Keep one current reject per native id: a later reject replaces it, a later successful mapping clears it."""
+        superseded = set(accepted) | {r.native_id for r in rejected if r.native_id is not None}
+        scope = and_(rejects.c.source == source, rejects.c.stream == stream)
+        for chunk in _chunks(superseded):
+            conn.execute(delete(rejects).where(scope, rejects.c.native_id.in_(chunk)))
+        if rejected:
+            at = _now()
+            conn.execute(
+                insert(rejects),
+                [
+                    {"source": source, "stream": stream, "native_id": r.native_id, "reason": r.reason, "raw": r.raw}
+                    | {"at": at}
+                    for r in rejected
+                ],
+            )
+
+    def replace_links(
+        self, from_ids: Collection[str], new_links: Sequence[Link], *, link_kinds: Collection[str] | None = None
+    ) -> LinkResult:
+        """Make the links out of ``from_ids`` (of ``link_kinds``, default all) exactly ``new_links``.
+
+        Links whose evidence disappeared are removed; the others are upserted like any record.
+        """
+        scope = set(from_ids)
+        strays = sorted({link.id for link in new_links if link.from_id not in scope})
+        if strays:
+            raise ValueError(f"links {strays[:5]} start outside from_ids; replacing would never remove them")
+        keep = {link.id for link in new_links}
+        with self.transaction() as conn:
+            current: set[str] = set()
+            for chunk in _chunks(scope):
+                stmt = select(links.c.id).where(links.c.from_id.in_(chunk))
+                if link_kinds is not None:
+                    stmt = stmt.where(links.c.link_kind.in_(list(link_kinds)))
+                current.update(conn.scalars(stmt))
+            gone = current - keep
+            for chunk in _chunks(gone):
+                conn.execute(delete(records).where(records.c.id.in_(chunk)))
+            mapped = [Mapped(record=link, raw={}) for link in new_links]
+            result = self.upsert(mapped, source=LINK_SOURCE, stream=LINK_STREAM, conn=conn)
+        return LinkResult(added=result.inserted, changed=result.updated, kept=result.unchanged, removed=len(gone))
+
+    def ids_of(self, source: str, stream: str) -> set[str]:
+        """Ids of the records a stream wrote that are not marked deleted: the store's side of a census."""
+        stmt = select(records.c.id).where(
+            records.c.source == source, records.c.stream == stream, records.c.deleted_at.is_(None)
+        )
+        with self._engine.connect() as conn:
+            return set(conn.scalars(stmt))
+
+    def mark_deleted(self, ids: Collection[str], at: datetime, *, conn: Connection | None = None) -> int:
+        marked = 0
+        with self._writing(conn) as c:
+            for chunk in _chunks(ids):
+                stmt = (
+                    update(records).where(records.c.id.in_(chunk), records.c.deleted_at.is_(None)).values(deleted_at=at)
+                )
+                marked += c.execute(stmt).rowcount
+        return marked
+
+    # -- record queries --------------------------------------------------------------------------------------------
+
+    def get(self, record_id: str, *, include_deleted: bool = False) -> AnyRecord | None:
+        stmt = select(records.c.data).where(records.c.id == record_id)
+        if not include_deleted:
+            stmt = stmt.where(records.c.deleted_at.is_(None))
+        with self._engine.connect() as conn:
+            data = conn.scalar(stmt)
+        return None if data is None else parse_record(data)
+
+    def raw_of(self, record_id: str) -> dict[str, Any] | None:
+        with self._engine.connect() as conn:
+            raw: dict[str, Any] | None = conn.scalar(select(records.c.raw).where(records.c.id == record_id))
+        return raw
+
+    def iter_records(
+        self,
+        kind: RecordKind | None = None,
+        tool: Tool | str | None = None,
+        source: str | None = None,
+        include_deleted: bool = False,
+    ) -> Iterator[AnyRecord]:
+        """Records in id order, fetched ``YIELD_PER`` rows at a time (a server-side cursor on PostgreSQL)."""
+        stmt = select(records.c.data).order_by(records.c.id)
+        if kind is not None:
+            stmt = stmt.where(records.c.kind == kind)
+        if tool is not None:
+            stmt = stmt.where(records.c.tool == str(tool))
+        if source is not None:
+            stmt = stmt.where(records.c.source == source)
+        if not include_deleted:
+            stmt = stmt.where(records.c.deleted_at.is_(None))
+        with self._engine.connect() as conn:
+            for data in conn.execution_options(yield_per=YIELD_PER).scalars(stmt):
+                yield parse_record(data)
+
+    def _parse_all(self, stmt: Select[tuple[Any]]) -> list[AnyRecord]:
+        with self._engine.connect() as conn:
+            return [parse_record(data) for data in conn.scalars(stmt)]
+
+    def items_in_release(self, release_id: str) -> list[AnyRecord]:
+        """Work items and pull requests whose ``release_ids`` name the release."""
+        stmt = (
+            select(records.c.data)
+            .join(record_releases, record_releases.c.record_id == records.c.id)
+            .where(record_releases.c.release_id == release_id, records.c.deleted_at.is_(None))
+            .order_by(records.c.id)
+        )
+        return self._parse_all(stmt)
+
+    def links_of(self, record_id: str) -> list[Link]:
+        """Links from or to the record."""
+        stmt = (
+            select(records.c.data)
+            .join(links, links.c.id == records.c.id)
+            .where(or_(links.c.from_id == record_id, links.c.to_id == record_id), records.c.deleted_at.is_(None))
+            .order_by(records.c.id)
+        )
+        return [link for link in self._parse_all(stmt) if isinstance(link, Link)]
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, in dependency order."""
+        with self._engine.connect() as conn:
+            return {
+                table.name: conn.scalar(select(func.count()).select_from(table)) or 0
+                for table in metadata.sorted_tables
+            }
+
+    # -- cursors -----------------------------------------------------------------------------------------------
+
+    def get_cursor(self, source: str, stream: str) -> str | None:
+        stmt = select(cursors.c.value).where(cursors.c.source == source, cursors.c.stream == stream)
+        with self._engine.connect() as conn:
+            value: str | None = conn.scalar(stmt)
+        return value
+
+    def set_cursor(self, source: str, stream: str, value: str, *, conn: Connection | None = None) -> None:
+        stmt = self._insert(cursors).values(source=source, stream=stream, value=value, updated_at=_now())
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[cursors.c.source, cursors.c.stream],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+        )
+        with self._writing(conn) as c:
+            c.execute(stmt)
+
+    def reset_cursors(self, source: str, stream: str | None = None) -> int:
+        """Forget the saved cursors so the next sync reads everything (``--full``)."""
+        stmt = delete(cursors).where(cursors.c.source == source)
+        if stream is not None:
+            stmt = stmt.where(cursors.c.stream == stream)
+        with self.transaction() as conn:
+            return conn.execute(stmt).rowcount
+
+    # -- sync runs -------------------------------------------------------------------------------------------------
+
+    def start_run(self, source: str, stream: str) -> int:
+        stmt = insert(sync_runs).values(source=source, stream=stream, started=_now(), status="running")
+        with self.transaction() as conn:
+            run_id: int = conn.execute(stmt.returning(sync_runs.c.id)).scalar_one()
+        return run_id
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: Literal["ok", "failed"],
+        counts: Mapping[str, int],
+        requests: int = 0,
+        waited: float = 0.0,
+        error: str | None = None,
+    ) -> None:
+        """Close a run; ``counts`` takes any of the keys in ``RUN_COUNTS`` (missing ones stay 0)."""
+        unknown = sorted(set(counts) - set(RUN_COUNTS))
+        if unknown:
+            raise ValueError(f"unknown run counts {unknown}; expected some of {list(RUN_COUNTS)}")
+        stmt = (
+            update(sync_runs)
+            .where(sync_runs.c.id == run_id)
+            .values(finished=_now(), status=status, requests=requests, waited=waited, error=error, **counts)
+        )
+        with self.transaction() as conn:
+            if conn.execute(stmt).rowcount != 1:
+                raise KeyError(f"no sync run with id {run_id}")
+
+    def recent_runs(self, limit: int = 50, source: str | None = None) -> list[SyncRun]:
+        stmt = select(sync_runs).order_by(sync_runs.c.id.desc()).limit(limit)
+        if source is not None:
+            stmt = stmt.where(sync_runs.c.source == source)
+        with self._engine.connect() as conn:
+            return [SyncRun(**row._asdict()) for row in conn.execute(stmt)]
+
+    def last_success(self, source: str, stream: str | None = None) -> datetime | None:
+        """When the last successful run of the source (or one of its streams) finished."""
+        stmt = select(func.max(sync_runs.c.finished)).where(sync_runs.c.source == source, sync_runs.c.status == "ok")
+        if stream is not None:
+            stmt = stmt.where(sync_runs.c.stream == stream)
+        with self._engine.connect() as conn:
+            finished: datetime | None = conn.scalar(stmt)
+        return finished
+
+    def last_successes(self) -> dict[tuple[str, str], datetime]:
+        """Freshness of every source and stream that ever synced successfully."""
+        stmt = (
+            select(sync_runs.c.source, sync_runs.c.stream, func.max(sync_runs.c.finished))
+            .where(sync_runs.c.status == "ok")
+            .group_by(sync_runs.c.source, sync_runs.c.stream)
+        )
+        with self._engine.connect() as conn:
+            return {(source, stream): finished for source, stream, finished in conn.execute(stmt)}
+
+    def rejects_of(self, source: str, stream: str | None = None) -> list[RejectEntry]:
+        columns = [rejects.c[name] for name in ("source", "stream", "native_id", "reason", "raw", "at")]
+        stmt = select(*columns).where(rejects.c.source == source).order_by(rejects.c.id)
+        if stream is not None:
+            stmt = stmt.where(rejects.c.stream == stream)
+        with self._engine.connect() as conn:
+            return [RejectEntry(**row._asdict()) for row in conn.execute(stmt)]
+
+    # -- webhook inbox ---------------------------------------------------------------------------------------------
+
+    def inbox_put(
+        self,
+        delivery_id: str,
+        tool: str,
+        event: str,
+        headers: Mapping[str, str],
+        body: str,
+        *,
+        status: InboxStatus = "pending",
+        received_at: datetime | None = None,
+    ) -> bool:
+        """Store a delivery once; ``False`` when its id is already in the inbox. Credential headers are dropped."""
+        stmt = (
+            self._insert(webhook_inbox)
+            .values(
+                delivery_id=delivery_id,
+                tool=tool,
+                event=event,
+                received_at=received_at or _now(),
+                headers=_safe_headers(headers),
+                body=body,
+                status=status,
+                attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=[webhook_inbox.c.delivery_id])
+            .returning(webhook_inbox.c.id)
+        )
+        with self.transaction() as conn:
+            return conn.execute(stmt).scalar() is not None
+
+    def inbox_pending(self, limit: int = 100, max_attempts: int = 5) -> list[InboxEntry]:
+        """Deliveries to apply, oldest first: pending ones, and failed ones with attempts left."""
+        retry = and_(webhook_inbox.c.status == "failed", webhook_inbox.c.attempts < max_attempts)
+        stmt = (
+            select(webhook_inbox)
+            .where(or_(webhook_inbox.c.status == "pending", retry))
+            .order_by(webhook_inbox.c.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return [InboxEntry(**row._asdict()) for row in conn.execute(stmt)]
+
+    def inbox_mark(self, delivery_id: str, status: InboxStatus, error: str | None = None) -> None:
+        """Record the outcome of one attempt to apply a delivery."""
+        stmt = (
+            update(webhook_inbox)
+            .where(webhook_inbox.c.delivery_id == delivery_id)
+            .values(status=status, attempts=webhook_inbox.c.attempts + 1, last_error=error)
+        )
+        with self.transaction() as conn:
+            if conn.execute(stmt).rowcount != 1:
+                raise KeyError(f"no webhook delivery {delivery_id!r} in the inbox")
+
+    def inbox_counts(self) -> dict[str, int]:
+        """Deliveries per status (every status present, zero when none)."""
+        stmt = select(webhook_inbox.c.status, func.count()).group_by(webhook_inbox.c.status)
+        with self._engine.connect() as conn:
+            found = {status: count for status, count in conn.execute(stmt)}
+        return {status: found.get(status, 0) for status in get_args(InboxStatus)}
+
+    def inbox_last_received(self, tool: str | None = None) -> datetime | None:
+        stmt = select(func.max(webhook_inbox.c.received_at))
+        if tool is not None:
+            stmt = stmt.where(webhook_inbox.c.tool == tool)
+        with self._engine.connect() as conn:
+            received: datetime | None = conn.scalar(stmt)
+        return received
+
+    # -- write-back audit ------------------------------------------------------------------------------------------
+
+    def add_audit(
+        self, action: str, target_id: str, detail: Mapping[str, Any], *, conn: Connection | None = None
+    ) -> None:
+        stmt = insert(audit_table).values(at=_now(), action=action, target_id=target_id, detail=dict(detail))
+        with self._writing(conn) as c:
+            c.execute(stmt)
+
+    def audit_log(self, target_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        """Newest first."""
+        columns = (audit_table.c.at, audit_table.c.action, audit_table.c.target_id, audit_table.c.detail)
+        stmt = select(*columns).order_by(audit_table.c.id.desc()).limit(limit)
+        if target_id is not None:
+            stmt = stmt.where(audit_table.c.target_id == target_id)
+        with self._engine.connect() as conn:
+            return [AuditEntry(**row._asdict()) for row in conn.execute(stmt)]
+
+
+__all__ = [
+    "DEFAULT_URL",
+    "AuditEntry",
+    "InboxEntry",
+    "InboxStatus",
+    "LinkResult",
+    "RejectEntry",
+    "Store",
+    "SyncRun",
+    "UpsertResult",
+]
