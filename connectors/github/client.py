@@ -1,0 +1,169 @@
+"""The GitHub REST client: PyGithub's requester, configured for bulk reads, under pmhub's retry policy.
+
+PyGithub is used for what it does well (auth, Enterprise base URLs, write spacing, connection reuse) and kept away
+from its two performance traps (https://pygithub.readthedocs.io/en/stable/github.html):
+
+* list items are lazily *completed* objects: reading an attribute PyGithub did not receive costs one request per
+  item. Pages are read here as raw JSON (``Requester.requestJson``), so a page of 100 is one request;
+* it sleeps ``seconds_between_requests`` (0.25 s) before every request. Reads here are not throttled; writes keep
+  ``seconds_between_writes`` = 1 s, as GitHub asks of mutating requests
+  (https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#pause-between-mutative-requests).
+
+PyGithub's own urllib3 retry is switched off: :class:`connectors.http.RetryPolicy` decides (Retry-After, primary and
+secondary limits, backoff) and counts every request, 304 and the remaining budget into :class:`RequestStats`.
+Reads may be conditional (``If-None-Match``): a 304 costs no rate limit
+(https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#use-conditional-requests-if-appropriate).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+from github import Auth, Github, GithubException
+from requests.structures import CaseInsensitiveDict
+from requests.utils import parse_header_links
+
+from connectors.base import RequestStats
+from connectors.github.config import GitHubSourceConfig
+from connectors.http import RetryPolicy, record_response
+from schema import ConfigError
+
+CloseReason = Literal["completed", "not_planned", "duplicate"]
+WRITE_SPACING_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One GitHub answer: 200 with JSON ``data``, or 304 (``data`` is ``None``: the caller's copy is current)."""
+
+    status: int
+    data: Any
+    etag: str | None
+    next_url: str | None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+class GitHubClient:
+    """Raw-JSON GitHub REST calls for one configured source; ``stats`` accumulates what they cost."""
+
+    def __init__(self, config: GitHubSourceConfig, token: str, policy: RetryPolicy) -> None:
+        if not token:
+            raise ConfigError(f"github: no token; set the environment variable {config.token_env}")
+        self.config = config
+        self.policy = policy
+        self._github = Github(
+            auth=Auth.Token(token),
+            base_url=config.base_url,
+            per_page=config.per_page,
+            timeout=int(config.timeout_seconds),
+            retry=None,
+            seconds_between_requests=None,
+            seconds_between_writes=WRITE_SPACING_SECONDS,
+            lazy=True,
+        )
+        self._requester = self._github.requester
+
+    @property
+    def stats(self) -> RequestStats:
+        return self.policy.stats
+
+    def close(self) -> None:
+        self._github.close()
+
+    def request(
+        self,
+        verb: str,
+        url: str,
+        *,
+        describe: str,
+        params: Mapping[str, str | int] | None = None,
+        etag: str | None = None,
+        body: Any = None,
+    ) -> Answer:
+        """One call under the retry policy. ``url`` is a path under ``base_url`` or an absolute ``Link`` URL."""
+        headers = {"Accept": "application/vnd.github+json"}
+        if etag:
+            headers["If-None-Match"] = etag
+
+        def attempt() -> Answer:
+            status, raw_headers, text = self._requester.requestJson(
+                verb, url, parameters=dict(params) if params else None, headers=dict(headers), input=body
+            )
+            answer_headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(raw_headers)
+            record_response(self.stats, status, answer_headers)
+            if status >= 400:
+                raise GithubException(status, _error_body(text), dict(answer_headers))
+            # a body cut short raises JSONDecodeError here, which the policy retries
+            data = json.loads(text) if status != 304 and text else None
+            return Answer(status, data, answer_headers.get("ETag"), _next_link(answer_headers.get("Link")))
+
+        return self.policy.call(attempt, describe=describe)
+
+    def pages(
+        self, path: str, params: Mapping[str, str | int], *, describe: str, etag: str | None = None
+    ) -> Iterator[Answer]:
+        """Every page of a listing, following ``Link: rel="next"``; only the first page is conditional.
+
+        A 304 on the first page ends the listing after that one answer.
+        """
+        answer = self.request(
+            "GET", path, params={**params, "per_page": self.config.per_page}, etag=etag, describe=describe
+        )
+        yield answer
+        seen = {path}
+        while answer.next_url is not None and not answer.not_modified:
+            if answer.next_url in seen:
+                raise ConfigError(f"github: {describe}: the server sent the same next page twice; stopping")
+            seen.add(answer.next_url)
+            answer = self.request("GET", answer.next_url, describe=describe)
+            yield answer
+
+    def add_comment(self, repo: str, number: int, body: str) -> dict[str, Any]:
+        """Comment on an issue or pull request; returns the created comment as GitHub sent it."""
+        answer = self.request(
+            "POST",
+            f"{repo_path(repo)}/issues/{number}/comments",
+            body={"body": body},
+            describe=f"comment on {repo}#{number}",
+        )
+        result: dict[str, Any] = answer.data
+        return result
+
+    def close_issue(self, repo: str, number: int, reason: CloseReason = "completed") -> dict[str, Any]:
+        """Close an issue with a ``state_reason``; closing an issue that is already closed changes nothing."""
+        answer = self.request(
+            "PATCH",
+            f"{repo_path(repo)}/issues/{number}",
+            body={"state": "closed", "state_reason": reason},
+            describe=f"close {repo}#{number}",
+        )
+        result: dict[str, Any] = answer.data
+        return result
+
+
+def repo_path(repo: str) -> str:
+    owner, name = repo.split("/", 1)
+    return f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
+
+
+def _next_link(header: str | None) -> str | None:
+    if not header:
+        return None
+    for link in parse_header_links(header):
+        if link.get("rel") == "next":
+            return link.get("url")
+    return None
+
+
+def _error_body(text: str) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return {"message": text[:200]}
