@@ -1,0 +1,1 @@
+"""Jira Cloud and Server/Data Center: configuration, pure mapping to the unified schema, and the polling source."""

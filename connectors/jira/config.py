@@ -1,0 +1,66 @@
+"""Configuration of one Jira source (``[sources.<name>]`` with ``kind = "jira"`` in pmhub.toml)."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class JiraFieldIds(BaseModel):
+    """Custom field ids (``customfield_10016`` …) when discovery by name from ``/field`` is not wanted."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    story_points: str | None = None
+    sprint: str | None = None
+    epic_link: str | None = None
+
+    def custom(self) -> list[str]:
+        return [f for f in (self.story_points, self.sprint, self.epic_link) if f]
+
+
+class JiraSourceConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["jira"] = "jira"
+    url: str = Field(
+        description="Base URL of the site, e.g. https://acme.atlassian.net or https://jira.example.com/jira"
+    )
+    email: str | None = Field(None, description="Account e-mail: basic auth with an API token (Cloud). Omit for a PAT.")
+    token_env: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Name of the environment variable holding the API token (Cloud) or personal access token.",
+    )
+    projects: list[str] = Field(min_length=1, description="Project keys to sync.")
+    flavour: Literal["auto", "cloud", "server"] = Field("auto", description="auto: decided by /serverInfo.")
+    site: str | None = Field(None, description="Site name used in record ids; defaults to the URL's host and path.")
+    fields: JiraFieldIds = Field(default_factory=JiraFieldIds)
+    overlap_minutes: int = Field(5, ge=0, description="Re-read window before the cursor (JQL is minute-precise).")
+    page_size: int = Field(100, ge=1, le=5000, description="Issues per search page (Jira caps it per site).")
+    census_page_size: int = Field(5000, ge=1, le=5000, description="Ids per page of the id-only census listing.")
+    timeout_seconds: float = Field(30.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL such as https://acme.atlassian.net")
+        return value.rstrip("/")
+
+    @field_validator("projects")
+    @classmethod
+    def _project_keys(cls, value: list[str]) -> list[str]:
+        bad = [key for key in value if not key or not key.replace("_", "").isalnum()]
+        if bad:
+            raise ValueError(f"not Jira project keys: {', '.join(map(repr, bad))}")
+        return [key.upper() for key in value]
+
+    @property
+    def site_name(self) -> str:
+        if self.site:
+            return self.site.lower()
+        parts = urlsplit(self.url)
+        return (parts.netloc + parts.path).lower()

@@ -1,0 +1,462 @@
+"""Pure mapping of Jira REST payloads (Cloud v3 and v2, Server/DC v2, webhook ``issue`` objects) to schema records.
+
+No I/O: every function takes a raw ``dict`` plus a :class:`MappingContext` (site, discovered custom field ids, status
+rules, epic key → id look-up) and returns records, or raises :class:`schema.BadDataError` naming what did not fit.
+Vendor quirks handled here, each pinned by a test:
+
+* descriptions are Atlassian Document Format on v3 and plain text on v2 (and in webhooks);
+* datetimes come as ``2024-01-05T10:01:52.971+0100`` (no colon in the offset), changelog bulk fetch sends epoch numbers;
+* story points, sprint and epic link are custom fields whose ids differ per site (found by name from ``/field``);
+* the sprint field is a list of objects on Cloud and of ``…Sprint@1a2b[id=1,…,name=…]`` strings on old Server;
+* team-managed projects (and current Cloud) link an epic through ``parent``; company-managed Server sites through the
+  Epic Link field, which holds the epic's *key* — resolved to its id through ``MappingContext.epic_ids``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from connectors.jira.config import JiraFieldIds
+from schema import (
+    BadDataError,
+    Release,
+    ReleaseKind,
+    SourceRef,
+    Sprint,
+    Status,
+    StatusChange,
+    StatusRules,
+    Tool,
+    WorkItem,
+    WorkItemType,
+    ids,
+    jira_status,
+)
+
+Raw = Mapping[str, Any]
+
+# https://support.atlassian.com/jira-cloud-administration/docs/what-are-issue-types/
+_TYPES = {
+    "epic": WorkItemType.EPIC,
+    "story": WorkItemType.STORY,
+    "task": WorkItemType.TASK,
+    "bug": WorkItemType.BUG,
+    "sub-task": WorkItemType.SUBTASK,
+    "subtask": WorkItemType.SUBTASK,
+}
+
+# /rest/api/3/statuses/search reports the category as an upper-case name instead of the statusCategory object
+_CATEGORY_NAMES = {"TODO": "new", "IN_PROGRESS": "indeterminate", "DONE": "done"}
+
+# Names Jira gives these fields; "Story point estimate" is the team-managed (next-gen) one.
+_STORY_POINT_NAMES = ("story points", "story point estimate")
+_SPRINT_CUSTOM = "com.pyxis.greenhopper.jira:gh-sprint"
+_EPIC_LINK_CUSTOM = "com.pyxis.greenhopper.jira:gh-epic-link"
+
+# https://confluence.atlassian.com/jirakb/how-to-get-sprint-information-via-rest-api — old Server renders Sprint as
+# the toString() of a GreenHopper object: "com.atlassian.greenhopper.service.sprint.Sprint@14b1c359[id=1,...]"
+_SERVER_SPRINT_ID = re.compile(r"\[(?:.*,)?id=(\d+)[,\]]")
+
+
+@dataclass(frozen=True)
+class MappingContext:
+    site: str
+    rules: StatusRules
+    fields: JiraFieldIds = field(default_factory=JiraFieldIds)
+    base_url: str | None = None
+    epic_ids: Mapping[str, str] = field(default_factory=dict)
+
+
+def discover_fields(raw_fields: Iterable[Raw], overrides: JiraFieldIds | None = None) -> JiraFieldIds:
+    """Find story points, sprint and epic link by name (or plugin type) in ``/field``; ``overrides`` win."""
+    overrides = overrides or JiraFieldIds()
+    story_points = sprint = epic_link = None
+    for f in raw_fields:
+        name = str(f.get("name", "")).strip().casefold()
+        custom = str((f.get("schema") or {}).get("custom", ""))
+        field_id = f.get("id")
+        if not isinstance(field_id, str):
+            continue
+        if story_points is None and name in _STORY_POINT_NAMES:
+            story_points = field_id
+        elif sprint is None and (custom == _SPRINT_CUSTOM or (name == "sprint" and f.get("custom"))):
+            sprint = field_id
+        elif epic_link is None and (custom == _EPIC_LINK_CUSTOM or name == "epic link"):
+            epic_link = field_id
+    return JiraFieldIds(
+        story_points=overrides.story_points or story_points,
+        sprint=overrides.sprint or sprint,
+        epic_link=overrides.epic_link or epic_link,
+    )
+
+
+def is_cloud(server_info: Raw) -> bool:
+    """Cloud or Server/DC from ``/serverInfo``.
+
+    ``deploymentType`` decides when present. The vendor's own example omits it (and says ``versionNumbers``
+    ``[5, 0, 0]``), but its ``version`` is a Cloud build: those are numbered 1000 and up (``1001.0.0-SNAPSHOT``)
+    while Server/DC releases are single- or double-digit majors (``9.12.0``).
+    """
+    deployment = server_info.get("deploymentType")
+    if isinstance(deployment, str):
+        return deployment.casefold() == "cloud"
+    major = str(server_info.get("version", "")).split(".", 1)[0]
+    return major.isdigit() and int(major) >= 1000
+
+
+def user_time_zone(myself: Raw) -> str:
+    zone = myself.get("timeZone")
+    if not isinstance(zone, str) or not zone:
+        raise BadDataError("jira /myself has no timeZone; JQL dates could not be rendered in the user's time zone")
+    return zone
+
+
+# --------------------------------------------------------------------------------------------------- primitives
+
+
+def parse_datetime(value: Any, what: str) -> datetime:
+    """Jira's ``2024-01-05T10:01:52.971+0100`` (also ``+01:00``, ``Z``) or epoch seconds/milliseconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 100_000_000_000 else value
+        return datetime.fromtimestamp(seconds, UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
+            text = f"{text[:-2]}:{text[-2:]}"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is not None:
+                return parsed
+    raise BadDataError(f"{what} is not a Jira datetime with an offset: {value!r}")
+
+
+def _parse_date(value: Any, what: str) -> date | None:
+    """``2010-07-06``; ``/project/{key}/versions`` sends epoch milliseconds instead (read as a UTC date)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return parse_datetime(value, what).date()
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise BadDataError(f"{what} is not a date: {value!r}") from None
+
+
+def adf_to_text(node: Any) -> str:
+    """Plain text of an Atlassian Document Format tree; block nodes end lines, ``hardBreak`` breaks them.
+
+    https://developer.atlassian.com/cloud/jira/platform/apis/document/structure/
+    """
+    if isinstance(node, str):
+        return node
+    if not isinstance(node, Mapping):
+        return ""
+    kind = node.get("type")
+    if kind == "text":
+        return str(node.get("text", ""))
+    if kind == "hardBreak":
+        return "\n"
+    if kind in ("mention", "emoji", "status", "date", "inlineCard"):
+        attrs = node.get("attrs") or {}
+        return str(attrs.get("text") or attrs.get("shortName") or attrs.get("url") or "")
+    children = node.get("content") or []
+    if kind in ("bulletList", "orderedList", "doc", "blockquote", "panel", "table", "tableRow", "expand"):
+        return "\n".join(t for t in (adf_to_text(c) for c in children) if t)
+    text = "".join(adf_to_text(c) for c in children)
+    if kind == "listItem":
+        return f"- {text}"
+    return text
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        return adf_to_text(value)
+    return str(value)
+
+
+def _person(user: Any) -> str | None:
+    """Cloud identifies people by ``accountId``; Server/DC by ``name`` (or ``key``)."""
+    if not isinstance(user, Mapping):
+        return None
+    for attr in ("accountId", "name", "key"):
+        value = user.get(attr)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _number(value: Any, what: str) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise BadDataError(f"{what} is not a number: {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise BadDataError(f"{what} is not a number: {value!r}") from None
+
+
+def sprint_ids(value: Any) -> list[str]:
+    """Native sprint ids from the sprint field: objects (Cloud, DC 8+) or GreenHopper strings (old Server)."""
+    if value is None:
+        return []
+    found: list[str] = []
+    for entry in value if isinstance(value, list) else [value]:
+        if isinstance(entry, Mapping) and entry.get("id") is not None:
+            found.append(str(entry["id"]))
+        elif isinstance(entry, int | str) and str(entry).isdigit():
+            found.append(str(entry))
+        elif isinstance(entry, str) and (match := _SERVER_SPRINT_ID.search(entry)):
+            found.append(match.group(1))
+        else:
+            raise BadDataError(f"sprint field entry not understood: {str(entry)[:80]!r}")
+    return found
+
+
+def status_category_key(status: Raw) -> str | None:
+    """``statusCategory.key`` from an issue's status, or from the ``statuses/search`` upper-case name."""
+    category = status.get("statusCategory")
+    if isinstance(category, Mapping):
+        key = category.get("key")
+        return str(key) if key is not None else None
+    if isinstance(category, str):
+        return _CATEGORY_NAMES.get(category.upper(), category)
+    return None
+
+
+def map_status(project: str, status: Raw, rules: StatusRules, resolution: str | None = None) -> Status:
+    """Category of a Jira status object; an unmapped one raises :class:`schema.UnmappedStatusError`."""
+    name = status.get("name")
+    if not isinstance(name, str) or not name:
+        raise BadDataError(f"status has no name: {dict(status)!r:.120}")
+    return jira_status(project, name, status_category_key(status), rules, resolution)
+
+
+def work_item_type(issuetype: Raw) -> WorkItemType:
+    name = str(issuetype.get("name", ""))
+    known = _TYPES.get(name.casefold())
+    if known is not None:
+        return known
+    if issuetype.get("subtask") is True:
+        return WorkItemType.SUBTASK
+    if issuetype.get("hierarchyLevel") == 1:
+        return WorkItemType.EPIC
+    return WorkItemType.ISSUE
+
+
+def _browse(ctx: MappingContext, key: str) -> str | None:
+    return f"{ctx.base_url}/browse/{key}" if ctx.base_url else None
+
+
+# ------------------------------------------------------------------------------------------------------ issues
+
+_REQUIRED_ISSUE_FIELDS = ("issuetype", "status", "summary", "created", "updated")
+
+
+def map_issue(raw: Raw, ctx: MappingContext, remote_urls: Iterable[str] = ()) -> WorkItem:
+    """A search/get/webhook ``issue`` object → :class:`WorkItem`."""
+    native_id = raw.get("id")
+    key = raw.get("key")
+    fields = raw.get("fields")
+    if native_id is None or not isinstance(key, str) or not isinstance(fields, Mapping):
+        raise BadDataError("jira issue without id, key and fields", native_id=str(native_id) if native_id else None)
+    nid = str(native_id)
+    missing = [name for name in _REQUIRED_ISSUE_FIELDS if fields.get(name) in (None, "")]
+    if missing:
+        raise BadDataError(f"jira issue {key} is missing fields: {', '.join(missing)}", native_id=nid)
+    project = str((fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0])
+    issuetype = fields["issuetype"]
+    resolution = (fields.get("resolution") or {}).get("name")
+    parent_id, epic_id = _parents(fields, ctx, key)
+    resolved = fields.get("resolutiondate")
+    fid = ctx.fields
+    return WorkItem(
+        id=ids.jira(ctx.site, "issue", nid),
+        source=SourceRef(tool=Tool.JIRA, instance=ctx.site, native_id=nid, key=key, url=_browse(ctx, key)),
+        updated=parse_datetime(fields["updated"], f"{key} fields.updated"),
+        type=work_item_type(issuetype),
+        type_original=str(issuetype.get("name", "")),
+        title=str(fields["summary"]),
+        description=_text(fields.get("description")),
+        status=map_status(project, fields["status"], ctx.rules, resolution),
+        parent_id=parent_id,
+        epic_id=epic_id,
+        assignee=_person(fields.get("assignee")),
+        labels=tuple(str(label) for label in fields.get("labels") or ()),
+        priority=(fields.get("priority") or {}).get("name"),
+        story_points=_number(fields.get(fid.story_points), f"{key} story points") if fid.story_points else None,
+        sprint_ids=tuple(ids.jira(ctx.site, "sprint", s) for s in sprint_ids(fields.get(fid.sprint or "")))
+        if fid.sprint
+        else (),
+        release_ids=tuple(ids.jira(ctx.site, "version", v["id"]) for v in fields.get("fixVersions") or ()),
+        remote_urls=tuple(remote_urls),
+        created=parse_datetime(fields["created"], f"{key} fields.created"),
+        resolved=parse_datetime(resolved, f"{key} fields.resolutiondate") if resolved else None,
+    )
+
+
+def _parents(fields: Raw, ctx: MappingContext, key: str) -> tuple[str | None, str | None]:
+    """(parent_id, epic_id): ``parent`` is the epic when it is one (team-managed, current Cloud), else the
+    sub-task's parent; company-managed sites name the epic by key in the Epic Link field, resolved through
+    ``ctx.epic_ids`` (an epic this source cannot see leaves ``epic_id`` empty)."""
+    parent_id = epic_id = None
+    parent = fields.get("parent")
+    if isinstance(parent, Mapping) and parent.get("id") is not None:
+        parent_type = (parent.get("fields") or {}).get("issuetype") or {}
+        pid = ids.jira(ctx.site, "issue", str(parent["id"]))
+        if work_item_type(parent_type) is WorkItemType.EPIC:
+            epic_id = pid
+        else:
+            parent_id = pid
+    if epic_id is None and ctx.fields.epic_link:
+        epic_key = fields.get(ctx.fields.epic_link)
+        if isinstance(epic_key, str) and epic_key:
+            native = ctx.epic_ids.get(epic_key)
+            epic_id = ids.jira(ctx.site, "issue", native) if native is not None else None
+    return parent_id, epic_id
+
+
+def epic_link_keys(raw_issues: Iterable[Raw], fields: JiraFieldIds) -> set[str]:
+    """Epic keys named by the Epic Link field of ``raw_issues`` (to resolve to ids before mapping)."""
+    if not fields.epic_link:
+        return set()
+    found = set()
+    for issue in raw_issues:
+        value = (issue.get("fields") or {}).get(fields.epic_link)
+        if isinstance(value, str) and value:
+            found.add(value)
+    return found
+
+
+def remote_link_urls(raw_links: Iterable[Raw]) -> list[str]:
+    """URLs of ``/issue/{key}/remotelink`` entries (e.g. GitHub pull requests)."""
+    return [str(link["object"]["url"]) for link in raw_links if (link.get("object") or {}).get("url")]
+
+
+# --------------------------------------------------------------------------------------------------- changelogs
+
+
+def changelog_histories(payload: Raw) -> list[Raw]:
+    """Histories from any changelog shape: ``issue.changelog``, ``/issue/{key}/changelog`` (``values``),
+    ``/changelog/list`` and the search ``expand=changelog`` block (``histories``)."""
+    histories = payload.get("histories", payload.get("values"))
+    if not isinstance(histories, list):
+        raise BadDataError("jira changelog without histories or values")
+    return histories
+
+
+def changelog_truncated(issue: Raw) -> bool:
+    """True when the search page carried only part of an issue's changelog (Cloud keeps the newest 40 or 100)."""
+    changelog = issue.get("changelog")
+    if not isinstance(changelog, Mapping):
+        return False
+    histories = changelog.get("histories") or []
+    total = changelog.get("total")
+    return isinstance(total, int) and total > len(histories)
+
+
+def map_histories(site: str, issue_id: str, histories: Iterable[Raw]) -> list[StatusChange]:
+    """Status transitions of one issue; histories changing other fields give nothing."""
+    item_id = ids.jira(site, "issue", issue_id)
+    changes = []
+    for history in histories:
+        history_id = history.get("id")
+        status_items = [
+            item
+            for item in history.get("items") or ()
+            if item.get("fieldId", item.get("field")) == "status" or item.get("field") == "status"
+        ]
+        if not status_items:
+            continue
+        if history_id is None:
+            raise BadDataError(f"jira changelog history of issue {issue_id} has no id", native_id=issue_id)
+        at = parse_datetime(history.get("created"), f"changelog {history_id} created")
+        for index, item in enumerate(status_items):
+            native = f"{history_id}" if index == 0 else f"{history_id}.{index}"
+            to_status = item.get("toString")
+            if not to_status:
+                raise BadDataError(f"jira changelog {history_id} has a status change without toString")
+            changes.append(
+                StatusChange(
+                    id=ids.jira(site, "status_change", native),
+                    source=SourceRef(tool=Tool.JIRA, instance=site, native_id=native),
+                    updated=at,
+                    item_id=item_id,
+                    author=_person(history.get("author")),
+                    from_status=item.get("fromString") or None,
+                    to_status=str(to_status),
+                )
+            )
+    return changes
+
+
+def bulk_changelogs(payload: Raw) -> dict[str, list[Raw]]:
+    """``POST /changelog/bulkfetch`` answer → histories per issue id."""
+    result: dict[str, list[Raw]] = {}
+    for entry in payload.get("issueChangeLogs") or ():
+        result.setdefault(str(entry["issueId"]), []).extend(entry.get("changeHistories") or ())
+    return result
+
+
+# --------------------------------------------------------------------------------------------- versions, sprints
+
+
+def map_version(raw: Raw, site: str, project: str, observed: datetime) -> Release:
+    """A project version → :class:`Release`. Versions carry no ``updated``: ``observed`` (when it was read) is used."""
+    native = raw.get("id")
+    name = raw.get("name")
+    if native is None or not isinstance(name, str):
+        raise BadDataError("jira version without id and name", native_id=str(native) if native else None)
+    nid = str(native)
+    return Release(
+        id=ids.jira(site, "version", nid),
+        source=SourceRef(tool=Tool.JIRA, instance=site, native_id=nid, url=raw.get("self")),
+        updated=observed,
+        release_kind=ReleaseKind.JIRA_VERSION,
+        name=name,
+        project=project,
+        description=str(raw.get("description") or ""),
+        released=bool(raw.get("released", False)),
+        archived=bool(raw.get("archived", False)),
+        start_date=_parse_date(raw.get("startDate"), f"version {nid} startDate"),
+        release_date=_parse_date(raw.get("releaseDate"), f"version {nid} releaseDate"),
+    )
+
+
+def map_sprint(raw: Raw, site: str, observed: datetime) -> Sprint:
+    """An agile sprint → :class:`Sprint` (``updated`` is ``observed``: the agile API has no change time)."""
+    native = raw.get("id")
+    name = raw.get("name")
+    state = raw.get("state")
+    if native is None or not isinstance(name, str) or not isinstance(state, str):
+        raise BadDataError("jira sprint without id, name and state", native_id=str(native) if native else None)
+    nid = str(native)
+
+    def when(attr: str) -> datetime | None:
+        value = raw.get(attr)
+        return parse_datetime(value, f"sprint {nid} {attr}") if value else None
+
+    board = raw.get("originBoardId")
+    return Sprint(
+        id=ids.jira(site, "sprint", nid),
+        source=SourceRef(tool=Tool.JIRA, instance=site, native_id=nid, url=raw.get("self")),
+        updated=observed,
+        name=name,
+        state=state.lower(),
+        board_id=str(board) if board is not None else None,
+        goal=str(raw.get("goal") or ""),
+        start=when("startDate"),
+        end=when("endDate"),
+        completed=when("completeDate"),
+    )

@@ -1,0 +1,338 @@
+"""The Jira source: streams ``issues`` (work items + status changes), ``versions`` (releases) and ``sprints``.
+
+Issues are read incrementally with ``project in (…) AND updated >= "yyyy-MM-dd HH:mm" ORDER BY updated ASC``.
+JQL dates are minute-precise and read in the *searching user's* time zone (https://support.atlassian.com/
+jira-software-cloud/docs/jql-fields/#Updated), so the lower bound is ``cursor − overlap`` rendered in the time zone
+``/myself`` reports, floored to the minute; the idempotent upsert absorbs the re-read window.
+
+Cursor of ``issues`` (JSON): ``{"updated": "<max updated seen, UTC ISO-8601>", "ids": ["<issue ids at that
+instant>"]}`` — issues at exactly that instant already seen are skipped on resume. It is safe after every page
+because the read is sorted by ``updated``. Versions and sprints are small and read whole every run (no cursor).
+
+Requests per run: server info + myself + field list + epic look-up + one per page (+ one changelog bulk fetch per
+page whose changelogs were cut short); never one per issue.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr
+
+from connectors.base import Mapped, Page, Rejected, RequestStats, Stream
+from connectors.jira import mapping
+from connectors.jira.client import JiraClient, SiteFacts
+from connectors.jira.config import JiraFieldIds, JiraSourceConfig
+from schema import BadDataError, ConfigError, StatusRules, WorkItemType, ids
+
+_BASE_FIELDS = (
+    "summary",
+    "issuetype",
+    "status",
+    "project",
+    "created",
+    "updated",
+    "description",
+    "parent",
+    "assignee",
+    "labels",
+    "priority",
+    "fixVersions",
+    "resolution",
+    "resolutiondate",
+)
+
+
+def _jql_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def issues_jql(projects: Sequence[str], since: datetime | None, time_zone: str) -> str:
+    """The incremental search; ``since`` (aware) is rendered in ``time_zone`` and floored to the minute."""
+    scope = f"project in ({', '.join(_jql_string(p) for p in projects)})"
+    if since is not None:
+        try:
+            zone = ZoneInfo(time_zone)
+        except ZoneInfoNotFoundError:
+            raise ConfigError(
+                f"jira: the user's time zone {time_zone!r} is unknown to this machine's tz database"
+            ) from None
+        local = since.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        scope += f' AND updated >= "{local}"'
+    return scope + " ORDER BY updated ASC"
+
+
+@dataclass(frozen=True)
+class IssueCursor:
+    updated: datetime
+    ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def load(cls, text: str | None) -> IssueCursor | None:
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+            updated = datetime.fromisoformat(data["updated"])
+            if updated.tzinfo is None:
+                raise ValueError("naive")
+            return cls(updated.astimezone(UTC), frozenset(str(i) for i in data.get("ids", ())))
+        except (ValueError, KeyError, TypeError):
+            raise ConfigError(
+                f"jira issues cursor is not understood: {text[:80]!r}; reset it to sync from scratch"
+            ) from None
+
+    def dump(self) -> str:
+        return json.dumps({"updated": self.updated.isoformat(), "ids": sorted(self.ids)})
+
+    def advanced(self, updated: datetime, native_id: str) -> IssueCursor:
+        if updated > self.updated:
+            return IssueCursor(updated, frozenset({native_id}))
+        if updated == self.updated:
+            return IssueCursor(updated, self.ids | {native_id})
+        return self
+
+
+@dataclass
+class _RunState:
+    """What one run learns once and reuses: custom field ids and epic key → id."""
+
+    field_ids: JiraFieldIds | None = None
+    epic_ids: dict[str, str] = field(default_factory=dict)
+    epics_listed: bool = False
+
+
+class IssuesStream:
+    name = "issues"
+
+    def __init__(self, source: JiraSource) -> None:
+        self._source = source
+
+    def pages(self, cursor: str | None) -> Iterator[Page]:
+        src = self._source
+        client, config = src.client, src.config
+        facts = client.facts()
+        start = IssueCursor.load(cursor)
+        since = start.updated - timedelta(minutes=config.overlap_minutes) if start else None
+        jql = issues_jql(config.projects, since, facts.time_zone)
+        field_ids = src.field_ids()
+        fields = [*_BASE_FIELDS, *field_ids.custom()]
+        position = start
+        for answer in client.search(jql, fields, page_size=config.page_size, expand="changelog"):
+            raw_issues: list[dict[str, Any]] = answer.get("issues") or []
+            fresh = [raw for raw in raw_issues if not _seen(raw, start)]
+            ctx = src.context(facts, fresh)
+            histories = self._histories(fresh)
+            records: list[Mapped] = []
+            rejected: list[Rejected] = []
+            for raw in fresh:
+                native = str(raw.get("id"))
+                try:
+                    item = mapping.map_issue(raw, ctx)
+                    changes = mapping.map_histories(ctx.site, native, histories.get(native, []))
+                except BadDataError as exc:
+                    rejected.append(Rejected(native_id=exc.native_id or native, reason=str(exc), raw=raw))
+                    continue
+                records.append(Mapped(item, raw))
+                records.extend(Mapped(change, raw) for change in changes)
+            for raw in raw_issues:
+                position = _advance_raw(position, raw)
+            yield Page(records=records, cursor=position.dump() if position else cursor, rejected=rejected)
+
+    def _histories(self, raw_issues: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        """Status histories per issue id: from the page, completed in one bulk call where Jira cut them short."""
+        result: dict[str, list[dict[str, Any]]] = {}
+        truncated = []
+        for raw in raw_issues:
+            native = str(raw.get("id"))
+            if mapping.changelog_truncated(raw):
+                truncated.append(native)
+            else:
+                result[native] = list((raw.get("changelog") or {}).get("histories") or [])
+        if truncated:
+            result.update(self._source.client.bulk_changelogs(truncated))
+        return result
+
+    def census(self) -> Iterator[str] | None:
+        return self._census()
+
+    def _census(self) -> Iterator[str]:
+        src = self._source
+        jql = f"project in ({', '.join(_jql_string(p) for p in src.config.projects)}) ORDER BY created ASC"
+        site = src.config.site_name
+        for answer in src.client.search(jql, ["id"], page_size=src.config.census_page_size):
+            for raw in answer.get("issues") or ():
+                yield ids.jira(site, "issue", str(raw["id"]))
+
+
+def _seen(raw: dict[str, Any], cursor: IssueCursor | None) -> bool:
+    """Already delivered at the cursor's boundary instant (same id, same ``updated``)."""
+    if cursor is None or str(raw.get("id")) not in cursor.ids:
+        return False
+    try:
+        updated = mapping.parse_datetime((raw.get("fields") or {}).get("updated"), "updated")
+    except BadDataError:
+        return False
+    return updated == cursor.updated
+
+
+def _advance_raw(position: IssueCursor | None, raw: dict[str, Any]) -> IssueCursor | None:
+    """Rejected issues move the cursor too, so one bad payload is not re-read forever."""
+    try:
+        updated = mapping.parse_datetime((raw.get("fields") or {}).get("updated"), "updated").astimezone(UTC)
+    except BadDataError:
+        return position
+    native = str(raw.get("id"))
+    return position.advanced(updated, native) if position else IssueCursor(updated, frozenset({native}))
+
+
+class VersionsStream:
+    name = "versions"
+
+    def __init__(self, source: JiraSource) -> None:
+        self._source = source
+
+    def pages(self, cursor: str | None) -> Iterator[Page]:
+        src = self._source
+        site = src.config.site_name
+        for project in src.config.projects:
+            for values in src.client.versions(project):
+                observed = datetime.now(UTC)
+                records, rejected = [], []
+                for raw in values:
+                    try:
+                        records.append(Mapped(mapping.map_version(raw, site, project, observed), raw))
+                    except BadDataError as exc:
+                        rejected.append(Rejected(exc.native_id or str(raw.get("id")), str(exc), raw))
+                yield Page(records=records, cursor=None, rejected=rejected)
+
+    def census(self) -> Iterator[str] | None:
+        return self._census()
+
+    def _census(self) -> Iterator[str]:
+        site = self._source.config.site_name
+        for project in self._source.config.projects:
+            for values in self._source.client.versions(project):
+                for raw in values:
+                    yield ids.jira(site, "version", str(raw["id"]))
+
+
+class SprintsStream:
+    name = "sprints"
+
+    def __init__(self, source: JiraSource) -> None:
+        self._source = source
+
+    def _pages_of_raw(self) -> Iterator[list[dict[str, Any]]]:
+        client = self._source.client
+        seen: set[str] = set()
+        for project in self._source.config.projects:
+            for board in client.boards(project):
+                # kanban boards have no sprints; asking answers 400
+                if board.get("type") == "kanban":
+                    continue
+                for values in client.sprints(board["id"]):
+                    fresh = [v for v in values if str(v.get("id")) not in seen]
+                    seen.update(str(v.get("id")) for v in fresh)
+                    yield fresh
+
+    def pages(self, cursor: str | None) -> Iterator[Page]:
+        site = self._source.config.site_name
+        for values in self._pages_of_raw():
+            observed = datetime.now(UTC)
+            records, rejected = [], []
+            for raw in values:
+                try:
+                    records.append(Mapped(mapping.map_sprint(raw, site, observed), raw))
+                except BadDataError as exc:
+                    rejected.append(Rejected(exc.native_id or str(raw.get("id")), str(exc), raw))
+            yield Page(records=records, cursor=None, rejected=rejected)
+
+    def census(self) -> Iterator[str] | None:
+        return self._census()
+
+    def _census(self) -> Iterator[str]:
+        site = self._source.config.site_name
+        for values in self._pages_of_raw():
+            for raw in values:
+                yield ids.jira(site, "sprint", str(raw["id"]))
+
+
+class JiraSource:
+    """One configured Jira site. ``token`` is the API token (Cloud, with ``config.email``) or a PAT."""
+
+    def __init__(self, name: str, config: JiraSourceConfig, rules: StatusRules, token: str | SecretStr) -> None:
+        self.name = name
+        self.config = config
+        self.rules = rules
+        self.stats = RequestStats()
+        secret = token.get_secret_value() if isinstance(token, SecretStr) else token
+        if not secret:
+            raise ConfigError(f"jira source {name}: the token in {config.token_env} is empty")
+        self.client = JiraClient(config, secret, self.stats)
+        self._run = _RunState()
+
+    @classmethod
+    def from_env(cls, name: str, config: JiraSourceConfig, rules: StatusRules) -> JiraSource:
+        token = os.environ.get(config.token_env)
+        if not token:
+            raise ConfigError(f"jira source {name}: set the environment variable {config.token_env} to the API token")
+        return cls(name, config, rules, token)
+
+    def streams(self) -> list[Stream]:
+        return [IssuesStream(self), VersionsStream(self), SprintsStream(self)]
+
+    # ------------------------------------------------------------------------------------------ run knowledge
+
+    def field_ids(self) -> JiraFieldIds:
+        """Custom field ids: config overrides, the rest discovered by name from ``/field`` once per source."""
+        if self._run.field_ids is None:
+            overrides = self.config.fields
+            if all((overrides.story_points, overrides.sprint, overrides.epic_link)):
+                self._run.field_ids = overrides
+            else:
+                self._run.field_ids = mapping.discover_fields(self.client.fields(), overrides)
+        return self._run.field_ids
+
+    def context(self, facts: SiteFacts, raw_issues: Sequence[dict[str, Any]]) -> mapping.MappingContext:
+        """Mapping context for a page: epic keys its Epic Link fields name are resolved to ids first."""
+        field_ids = self.field_ids()
+        for raw in raw_issues:
+            if mapping.work_item_type((raw.get("fields") or {}).get("issuetype") or {}) is WorkItemType.EPIC:
+                self._run.epic_ids[str(raw.get("key"))] = str(raw.get("id"))
+        wanted = mapping.epic_link_keys(raw_issues, field_ids) - self._run.epic_ids.keys()
+        if wanted and not self._run.epics_listed:
+            self._list_epics()
+        return mapping.MappingContext(
+            site=self.config.site_name,
+            rules=self.rules,
+            fields=field_ids,
+            base_url=self.config.url,
+            epic_ids=dict(self._run.epic_ids),
+        )
+
+    def _list_epics(self) -> None:
+        """Every epic of the configured projects, id and key only: one or two requests per run."""
+        projects = ", ".join(_jql_string(p) for p in self.config.projects)
+        jql = f"project in ({projects}) AND issuetype = Epic ORDER BY created ASC"
+        for answer in self.client.search(jql, ["key"], page_size=self.config.census_page_size):
+            for raw in answer.get("issues") or ():
+                self._run.epic_ids[str(raw["key"])] = str(raw["id"])
+        self._run.epics_listed = True
+
+    # -------------------------------------------------------------------------------------------- write-back
+
+    def transition(self, key: str, to_status_name: str) -> str:
+        return self.client.transition(key, to_status_name)
+
+    def add_comment(self, key: str, text: str) -> str:
+        return self.client.add_comment(key, text)
+
+    def release_version(self, version_id: str) -> None:
+        self.client.release_version(version_id)
