@@ -9,16 +9,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class JiraFieldIds(BaseModel):
-    """Custom field ids (``customfield_10016`` …) when discovery by name from ``/field`` is not wanted."""
+    """Custom field ids (``customfield_10016`` …) when discovery by name from ``/field`` is not wanted.
+
+    Sites often carry both story point fields: "Story Points" (company-managed projects) and "Story point
+    estimate" (team-managed); an issue's points are read from whichever of the two it has.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    story_points: str | None = None
-    sprint: str | None = None
-    epic_link: str | None = None
+    story_points: str | None = Field(None, description='The "Story Points" field.')
+    story_point_estimate: str | None = Field(None, description='The "Story point estimate" field (team-managed).')
+    sprint: str | None = Field(None, description='The "Sprint" field.')
+    epic_link: str | None = Field(None, description='The "Epic Link" field (company-managed).')
 
     def custom(self) -> list[str]:
-        return [f for f in (self.story_points, self.sprint, self.epic_link) if f]
+        ids = (self.story_points, self.story_point_estimate, self.sprint, self.epic_link)
+        return [f for f in ids if f]
 
 
 class JiraSourceConfig(BaseModel):

@@ -52,8 +52,6 @@ _TYPES = {
 # /rest/api/3/statuses/search reports the category as an upper-case name instead of the statusCategory object
 _CATEGORY_NAMES = {"TODO": "new", "IN_PROGRESS": "indeterminate", "DONE": "done"}
 
-# Names Jira gives these fields; "Story point estimate" is the team-managed (next-gen) one.
-_STORY_POINT_NAMES = ("story points", "story point estimate")
 _SPRINT_CUSTOM = "com.pyxis.greenhopper.jira:gh-sprint"
 _EPIC_LINK_CUSTOM = "com.pyxis.greenhopper.jira:gh-epic-link"
 
@@ -72,26 +70,24 @@ class MappingContext:
 
 
 def discover_fields(raw_fields: Iterable[Raw], overrides: JiraFieldIds | None = None) -> JiraFieldIds:
-    """Find story points, sprint and epic link by name (or plugin type) in ``/field``; ``overrides`` win."""
-    overrides = overrides or JiraFieldIds()
-    story_points = sprint = epic_link = None
+    """Find the story point, sprint and epic link fields by name (or plugin type) in ``/field``; ``overrides`` win."""
+    found: dict[str, str] = {}
     for f in raw_fields:
         name = str(f.get("name", "")).strip().casefold()
         custom = str((f.get("schema") or {}).get("custom", ""))
         field_id = f.get("id")
         if not isinstance(field_id, str):
             continue
-        if story_points is None and name in _STORY_POINT_NAMES:
-            story_points = field_id
-        elif sprint is None and (custom == _SPRINT_CUSTOM or (name == "sprint" and f.get("custom"))):
-            sprint = field_id
-        elif epic_link is None and (custom == _EPIC_LINK_CUSTOM or name == "epic link"):
-            epic_link = field_id
-    return JiraFieldIds(
-        story_points=overrides.story_points or story_points,
-        sprint=overrides.sprint or sprint,
-        epic_link=overrides.epic_link or epic_link,
-    )
+        if name == "story points":
+            found.setdefault("story_points", field_id)
+        elif name == "story point estimate":
+            found.setdefault("story_point_estimate", field_id)
+        elif custom == _SPRINT_CUSTOM or (name == "sprint" and f.get("custom")):
+            found.setdefault("sprint", field_id)
+        elif custom == _EPIC_LINK_CUSTOM or name == "epic link":
+            found.setdefault("epic_link", field_id)
+    given = (overrides or JiraFieldIds()).model_dump(exclude_none=True)
+    return JiraFieldIds.model_validate(found | given)
 
 
 def is_cloud(server_info: Raw) -> bool:
@@ -295,7 +291,7 @@ def map_issue(raw: Raw, ctx: MappingContext, remote_urls: Iterable[str] = ()) ->
         assignee=_person(fields.get("assignee")),
         labels=tuple(str(label) for label in fields.get("labels") or ()),
         priority=(fields.get("priority") or {}).get("name"),
-        story_points=_number(fields.get(fid.story_points), f"{key} story points") if fid.story_points else None,
+        story_points=_story_points(fields, fid, key),
         sprint_ids=tuple(ids.jira(ctx.site, "sprint", s) for s in sprint_ids(fields.get(fid.sprint or "")))
         if fid.sprint
         else (),
@@ -304,6 +300,13 @@ def map_issue(raw: Raw, ctx: MappingContext, remote_urls: Iterable[str] = ()) ->
         created=parse_datetime(fields["created"], f"{key} fields.created"),
         resolved=parse_datetime(resolved, f"{key} fields.resolutiondate") if resolved else None,
     )
+
+
+def _story_points(fields: Raw, fid: JiraFieldIds, key: str) -> float | None:
+    for field_id in (fid.story_points, fid.story_point_estimate):
+        if field_id and fields.get(field_id) not in (None, ""):
+            return _number(fields[field_id], f"{key} story points")
+    return None
 
 
 def _parents(fields: Raw, ctx: MappingContext, key: str) -> tuple[str | None, str | None]:

@@ -293,11 +293,7 @@ class JiraSource:
     def field_ids(self) -> JiraFieldIds:
         """Custom field ids: config overrides, the rest discovered by name from ``/field`` once per source."""
         if self._run.field_ids is None:
-            overrides = self.config.fields
-            if all((overrides.story_points, overrides.sprint, overrides.epic_link)):
-                self._run.field_ids = overrides
-            else:
-                self._run.field_ids = mapping.discover_fields(self.client.fields(), overrides)
+            self._run.field_ids = mapping.discover_fields(self.client.fields(), self.config.fields)
         return self._run.field_ids
 
     def context(self, facts: SiteFacts, raw_issues: Sequence[dict[str, Any]]) -> mapping.MappingContext:

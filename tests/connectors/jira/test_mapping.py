@@ -416,9 +416,22 @@ def test_field_discovery_by_name_and_plugin_type() -> None:
     found = mapping.discover_fields(fields, JiraFieldIds(sprint="customfield_1"))
 
     assert found == JiraFieldIds(
-        story_points="customfield_10016", sprint="customfield_1", epic_link="customfield_10014"
+        story_points="customfield_10099",
+        story_point_estimate="customfield_10016",
+        sprint="customfield_1",
+        epic_link="customfield_10014",
     )
-    assert found.custom() == ["customfield_10016", "customfield_1", "customfield_10014"]
+    assert found.custom() == ["customfield_10099", "customfield_10016", "customfield_1", "customfield_10014"]
+
+
+def test_story_points_are_read_from_whichever_points_field_the_issue_has() -> None:
+    raw = webhook_issue("cloud/jira_issue_created.json")
+    fid = JiraFieldIds(story_points="customfield_1", story_point_estimate="customfield_2")
+    ctx = mapping.MappingContext(site=SITE, rules=StatusRules(), fields=fid)
+
+    assert mapping.map_issue(_with(raw, customfield_2=5), ctx).story_points == 5.0
+    assert mapping.map_issue(_with(raw, customfield_1=3, customfield_2=None), ctx).story_points == 3.0
+    assert mapping.map_issue(raw, ctx).story_points is None
 
 
 def test_vendor_status_categories_in_flight_and_completed_are_unmapped_until_configured() -> None:
