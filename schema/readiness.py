@@ -1,0 +1,173 @@
+"""The launch-readiness verdict of a release and the consolidated status report, as stable data.
+
+These models are what ``sync.readiness`` computes and what ``reports`` renders (Markdown, HTML, JSON); their JSON
+form (``model_dump(mode="json")``) is the documented ``--format json`` output, so field names are part of the
+public interface: add fields, never rename them.
+
+Verdict rules: any failed check of severity ``blocker`` → NO-GO; else any failed ``warning`` → AT RISK; else GO.
+A check that cannot be evaluated for lack of data fails (stale or missing data is never a silent pass) unless it
+is not applicable to the release (``skipped``, e.g. no metric guardrails configured).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class Verdict(StrEnum):
+    GO = "GO"
+    AT_RISK = "AT RISK"
+    NO_GO = "NO-GO"
+
+
+class Severity(StrEnum):
+    BLOCKER = "blocker"  # a failure makes the verdict NO-GO
+    WARNING = "warning"  # a failure makes the verdict AT RISK
+    INFO = "info"  # reported, never changes the verdict
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Evidence(_Model):
+    """A record that explains a check's result, with a link to it in its own tool."""
+
+    record_id: str
+    label: str = Field(description="What a person calls it: 'CHK-12', 'acme/checkout#7', 'e2e-tests on v2.4.0'.")
+    url: str | None = None
+    detail: str = ""
+
+
+class CheckResult(_Model):
+    id: str = Field(description="Stable check id, e.g. 'scope_complete', 'ci_green', 'metric:error_rate'.")
+    title: str
+    outcome: Outcome
+    severity: Severity
+    summary: str = Field(description="One line a PM can read: what was found.")
+    evidence: list[Evidence] = Field(default_factory=list)
+    owner: str | None = None
+
+
+class ReleaseRef(_Model):
+    id: str
+    name: str
+    project: str
+    release_date: date | None = None
+    released: bool = False
+    url: str | None = None
+
+
+class BurnupPoint(_Model):
+    day: date
+    done: float
+    total: float
+
+
+class MetricSeries(_Model):
+    metric: str
+    points: list[tuple[AwareDatetime, float]]
+    threshold: float | None = None
+    op: str | None = Field(None, description="How the threshold is applied: '<=', '>=', '<', '>'.")
+
+
+class Freshness(_Model):
+    source: str
+    stream: str
+    last_success: AwareDatetime | None
+    age_minutes: float | None
+    stale: bool
+
+
+class CheckChange(_Model):
+    id: str
+    title: str
+    before: Outcome | None
+    after: Outcome
+
+
+class ReadinessDiff(_Model):
+    """What changed since the previous evaluation of the same release."""
+
+    previous_at: AwareDatetime | None = None
+    previous_verdict: Verdict | None = None
+    changes: list[CheckChange] = Field(default_factory=list)
+
+
+class ScopeSummary(_Model):
+    items_done: int
+    items_total: int
+    points_done: float
+    points_total: float
+    by_category: dict[str, int] = Field(description="Work items per status category (todo, in_progress, …).")
+    prs_open: int
+    prs_merged: int
+    prs_closed: int
+    ci: str = Field(description="green, red, pending or none")
+
+
+class ReadinessReport(_Model):
+    release: ReleaseRef
+    evaluated_at: AwareDatetime
+    verdict: Verdict
+    checks: list[CheckResult]
+    scope: ScopeSummary
+    burnup: list[BurnupPoint] = Field(default_factory=list)
+    metrics: list[MetricSeries] = Field(default_factory=list)
+    freshness: list[Freshness] = Field(default_factory=list)
+    diff: ReadinessDiff = Field(default_factory=ReadinessDiff)
+
+
+def verdict_of(checks: list[CheckResult]) -> Verdict:
+    failed = {c.severity for c in checks if c.outcome is Outcome.FAILED}
+    if Severity.BLOCKER in failed:
+        return Verdict.NO_GO
+    if Severity.WARNING in failed:
+        return Verdict.AT_RISK
+    return Verdict.GO
+
+
+class Contradiction(_Model):
+    """Two tools disagree about the same work; ``fix`` is the suggested write-back."""
+
+    rule: str = Field(description="e.g. 'done_but_pr_open', 'github_closed_jira_open', 'past_due_version'.")
+    subject_id: str
+    subject_label: str
+    summary: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    fix: str = Field(description="What would resolve it, in words.")
+
+
+class RoadmapStatus(_Model):
+    id: str
+    title: str
+    owner: str | None = None
+    target_date: date | None = None
+    category: str = Field(description="todo, in_progress or done, derived from the linked work.")
+    items_done: int
+    items_total: int
+    points_done: float
+    points_total: float
+    last_activity: AwareDatetime | None = None
+    at_risk: bool = False
+    forecast_date: date | None = Field(None, description="When the remaining work ends at recent throughput.")
+    reason: str = ""
+
+
+class StatusReport(_Model):
+    """The consolidated status across releases and roadmap items."""
+
+    generated_at: AwareDatetime
+    releases: list[ReadinessReport]
+    roadmap: list[RoadmapStatus] = Field(default_factory=list)
+    contradictions: list[Contradiction] = Field(default_factory=list)
+    freshness: list[Freshness] = Field(default_factory=list)
