@@ -1,0 +1,229 @@
+"""The ``pmhub`` command line: one typer app, each command a thin call into sync/, reports/ or flows/."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hub.settings import Settings, config_path, credential_envs, load_settings, secret
+from schema import ConfigError
+
+if TYPE_CHECKING:
+    from sync.store import Store
+
+app = typer.Typer(
+    name="pmhub",
+    help="Integration hub for product managers: Jira, GitHub and analytics in one schema; launch readiness.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+store_app = typer.Typer(help="Inspect the store.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+console = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="pmhub.toml to use (default: $PMHUB_CONFIG or ./pmhub.toml)."),
+]
+
+
+class _State:
+    config: Path | None = None
+
+
+@app.callback()
+def main(config: ConfigOption = None) -> None:
+    _State.config = config
+
+
+def settings() -> Settings:
+    """Load the configuration or exit 2 with one line per problem."""
+    try:
+        return load_settings(_State.config)
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            err.print(f"[red]config error[/red] {line}", highlight=False, markup=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def init(
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter pmhub.toml."""
+    path = config_path(_State.config)
+    if path.exists() and not force:
+        err.print(f"{path} exists; use --force to overwrite it")
+        raise typer.Exit(1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(resources.files("hub").joinpath("starter.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    console.print(f"wrote {path}; edit it, export the tokens it names, then run `pmhub check`")
+
+
+@app.command()
+def check() -> None:
+    """Validate the configuration and report, per source, whether its credentials are present."""
+    cfg = settings()
+    console.print(f"config: {config_path(_State.config)} is valid; store: {_redact_url(cfg.store.url)}")
+    table = Table("source", "kind", "credential", "present")
+    missing = 0
+    for name, source in cfg.sources.items():
+        envs = credential_envs(source)
+        if not envs:
+            table.add_row(name, source.kind, "(none needed)", "yes")
+        for var in envs.values():
+            present = secret(var) is not None
+            missing += not present
+            table.add_row(name, source.kind, f"${var}", "yes" if present else "[red]missing[/red]")
+    console.print(table)
+    if missing:
+        err.print(f"{missing} credential(s) missing: export the variables marked missing")
+        raise typer.Exit(1)
+
+
+@store_app.command("info")
+def store_info() -> None:
+    """Tables and row counts."""
+    cfg = settings()
+    store = open_store_or_exit(cfg)
+    table = Table("table", "rows", title=_redact_url(cfg.store.url))
+    for name, rows in store.counts().items():
+        table.add_row(name, str(rows))
+    console.print(table)
+
+
+def _redact_url(url: str) -> str:
+    """Hide a password in a database URL (postgresql+psycopg://user:***@host/db)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def sync(
+    source: Annotated[str | None, typer.Option("--source", "-s", help="Only this configured source.")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Ignore saved cursors and read everything again.")] = False,
+) -> None:
+    """Sync sources into the store through the Prefect flow, with live progress and a summary."""
+    from flows.sync import SyncFailedError, set_progress, sync_flow
+    from hub.progress import SyncProgress
+
+    cfg = settings()
+    if not cfg.sources:
+        err.print("no sources configured: add [sources.<name>] tables to pmhub.toml (see `pmhub init`)")
+        raise typer.Exit(2)
+    view = SyncProgress(console)
+    set_progress(view.update)
+    failed = False
+    try:
+        with view:
+            summary = sync_flow(config=_config_arg(), source=source, full=full)
+    except SyncFailedError as exc:
+        summary, failed = exc.summary, True
+    except ConfigError as exc:
+        err.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(2) from None
+    finally:
+        set_progress(None)
+    console.print(view.summary_table(summary))
+    if failed:
+        for row in summary:
+            if row["error"]:
+                err.print(f"[red]failed[/red] {row['source']}/{row['stream']}: {row['error']}", highlight=False)
+        raise typer.Exit(1)
+
+
+def _config_arg() -> str | None:
+    """The config path for flows and subprocesses: absolute, so workers elsewhere find the same file."""
+    path = config_path(_State.config)
+    return str(path.resolve()) if path.exists() else None
+
+
+@app.command()
+def status(
+    stale_after: Annotated[int, typer.Option(help="Minutes after which a source counts as stale.")] = 60,
+) -> None:
+    """Consolidated status: per upcoming release scope, blockers, PRs and CI; per source freshness."""
+    from datetime import UTC, datetime
+
+    from sync.status import freshness, release_statuses
+
+    cfg = settings()
+    store = open_store_or_exit(cfg)
+    now = datetime.now(UTC)
+    releases = Table(
+        "project", "release", "due", "items done", "points done", "blockers", "PRs open/merged", "CI",
+        title="upcoming releases",
+    )
+    for st in release_statuses(store):
+        rel = st.release
+        overdue = rel.release_date is not None and rel.release_date < now.date()
+        releases.add_row(
+            rel.project,
+            rel.name,
+            f"[red]{rel.release_date} (overdue)[/red]" if overdue else str(rel.release_date or "-"),
+            f"{st.items_done}/{st.items_total}",
+            f"{st.points_done:g}/{st.points_total:g}",
+            ", ".join(b.source.key or b.id for b in st.blockers[:4]) + (" …" if len(st.blockers) > 4 else "")
+            if st.blockers
+            else "none",
+            f"{st.prs_open}/{st.prs_merged}",
+            {"green": "[green]green[/green]", "red": "[red]red[/red]"}.get(st.ci, st.ci),
+        )
+    console.print(releases)
+    fresh = Table("source", "stream", "last good sync", "age", title="data freshness")
+    stale = 0
+    for row in freshness(store, now):
+        is_stale = row.age_minutes > stale_after
+        stale += is_stale
+        age = f"{row.age_minutes:.0f} min"
+        fresh.add_row(row.source, row.stream, row.last_success.strftime("%Y-%m-%d %H:%M UTC"),
+                      f"[red]{age} (stale)[/red]" if is_stale else age)
+    console.print(fresh)
+    if stale:
+        err.print(f"[yellow]warning[/yellow] {stale} stream(s) older than {stale_after} minutes: run `pmhub sync`")
+
+
+def open_store_or_exit(cfg: Settings) -> Store:
+    """The configured store, or exit 1 with a message that names it without its password."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hub.sources import open_store
+
+    try:
+        return open_store(cfg)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+        err.print(f"[red]store unreachable[/red] {_redact_url(cfg.store.url)}: {reason}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def serve() -> None:
+    """Run the scheduled deployments (sync every `schedules.sync`) from this process until interrupted."""
+    from flows.deploy import serve_schedules
+
+    cfg = settings()
+    path = config_path(_State.config)
+    serve_schedules(cfg, path if path.exists() else None)
+
+
+@app.command()
+def deploy(
+    pool: Annotated[str, typer.Option("--pool", help="Prefect work pool (process type) to deploy to.")] = "pmhub",
+) -> None:
+    """Register the scheduled sync with a Prefect server's work pool (PREFECT_API_URL); workers run it."""
+    from flows.deploy import deploy_to_pool
+
+    cfg = settings()
+    path = config_path(_State.config)
+    deployment_id = deploy_to_pool(cfg, path if path.exists() else None, pool)
+    console.print(f"deployed pmhub-sync/scheduled-sync ({deployment_id}) to work pool {pool!r}")
+    console.print(f"start a worker with: prefect worker start --pool {pool}")

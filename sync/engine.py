@@ -1,0 +1,155 @@
+"""The sync engine: run a source's streams into the store, one transaction per page, resumable at any point.
+
+``sync_stream`` reads from the saved cursor, writes each page's records, rejects and cursor together
+(``Store.write_page``), then runs the stream's census to mark records the source no longer has. A crash anywhere
+loses at most the page in flight; the rerun resumes after the last committed page, and the idempotent upsert absorbs
+any overlap. ``sync_source`` isolates failures per stream kind: an error that means "fix the config" stops that
+source; anything else is recorded on the stream and the next stream goes on. Runnable without Prefect.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from connectors.base import Page, RequestStats, Source, Stream
+from schema import ConfigError, PmhubError, PullRequest, Release, RetryLaterError, Tool, WorkItem
+from sync.linking import LinkRules, link_records
+from sync.store import LinkResult, Store, UpsertResult
+
+
+@dataclass
+class StreamResult:
+    source: str
+    stream: str
+    pages: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    rejected: int = 0
+    deleted: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    retryable: bool = False
+
+    @property
+    def items(self) -> int:
+        return self.inserted + self.updated + self.unchanged + self.stale
+
+    def add(self, page: Page, result: UpsertResult) -> None:
+        self.pages += 1
+        self.inserted += result.inserted
+        self.updated += result.updated
+        self.unchanged += result.unchanged
+        self.stale += result.stale
+        self.rejected += len(page.rejected)
+
+
+@dataclass
+class SourceResult:
+    source: str
+    streams: list[StreamResult] = field(default_factory=list)
+    stats: RequestStats = field(default_factory=RequestStats)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(s.error is None for s in self.streams)
+
+
+ProgressFn = Callable[[StreamResult, RequestStats], None]
+
+
+def sync_stream(
+    store: Store,
+    source: Source,
+    stream: Stream,
+    *,
+    full: bool = False,
+    progress: ProgressFn | None = None,
+) -> StreamResult:
+    """Run one stream to its end. A pmhub error is recorded on the result (and the run); a bug propagates."""
+    result = StreamResult(source=source.name, stream=stream.name)
+    started = time.monotonic()
+    requests_before, waited_before = source.stats.requests, source.stats.waited_seconds
+    run_id = store.start_run(source.name, stream.name)
+    cursor = None if full else store.get_cursor(source.name, stream.name)
+    try:
+        for page in stream.pages(cursor):
+            result.add(page, store.write_page(source.name, stream.name, page))
+            if progress is not None:
+                progress(result, source.stats)
+        present = stream.census()
+        if present is not None:
+            gone = store.ids_of(source.name, stream.name) - set(present)
+            if gone:
+                store.mark_deleted(gone, datetime.now(UTC))
+            result.deleted = len(gone)
+    except PmhubError as exc:
+        result.error = str(exc)
+        result.retryable = isinstance(exc, RetryLaterError)
+        if isinstance(exc, ConfigError):
+            raise
+    except Exception as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        result.seconds = time.monotonic() - started
+        store.finish_run(
+            run_id,
+            status="failed" if result.error else "ok",
+            counts={
+                "inserted": result.inserted,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "stale": result.stale,
+                "rejected": result.rejected,
+                "deleted": result.deleted,
+            },
+            requests=source.stats.requests - requests_before,
+            waited=source.stats.waited_seconds - waited_before,
+            error=result.error,
+        )
+    return result
+
+
+def sync_source(
+    store: Store,
+    source: Source,
+    *,
+    streams: list[str] | None = None,
+    full: bool = False,
+    progress: ProgressFn | None = None,
+) -> SourceResult:
+    """Every stream of one source; a config error stops the source, other errors only their own stream."""
+    outcome = SourceResult(source=source.name, stats=source.stats)
+    try:
+        selected = [s for s in source.streams() if streams is None or s.name in streams]
+    except PmhubError as exc:
+        outcome.error = str(exc)
+        return outcome
+    for stream in selected:
+        try:
+            outcome.streams.append(sync_stream(store, source, stream, full=full, progress=progress))
+        except ConfigError as exc:
+            outcome.streams.append(StreamResult(source.name, stream.name, error=str(exc)))
+            outcome.error = str(exc)
+            break
+    return outcome
+
+
+def relink(store: Store, rules: LinkRules) -> LinkResult:
+    """Recompute every cross-tool link from the store; links whose evidence disappeared are removed."""
+    jira: list[WorkItem] = []
+    github: list[WorkItem | PullRequest] = []
+    for record in store.iter_records(kind="work_item"):
+        assert isinstance(record, WorkItem)
+        (jira if record.source.tool is Tool.JIRA else github).append(record)
+    github.extend(r for r in store.iter_records(kind="pull_request") if isinstance(r, PullRequest))
+    releases = [r for r in store.iter_records(kind="release") if isinstance(r, Release)]
+    links = link_records(jira, github, releases, rules)
+    origins = {r.id for r in github} | {r.id for r in releases}
+    return store.replace_links(origins, links)

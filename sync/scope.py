@@ -1,0 +1,130 @@
+"""What belongs to a release, gathered across tools from the store.
+
+A release is usually a Jira version; its GitHub twins are the milestones linked to it by name (``same_release``
+links) and the GitHub release of the same name or tag in those repos. Its scope is the work items with the version
+(or a twin milestone), the pull requests in a twin milestone or linked to one of those items, and the CI results on
+the release's refs (``v<name>``, ``<name>``, ``release/<name>`` and the tag of its GitHub release). Reading is a
+handful of streamed queries whatever the size: never one query per item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from schema import Check, Link, PullRequest, Release, ReleaseKind, StatusCategory, Tool, WorkItem
+from sync.store import Store
+
+
+@dataclass(frozen=True)
+class ReleaseScope:
+    release: Release
+    milestones: list[Release] = field(default_factory=list)
+    github_releases: list[Release] = field(default_factory=list)
+    items: list[WorkItem] = field(default_factory=list)
+    pull_requests: list[PullRequest] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+
+    @property
+    def repos(self) -> set[str]:
+        return {m.project.lower() for m in self.milestones}
+
+    def done(self) -> list[WorkItem]:
+        return [i for i in self.items if i.status.category in (StatusCategory.DONE, StatusCategory.CANCELLED)]
+
+    def points(self) -> tuple[float, float]:
+        """(done, total) story points; cancelled work counts as neither."""
+        live = [i for i in self.items if i.status.category is not StatusCategory.CANCELLED]
+        total = sum(i.story_points or 0.0 for i in live)
+        done = sum(i.story_points or 0.0 for i in live if i.status.category is StatusCategory.DONE)
+        return done, total
+
+    def last_activity(self) -> datetime | None:
+        moments = [r.updated for r in (*self.items, *self.pull_requests)]
+        return max(moments) if moments else None
+
+
+def _names(release: Release) -> set[str]:
+    name = release.name.strip()
+    return {name.casefold(), name.casefold().removeprefix("v"), f"v{name}".casefold()}
+
+
+def release_refs(release: Release, github_releases: Iterable[Release]) -> set[str]:
+    """The refs whose CI speaks for this release."""
+    refs = {f"v{release.name}", release.name, f"release/{release.name}", f"refs/tags/v{release.name}"}
+    for gh in github_releases:
+        if gh.tag_name:
+            refs.add(gh.tag_name)
+    return refs
+
+
+def find_release(store: Store, name: str, project: str | None = None) -> list[Release]:
+    """Jira versions (else GitHub milestones) called ``name``, optionally in one project or repo."""
+    wanted = name.strip().casefold().removeprefix("v")
+    found = [
+        r
+        for r in store.iter_records(kind="release")
+        if isinstance(r, Release)
+        and r.release_kind in (ReleaseKind.JIRA_VERSION, ReleaseKind.GITHUB_MILESTONE)
+        and r.name.strip().casefold().removeprefix("v") == wanted
+        and (project is None or r.project.casefold() == project.casefold())
+    ]
+    versions = [r for r in found if r.release_kind is ReleaseKind.JIRA_VERSION]
+    return versions or found
+
+
+def release_scope(store: Store, release: Release) -> ReleaseScope:
+    releases = {r.id: r for r in store.iter_records(kind="release") if isinstance(r, Release)}
+    own_links = store.links_of(release.id)
+    twin_ids = {
+        lk.to_id if lk.from_id == release.id else lk.from_id for lk in own_links if lk.link_kind == "same_release"
+    }
+    milestones = [releases[i] for i in sorted(twin_ids) if i in releases]
+    if release.release_kind is ReleaseKind.GITHUB_MILESTONE:
+        milestones.append(release)
+    repos = {m.project.lower() for m in milestones}
+    names = _names(release)
+    github_releases = [
+        r
+        for r in releases.values()
+        if r.release_kind is ReleaseKind.GITHUB_RELEASE
+        and r.project.lower() in repos
+        and (r.name.casefold() in names or (r.tag_name or "").casefold() in names)
+    ]
+
+    members = store.items_in_release(release.id)
+    for milestone in milestones:
+        if milestone.id != release.id:
+            members.extend(store.items_in_release(milestone.id))
+    items = list({r.id: r for r in members if isinstance(r, WorkItem)}.values())
+    prs = {r.id: r for r in members if isinstance(r, PullRequest)}
+
+    jira_ids = {i.id for i in items if i.source.tool is Tool.JIRA}
+    links = [
+        lk
+        for lk in store.iter_records(kind="link")
+        if isinstance(lk, Link) and lk.to_id in jira_ids and lk.link_kind != "same_release"
+    ]
+    wanted_prs = {lk.from_id for lk in links} - set(prs)
+    if wanted_prs:
+        for record in store.iter_records(kind="pull_request"):
+            if record.id in wanted_prs and isinstance(record, PullRequest):
+                prs[record.id] = record
+
+    refs = release_refs(release, github_releases)
+    checks = [
+        c
+        for c in store.iter_records(kind="check")
+        if isinstance(c, Check) and c.source.instance.lower() in repos and c.ref in refs
+    ]
+    return ReleaseScope(
+        release=release,
+        milestones=[m for m in milestones if m.id != release.id],
+        github_releases=github_releases,
+        items=items,
+        pull_requests=sorted(prs.values(), key=lambda p: (p.source.instance, p.number)),
+        checks=checks,
+        links=own_links + links,
+    )

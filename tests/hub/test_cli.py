@@ -1,0 +1,68 @@
+"""The `pmhub` command line as a user runs it: a real subprocess, real files, exit codes and output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PMHUB = [sys.executable, "-m", "hub"]
+
+
+def pmhub(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PMHUB_")}
+    full_env.update(env or {})
+    full_env["COLUMNS"] = "200"
+    return subprocess.run([*PMHUB, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=60)
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = pmhub("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("init", "check", "store"):
+        assert command in result.stdout
+
+
+def test_init_writes_a_starter_that_check_accepts_once_tokens_are_set(tmp_path: Path) -> None:
+    assert pmhub("init", cwd=tmp_path).returncode == 0
+    config = tmp_path / "pmhub.toml"
+    assert "token_env" in config.read_text()
+    assert pmhub("init", cwd=tmp_path).returncode == 1, "init must not overwrite without --force"
+
+    missing = pmhub("check", cwd=tmp_path)
+    assert missing.returncode == 1
+    assert "$JIRA_API_TOKEN" in missing.stdout
+    assert "missing" in missing.stdout
+
+    tokens = {"JIRA_API_TOKEN": "jira-secret-value", "GITHUB_TOKEN": "ghp_secret_value"}
+    ok = pmhub("check", cwd=tmp_path, env=tokens)
+    assert ok.returncode == 0, ok.stderr
+    assert "is valid" in ok.stdout
+    assert "secret" not in ok.stdout + ok.stderr
+
+
+def test_a_bad_config_exits_2_with_the_key_path(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text('[store]\nurl = 5\n[serve]\nport = "http"\n')
+    result = pmhub("--config", "bad.toml", "check", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "bad.toml: store.url" in result.stderr
+    assert "bad.toml: serve.port" in result.stderr
+
+
+def test_store_info_counts_rows_in_the_configured_store(tmp_path: Path) -> None:
+    (tmp_path / "pmhub.toml").write_text(f'[store]\nurl = "sqlite:///{tmp_path}/s.db"\n')
+    result = pmhub("store", "info", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "records" in result.stdout
+    assert "cursors" in result.stdout
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://pmhub:hunter2@127.0.0.1:1/nope"])
+def test_a_database_password_never_reaches_the_output(tmp_path: Path, url: str) -> None:
+    (tmp_path / "pmhub.toml").write_text(f'[store]\nurl = "{url}"\n')
+    result = pmhub("store", "info", cwd=tmp_path)
+    assert "hunter2" not in result.stdout + result.stderr
+    assert result.returncode != 0
