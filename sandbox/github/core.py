@@ -1,0 +1,223 @@
+"""Request handling every GitHub sandbox route shares: options, auth, rate limits, conditional replies, errors.
+
+Errors are raised as :class:`ApiError` and rendered with GitHub's body (``message``, ``documentation_url``,
+``status``). A reply gets a weak ``ETag`` (an MD5 of the body), answers ``304`` without charging when
+``If-None-Match`` matches, and carries the caller's ``X-RateLimit-*`` headers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.datastructures import URL
+
+from sandbox.github import render
+from sandbox.github.limits import SECONDARY_DOCS, SECONDARY_MESSAGE, Budget, RateLimits, primary_message
+from sandbox.github.render import Json, Links
+from sandbox.github.store import GitHubStore, RepoState
+from sandbox.webhooks import WebhookSender
+from sandbox.world import World
+
+ENTERPRISE_PREFIX = "/api/v3"
+DOCS = "https://docs.github.com/rest"
+# Accepted tokens → the login they act as. The values are sandbox-only credentials (see the README).
+DEFAULT_TOKENS: dict[str, str] = {
+    "ghp_sandboxAdaLovelace000000000000000000": "ada",
+    "ghp_sandboxGraceHopper00000000000000000000": "grace",
+}
+
+
+@dataclass
+class GitHubOptions:
+    tokens: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TOKENS))
+    rate_limit: int = 5000  # per token per window
+    unauthenticated_rate_limit: int = 60  # per client IP per window
+    rate_window: int = 3600  # seconds
+    html_url: str = "https://github.com"  # host of html_url links
+    require_auth: bool = False  # True: repositories are private, 404 without a token (as GitHub answers)
+    webhooks: WebhookSender | None = None  # shared sender; one is created when None
+    clock: Callable[[], datetime] | None = None  # the time changes are stamped with (default: now, UTC)
+
+
+@dataclass(frozen=True)
+class Caller:
+    key: str  # rate-limit identity: "user:<login>" or "ip:<address>"
+    login: str | None
+    budget: Budget
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, message: str, headers: dict[str, str] | None = None, docs: str = DOCS, **extra: Any
+    ) -> None:
+        super().__init__(message)
+        self.status, self.headers = status, headers or {}
+        self.body: Json = {"message": message, **extra, "documentation_url": docs, "status": str(status)}
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "Not Found")
+
+
+def invalid(field_name: str, value: str) -> ApiError:
+    return ApiError(
+        422, "Validation Failed", errors=[{"resource": "Issue", "field": field_name, "code": "invalid", "value": value}]
+    )
+
+
+_COMMON_HEADERS = {
+    "X-GitHub-Media-Type": "github.v3; format=json",
+    "X-GitHub-Api-Version-Selected": "2022-11-28",
+    "Cache-Control": "private, max-age=60, s-maxage=60",
+    "Vary": "Accept, Authorization, Cookie, X-GitHub-OTP",
+    "X-Content-Type-Options": "nosniff",
+}
+_JSON = "application/json; charset=utf-8"
+
+
+def _request_id(request: Request) -> str:
+    return hashlib.md5(f"{id(request)}{request.url}".encode(), usedforsecurity=False).hexdigest()[:20].upper()
+
+
+class GitHubApi:
+    """Request handling shared by every route: auth, limits, conditional replies, links."""
+
+    def __init__(self, world: World, options: GitHubOptions) -> None:
+        self.options = options
+        self.store = GitHubStore(world, options.clock)
+        self.limits = RateLimits(options.rate_window)
+        self.webhooks = options.webhooks or WebhookSender()
+
+    def links(self, request: Request) -> Links:
+        base = str(request.base_url).rstrip("/")
+        prefix = ENTERPRISE_PREFIX if request.url.path.startswith(ENTERPRISE_PREFIX + "/") else ""
+        return Links(base + prefix, self.options.html_url.rstrip("/"))
+
+    def identify(self, request: Request) -> tuple[str, str | None]:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if not header:
+            return f"ip:{request.client.host if request.client else 'unknown'}", None
+        login = self.options.tokens.get(token.strip()) if scheme.lower() in ("token", "bearer") else None
+        if login is None:
+            raise ApiError(401, "Bad credentials")
+        return f"user:{login}", login
+
+    def gate(self, request: Request, resource: str = "core") -> Caller:
+        key, login = self.identify(request)
+        limit = self.options.rate_limit if login else self.options.unauthenticated_rate_limit
+        budget = self.limits.budget(key, limit, resource)
+        secondary = self.limits.take_secondary()
+        if secondary is not None:
+            raise ApiError(
+                secondary.status, SECONDARY_MESSAGE, {"Retry-After": str(secondary.retry_after)}, docs=SECONDARY_DOCS
+            )
+        if budget.remaining == 0:
+            who = str(self.store.world.person_by_login(login).github_id) if login else key.removeprefix("ip:")
+            raise ApiError(
+                403,
+                primary_message(who, login is not None),
+                budget.headers(),
+                docs=f"{DOCS}/overview/rate-limits-for-the-rest-api",
+            )
+        caller = request.state.caller = Caller(key, login, budget)
+        return caller
+
+    def repo(self, request: Request, owner: str, name: str) -> RepoState:
+        caller: Caller = request.state.caller
+        state = self.store.repo(owner, name)
+        if state is None or (self.options.require_auth and caller.login is None):
+            raise not_found()
+        return state
+
+    def reply(self, request: Request, body: bytes, status: int = 200, link: str | None = None) -> Response:
+        caller: Caller = request.state.caller
+        etag = 'W/"' + hashlib.md5(body, usedforsecurity=False).hexdigest() + '"'
+        headers = {**_COMMON_HEADERS, "ETag": etag, "X-GitHub-Request-Id": _request_id(request)}
+        if link:
+            headers["Link"] = link
+        wanted = request.headers.get("if-none-match", "")
+        if status == 200 and etag in (tag.strip() for tag in wanted.split(",")):
+            # why: a 304 does not count against the primary limit (docs linked in sandbox.github.limits)
+            return Response(status_code=304, headers=headers | caller.budget.headers())
+        self.limits.charge(caller.budget)
+        return Response(body, status, headers | caller.budget.headers(), media_type=_JSON)
+
+    def error(self, request: Request, exc: ApiError) -> Response:
+        caller: Caller | None = getattr(request.state, "caller", None)
+        headers = {**_COMMON_HEADERS, "X-GitHub-Request-Id": _request_id(request), **exc.headers}
+        if caller is not None and exc.status not in (401, 403, 429):
+            self.limits.charge(caller.budget)
+            headers |= caller.budget.headers()
+        return Response(render.dumps(exc.body), exc.status, headers, media_type=_JSON)
+
+
+# ------------------------------------------------------------------------------------------------ parameters
+
+
+def int_param(request: Request, name: str, default: int, low: int = 1, high: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(name, raw) from None
+    value = max(low, value)
+    return min(high, value) if high else value
+
+
+def choice(request: Request, name: str, allowed: Sequence[str], default: str) -> str:
+    value = request.query_params.get(name) or default
+    if value not in allowed:
+        raise invalid(name, value)
+    return value
+
+
+def parse_since(raw: str | None) -> datetime | None:
+    """ISO 8601 with any offset (``Z``, ``+02:00``) or none (UTC); returned in UTC."""
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise invalid("since", raw) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def link_header(url: URL, rels: dict[str, dict[str, Any]]) -> str | None:
+    parts = []
+    for rel, params in rels.items():
+        target = url.remove_query_params(["page", "after"]).include_query_params(**params)
+        parts.append(f'<{target}>; rel="{rel}"')
+    return ", ".join(parts) or None
+
+
+def offset_links(url: URL, page: int, per_page: int, total: int) -> str | None:
+    last = max(1, -(-total // per_page))
+    rels: dict[str, dict[str, Any]] = {}
+    if page > 1:
+        rels["prev"] = {"page": min(page - 1, last)}
+    if page < last:
+        rels["next"] = {"page": page + 1}
+        rels["last"] = {"page": last}
+    if page > 1:
+        rels["first"] = {"page": 1}
+    return link_header(url, rels)
+
+
+def page_of(request: Request, items: Sequence[Any]) -> tuple[Sequence[Any], str | None]:
+    per_page = int_param(request, "per_page", 30, high=100)
+    page = int_param(request, "page", 1)
+    start = (page - 1) * per_page
+    return items[start : start + per_page], offset_links(request.url, page, per_page, len(items))
+
+
+def join(parts: Sequence[bytes]) -> bytes:
+    return b"[" + b",".join(parts) + b"]"
