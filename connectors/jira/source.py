@@ -1,23 +1,24 @@
-"""The Jira source: streams ``issues`` (work items + status changes), ``versions`` (releases) and ``sprints``.
+"""The Jira source: streams ``issues``, ``status_changes``, ``versions`` and ``sprints``, plus write-back.
 
-Issues are read incrementally with ``project in (…) AND updated >= "yyyy-MM-dd HH:mm" ORDER BY updated ASC``.
-JQL dates are minute-precise and read in the *searching user's* time zone (https://support.atlassian.com/
-jira-software-cloud/docs/jql-fields/#Updated), so the lower bound is ``cursor − overlap`` rendered in the time zone
-``/myself`` reports, floored to the minute; the idempotent upsert absorbs the re-read window.
+Both issue streams read ``project in (…) AND updated >= "yyyy-MM-dd HH:mm" ORDER BY updated ASC``. JQL dates are
+minute-precise and read in the *searching user's* time zone (https://support.atlassian.com/jira-software-cloud/docs/
+jql-fields/#Updated), so the lower bound is ``cursor − overlap`` rendered in the time zone ``/myself`` reports,
+floored to the minute; the idempotent upsert absorbs the re-read window.
 
-Cursor of ``issues`` (JSON): ``{"updated": "<max updated seen, UTC ISO-8601>", "ids": ["<issue ids at that
-instant>"]}`` — issues at exactly that instant already seen are skipped on resume. It is safe after every page
-because the read is sorted by ``updated``. Versions and sprints are small and read whole every run (no cursor).
+Cursor of ``issues`` and ``status_changes`` (JSON): ``{"updated": "<max updated seen, ISO-8601 UTC>", "ids":
+["<issue ids updated at exactly that instant>"]}``; on resume those issues are skipped unless they changed again.
+It is safe after every page because the read is sorted by ``updated``. Versions and sprints are small and read
+whole every run (no cursor). ``issues``, ``versions`` and ``sprints`` have a census (id-only listings).
 
-Requests per run: server info + myself + field list + epic look-up + one per page (+ one changelog bulk fetch per
-page whose changelogs were cut short); never one per issue.
+Requests per run: server info + myself + field list (+ one epic listing when Epic Link keys need ids) + one per
+page (+ one changelog bulk fetch per page whose changelogs Jira cut short); never one per issue.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +28,7 @@ from pydantic import SecretStr
 
 from connectors.base import Mapped, Page, Rejected, RequestStats, Stream
 from connectors.jira import mapping
-from connectors.jira.client import JiraClient, SiteFacts
+from connectors.jira.client import JiraClient
 from connectors.jira.config import JiraFieldIds, JiraSourceConfig
 from schema import BadDataError, ConfigError, StatusRules, WorkItemType, ids
 
@@ -108,45 +109,98 @@ class _RunState:
     epics_listed: bool = False
 
 
+Built = tuple[list[Mapped], list[Rejected]]
+
+
+class _IncrementalRead:
+    """The sorted, minute-precise, overlapping issue search both issue streams read, and its cursor."""
+
+    def __init__(self, source: JiraSource, fields: Sequence[str], expand: str | None) -> None:
+        self._source = source
+        self._fields = fields
+        self._expand = expand
+
+    def pages(self, cursor: str | None, build: Callable[[list[dict[str, Any]]], Built]) -> Iterator[Page]:
+        src = self._source
+        start = IssueCursor.load(cursor)
+        since = start.updated - timedelta(minutes=src.config.overlap_minutes) if start else None
+        jql = issues_jql(src.config.projects, since, src.client.facts().time_zone)
+        position = start
+        for answer in src.client.search(jql, self._fields, page_size=src.config.page_size, expand=self._expand):
+            raw_issues: list[dict[str, Any]] = answer.get("issues") or []
+            records, rejected = build([raw for raw in raw_issues if not _seen(raw, start)])
+            for raw in raw_issues:
+                position = _advance_raw(position, raw)
+            yield Page(records=records, cursor=position.dump() if position else cursor, rejected=rejected)
+
+
 class IssuesStream:
+    """Work items; the census lists every issue id of the configured projects."""
+
     name = "issues"
 
     def __init__(self, source: JiraSource) -> None:
         self._source = source
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
+        fields = [*_BASE_FIELDS, *self._source.field_ids().custom()]
+        return _IncrementalRead(self._source, fields, expand=None).pages(cursor, self._build)
+
+    def _build(self, raw_issues: list[dict[str, Any]]) -> Built:
+        ctx = self._source.context(raw_issues)
+        records: list[Mapped] = []
+        rejected: list[Rejected] = []
+        for raw in raw_issues:
+            try:
+                records.append(Mapped(mapping.map_issue(raw, ctx), raw))
+            except BadDataError as exc:
+                rejected.append(Rejected(native_id=exc.native_id or str(raw.get("id")), reason=str(exc), raw=raw))
+        return records, rejected
+
+    def census(self) -> Iterator[str] | None:
+        return self._census()
+
+    def _census(self) -> Iterator[str]:
         src = self._source
-        client, config = src.client, src.config
-        facts = client.facts()
-        start = IssueCursor.load(cursor)
-        since = start.updated - timedelta(minutes=config.overlap_minutes) if start else None
-        jql = issues_jql(config.projects, since, facts.time_zone)
-        field_ids = src.field_ids()
-        fields = [*_BASE_FIELDS, *field_ids.custom()]
-        position = start
-        for answer in client.search(jql, fields, page_size=config.page_size, expand="changelog"):
-            raw_issues: list[dict[str, Any]] = answer.get("issues") or []
-            fresh = [raw for raw in raw_issues if not _seen(raw, start)]
-            ctx = src.context(facts, fresh)
-            histories = self._histories(fresh)
-            records: list[Mapped] = []
-            rejected: list[Rejected] = []
-            for raw in fresh:
-                native = str(raw.get("id"))
-                try:
-                    item = mapping.map_issue(raw, ctx)
-                    changes = mapping.map_histories(ctx.site, native, histories.get(native, []))
-                except BadDataError as exc:
-                    rejected.append(Rejected(native_id=exc.native_id or native, reason=str(exc), raw=raw))
-                    continue
-                records.append(Mapped(item, raw))
-                records.extend(Mapped(change, raw) for change in changes)
-            for raw in raw_issues:
-                position = _advance_raw(position, raw)
-            yield Page(records=records, cursor=position.dump() if position else cursor, rejected=rejected)
+        jql = f"project in ({', '.join(_jql_string(p) for p in src.config.projects)}) ORDER BY created ASC"
+        site = src.config.site_name
+        for answer in src.client.search(jql, ["id"], page_size=src.config.census_page_size):
+            for raw in answer.get("issues") or ():
+                yield ids.jira(site, "issue", str(raw["id"]))
+
+
+class StatusChangesStream:
+    """Status transitions from the issues' changelogs (``expand=changelog``; cut-short ones completed in bulk).
+
+    A stream of its own so the issue census compares issues with issues; transitions are history and have no
+    census.
+    """
+
+    name = "status_changes"
+
+    def __init__(self, source: JiraSource) -> None:
+        self._source = source
+
+    def pages(self, cursor: str | None) -> Iterator[Page]:
+        return _IncrementalRead(self._source, ["updated"], expand="changelog").pages(cursor, self._build)
+
+    def _build(self, raw_issues: list[dict[str, Any]]) -> Built:
+        site = self._source.config.site_name
+        histories = self._histories(raw_issues)
+        records: list[Mapped] = []
+        rejected: list[Rejected] = []
+        for raw in raw_issues:
+            native = str(raw.get("id"))
+            try:
+                changes = mapping.map_histories(site, native, histories.get(native, []))
+            except BadDataError as exc:
+                rejected.append(Rejected(native_id=native, reason=str(exc), raw=raw))
+                continue
+            records.extend(Mapped(change, raw) for change in changes)
+        return records, rejected
 
     def _histories(self, raw_issues: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-        """Status histories per issue id: from the page, completed in one bulk call where Jira cut them short."""
+        """Histories per issue id: from the page, completed in one bulk call where Jira cut them short."""
         result: dict[str, list[dict[str, Any]]] = {}
         truncated = []
         for raw in raw_issues:
@@ -160,15 +214,7 @@ class IssuesStream:
         return result
 
     def census(self) -> Iterator[str] | None:
-        return self._census()
-
-    def _census(self) -> Iterator[str]:
-        src = self._source
-        jql = f"project in ({', '.join(_jql_string(p) for p in src.config.projects)}) ORDER BY created ASC"
-        site = src.config.site_name
-        for answer in src.client.search(jql, ["id"], page_size=src.config.census_page_size):
-            for raw in answer.get("issues") or ():
-                yield ids.jira(site, "issue", str(raw["id"]))
+        return None
 
 
 def _seen(raw: dict[str, Any], cursor: IssueCursor | None) -> bool:
@@ -286,7 +332,7 @@ class JiraSource:
         return cls(name, config, rules, token)
 
     def streams(self) -> list[Stream]:
-        return [IssuesStream(self), VersionsStream(self), SprintsStream(self)]
+        return [IssuesStream(self), StatusChangesStream(self), VersionsStream(self), SprintsStream(self)]
 
     # ------------------------------------------------------------------------------------------ run knowledge
 
@@ -296,7 +342,7 @@ class JiraSource:
             self._run.field_ids = mapping.discover_fields(self.client.fields(), self.config.fields)
         return self._run.field_ids
 
-    def context(self, facts: SiteFacts, raw_issues: Sequence[dict[str, Any]]) -> mapping.MappingContext:
+    def context(self, raw_issues: Sequence[dict[str, Any]]) -> mapping.MappingContext:
         """Mapping context for a page: epic keys its Epic Link fields name are resolved to ids first."""
         field_ids = self.field_ids()
         for raw in raw_issues:
