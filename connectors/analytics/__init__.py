@@ -1,0 +1,1 @@
+"""Product analytics (PostHog, Amplitude, Mixpanel) read as daily metric points."""
