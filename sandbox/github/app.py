@@ -27,6 +27,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 
+from sandbox.faults import FaultMiddleware
 from sandbox.github import hooks, render
 from sandbox.github.admin import admin_router
 from sandbox.github.core import (
@@ -370,4 +371,5 @@ def create_app(world: World, options: GitHubOptions | None = None) -> FastAPI:
         return api.error(request, not_found())
 
     app.add_exception_handler(404, fallback)
+    app.add_middleware(FaultMiddleware, name="github", plan=api.options.faults)
     return app

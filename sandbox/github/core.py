@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.datastructures import URL
 
+from sandbox.faults import FaultPlan
 from sandbox.github import render
 from sandbox.github.limits import SECONDARY_DOCS, SECONDARY_MESSAGE, Budget, RateLimits, primary_message
 from sandbox.github.render import Json, Links
@@ -43,6 +44,7 @@ class GitHubOptions:
     require_auth: bool = False  # True: repositories are private, 404 without a token (as GitHub answers)
     webhooks: WebhookSender | None = None  # shared sender; one is created when None
     clock: Callable[[], datetime] | None = None  # the time changes are stamped with (default: now, UTC)
+    faults: FaultPlan | None = None  # shared fault plan; the app is wrapped in FaultMiddleware as "github"
 
 
 @dataclass(frozen=True)
