@@ -1,0 +1,48 @@
+"""How a sandbox Jira site is configured: flavour, accepted credentials, users' time zones, hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from sandbox.faults import FaultPlan
+
+EventHook = Callable[[str, dict[str, Any]], None]
+
+# Time zones by login: far apart on purpose, so JQL date literals (read in the *user's* zone) differ by a day.
+DEFAULT_TIME_ZONES: Mapping[str, str] = MappingProxyType(
+    {
+        "ada": "Europe/London",
+        "grace": "America/New_York",
+        "linus": "Pacific/Tongatapu",  # UTC+13
+        "margaret": "Pacific/Honolulu",  # UTC-10
+        "ken": "Asia/Kolkata",
+        "barbara": "UTC",
+    }
+)
+DEFAULT_API_TOKEN = "sandbox-jira-api-token"  # noqa: S105 - a published sandbox credential
+
+
+def _default_bearer_tokens() -> dict[str, str]:
+    return {f"sandbox-jira-pat-{login}": login for login in DEFAULT_TIME_ZONES}
+
+
+@dataclass(frozen=True)
+class JiraOptions:
+    """``flavour`` picks Cloud (search/jql, 410 on the old search) or Server/DC (startAt/total search).
+
+    Basic auth: the e-mail (or, on Server, the login) of any person in the world with ``api_token``.
+    Bearer auth: a key of ``bearer_tokens`` (token → login). ``on_event(webhookEvent, payload)`` receives every
+    Jira webhook the admin API causes; ``faults`` is the shared fault plan (a fresh empty one if not given).
+    """
+
+    flavour: Literal["cloud", "server"] = "cloud"
+    api_token: str = DEFAULT_API_TOKEN
+    bearer_tokens: Mapping[str, str] = field(default_factory=_default_bearer_tokens)
+    time_zones: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TIME_ZONES))
+    base_url: str | None = None  # the site URL used in "self" links; None: the URL the request came to
+    on_event: EventHook | None = None
+    faults: FaultPlan | None = None
+    search_snapshots: int = 64  # open search/jql cursors kept; the oldest expires first
