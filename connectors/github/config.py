@@ -45,6 +45,11 @@ class GitHubSourceConfig(BaseModel):
         ge=0,
         description="Longest wait for a rate limit to reset; beyond it the run stops and the next one resumes.",
     )
+    census_interval_minutes: float = Field(
+        default=60.0,
+        ge=0,
+        description="Least time between two listings of every issue and PR number (deletes, transfers); 0: every run.",
+    )
     timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("base_url")

@@ -1,0 +1,458 @@
+"""The GitHub source: five streams over the configured repositories, their cursors and their census.
+
+Streams and what a run costs when nothing changed (every read is conditional, and a 304 is free of rate limit):
+
+``issues``         ``GET /issues?state=all&sort=updated&direction=asc&since=<cursor>`` (``since`` is inclusive:
+                   the re-read boundary items are absorbed by the idempotent upsert); pull requests in the listing
+                   are skipped (the ``pull_requests`` stream owns them). A sorted read: every page carries a cursor.
+``pull_requests``  ``GET /pulls?state=all&sort=updated&direction=desc`` until an item older than the cursor; the
+                   cursor is only safe once the read reached it, so only the last page of a repo carries one.
+``milestones``     ``GET /milestones?state=all``, whole listing.
+``releases``       ``GET /releases``, whole listing.
+``checks``         check runs (``/commits/{ref}/check-runs``) and the combined status (``/commits/{ref}/status``)
+                   of the release refs: the default branch head, every release tag, the target branch of draft
+                   releases, and the configured extras.
+
+Cursor (JSON, one object per stream)::
+
+    {"v": 1, "repos": {"<owner/repo>": <repo state>}, "census_at": "<ISO instant>"}
+
+    issues         {"since": "<max updated_at seen>", "etag": "<ETag of GET since=<since>>" | absent}
+    pull_requests  {"since": "<max updated_at seen>", "etag": "<ETag of the first page>"}
+    milestones,    {"etag": "<ETag of the listing>" | absent, "ids": [<record ids in it>]}
+    releases
+    checks         {"urls": {"<url>": {"etag": "...", "ids": [...]}}, "refs": [<release refs>]}
+
+An ETag is kept only where a 304 proves nothing changed: the single-page answer of the exact request the next run
+makes (issues, milestones, releases, each check URL) or the first page of an updated-descending listing (pulls).
+
+Census: ``issues`` and ``pull_requests`` list every number (``state=all``) per repo — on a full run from the pages
+just read, otherwise at most every ``census_interval_minutes``; the listing streams answer from their own read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from connectors.base import Mapped, Page, Rejected, RequestStats, Stream
+from connectors.github.client import Answer, CloseReason, GitHubClient, repo_path
+from connectors.github.config import GitHubSourceConfig
+from connectors.github.mapping import (
+    IsPullRequestError,
+    Raw,
+    map_check_run,
+    map_combined_status,
+    map_issue,
+    map_milestone,
+    map_pull_request,
+    map_release,
+)
+from connectors.http import RetryPolicy
+from schema import AnyRecord, BadDataError, ids
+
+CURSOR_VERSION = 1
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class _Cursor:
+    repos: dict[str, dict[str, Any]] = field(default_factory=dict)
+    census_at: str | None = None
+
+    @classmethod
+    def decode(cls, text: str | None) -> _Cursor:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        if data.get("v") != CURSOR_VERSION:
+            return cls()
+        return cls(repos=data.get("repos", {}), census_at=data.get("census_at"))
+
+    def encode(self) -> str:
+        body: dict[str, Any] = {"v": CURSOR_VERSION, "repos": self.repos}
+        if self.census_at is not None:
+            body["census_at"] = self.census_at
+        return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+
+def _map_all(
+    items: list[Raw], mapper: Callable[[Raw], AnyRecord | Sequence[AnyRecord]]
+) -> tuple[list[Mapped], list[Rejected]]:
+    records: list[Mapped] = []
+    rejected: list[Rejected] = []
+    for raw in items:
+        try:
+            result = mapper(raw)
+        except IsPullRequestError:
+            continue
+        except BadDataError as exc:
+            rejected.append(Rejected(exc.native_id, str(exc), raw if isinstance(raw, dict) else {"value": raw}))
+            continue
+        records.extend(Mapped(record, raw) for record in (result if isinstance(result, Sequence) else [result]))
+    return records, rejected
+
+
+class _Census:
+    """When a census is due, and the ids a full read already collected (so it costs nothing more)."""
+
+    def __init__(self, interval: timedelta, clock: Clock) -> None:
+        self.interval = interval
+        self.clock = clock
+        self.due = True
+        self.collected: set[str] | None = None
+
+    def plan(self, cursor: _Cursor, full: bool) -> None:
+        last = cursor.census_at
+        self.due = full or last is None or self.clock() - _instant(last) >= self.interval
+        self.collected = set() if full else None
+        if self.due:
+            cursor.census_at = _iso(self.clock())
+
+
+class IssuesStream:
+    name = "issues"
+
+    def __init__(self, client: GitHubClient, repos: tuple[str, ...], census: _Census) -> None:
+        self._client = client
+        self._repos = repos
+        self._census = census
+
+    def pages(self, cursor: str | None) -> Iterator[Page]:
+        state = _Cursor.decode(cursor)
+        self._census.plan(state, full=cursor is None)
+        for repo in self._repos:
+            yield from self._repo_pages(repo, state)
+
+    def _repo_pages(self, repo: str, state: _Cursor) -> Iterator[Page]:
+        prior = state.repos.get(repo, {})
+        since: str | None = prior.get("since")
+        params: dict[str, str | int] = {"state": "all", "sort": "updated", "direction": "asc"}
+        if since is not None:
+            params["since"] = since
+        newest = _instant(since) if since else None
+        first_etag: str | None = None
+        describe = f"repo {repo} issues"
+        for number, answer in enumerate(
+            self._client.pages(f"{repo_path(repo)}/issues", params, etag=prior.get("etag"), describe=describe)
+        ):
+            if answer.not_modified:
+                yield Page([], state.encode())
+                return
+            items: list[Raw] = answer.data
+            first_etag = first_etag or answer.etag
+            for raw in items:
+                newest = max(newest, _instant(raw["updated_at"])) if newest else _instant(raw["updated_at"])
+                if self._census.collected is not None and "pull_request" not in raw:
+                    self._census.collected.add(ids.github(repo, "issue", raw["number"]))
+            records, rejected = _map_all(items, lambda raw: map_issue(repo, raw))
+            repo_state: dict[str, Any] = {"since": _iso(newest)} if newest else {}
+            # the ETag stands for "nothing changed" only if it answered, in one page, the request made next time
+            unchanged_window = number == 0 and answer.next_url is None and newest is not None and since == _iso(newest)
+            if unchanged_window and first_etag:
+                repo_state["etag"] = first_etag
+            state.repos[repo] = repo_state
+            yield Page(records, state.encode(), rejected)
+
+    def census(self) -> Iterator[str] | None:
+        if self._census.collected is not None:
+            return iter(self._census.collected)
+        if not self._census.due:
+            return None
+        return self._listing()
+
+    def _listing(self) -> Iterator[str]:
+        for repo in self._repos:
+            params: dict[str, str | int] = {"state": "all", "sort": "created", "direction": "asc"}
+            for answer in self._client.pages(f"{repo_path(repo)}/issues", params, describe=f"repo {repo} census"):
+                for raw in answer.data:
+                    if "pull_request" not in raw:
+                        yield ids.github(repo, "issue", raw["number"])
+
+
+class PullRequestsStream:
+    name = "pull_requests"
+
+    def __init__(self, client: GitHubClient, repos: tuple[str, ...], census: _Census) -> None:
+        self._client = client
+        self._repos = repos
+        self._census = census
+
+    def pages(self, cursor: str | None) -> Iterator[Page]:
+        state = _Cursor.decode(cursor)
+        self._census.plan(state, full=cursor is None)
+        for repo in self._repos:
+            yield from self._repo_pages(repo, state)
+
+    def _repo_pages(self, repo: str, state: _Cursor) -> Iterator[Page]:
+        prior = state.repos.get(repo, {})
+        since = _instant(prior["since"]) if "since" in prior else None
+        params: dict[str, str | int] = {"state": "all", "sort": "updated", "direction": "desc"}
+        newest = since
+        first_etag: str | None = None
+        describe = f"repo {repo} pull requests"
+        for answer in self._client.pages(f"{repo_path(repo)}/pulls", params, etag=prior.get("etag"), describe=describe):
+            if answer.not_modified:
+                yield Page([], state.encode())
+                return
+            items: list[Raw] = answer.data
+            first_etag = first_etag or answer.etag
+            fresh = [raw for raw in items if since is None or _instant(raw["updated_at"]) >= since]
+            for raw in fresh:
+                updated = _instant(raw["updated_at"])
+                newest = max(newest, updated) if newest else updated
+                if self._census.collected is not None:
+                    self._census.collected.add(ids.github(repo, "pr", raw["number"]))
+            records, rejected = _map_all(fresh, lambda raw: map_pull_request(repo, raw))
+            reached_cursor = len(fresh) < len(items) or answer.next_url is None
+            if not reached_cursor:
+                yield Page(records, None, rejected)
+                continue
+            repo_state: dict[str, Any] = {"etag": first_etag} if first_etag else {}
+            if newest is not None:
+                repo_state["since"] = _iso(newest)
+            state.repos[repo] = repo_state
+            yield Page(records, state.encode(), rejected)
+            return
+
+    def census(self) -> Iterator[str] | None:
+        if self._census.collected is not None:
+            return iter(self._census.collected)
+        if not self._census.due:
+            return None
+        return self._listing()
+
+    def _listing(self) -> Iterator[str]:
+        for repo in self._repos:
+            params: dict[str, str | int] = {"state": "all", "sort": "created", "direction": "asc"}
+            for answer in self._client.pages(f"{repo_path(repo)}/pulls", params, describe=f"repo {repo} census"):
+                for raw in answer.data:
+                    yield ids.github(repo, "pr", raw["number"])
+
+
+@dataclass(frozen=True)
+class _Resource:
+    """A small conditional GET whose whole answer is re-read when it changes."""
+
+    path: str
+    params: dict[str, str | int]
+    items: Callable[[Any], list[Raw]]
+    mapper: Callable[[Raw], AnyRecord | Sequence[AnyRecord]]
+    describe: str
+
+
+def _read_resource(
+    client: GitHubClient, resource: _Resource, prior: dict[str, Any]
+) -> tuple[Page | None, dict[str, Any]]:
+    """(records of the resource or ``None`` if unchanged, its new state ``{"etag", "ids"}``)."""
+    answers: list[Answer] = []
+    for answer in client.pages(resource.path, resource.params, etag=prior.get("etag"), describe=resource.describe):
+        if answer.not_modified:
+            return None, prior
+        answers.append(answer)
+    items = [raw for answer in answers for raw in resource.items(answer.data)]
+    records, rejected = _map_all(items, resource.mapper)
+    state: dict[str, Any] = {"ids": sorted({m.record.id for m in records})}
+    if len(answers) == 1 and answers[0].etag:
+        state["etag"] = answers[0].etag
+    return Page(records, None, rejected), state
+
+
+def _as_list(data: Any) -> list[Raw]:
+    result: list[Raw] = data
+    return result
+
+
+class ListingStream:
+    """``milestones`` and ``releases``: one small listing per repo, re-read whole when its ETag changes."""
+
+    def __init__(self, name: str, client: GitHubClient, repos: tuple[str, ...], resource: Callable[[str], _Resource]):
+        self.name = name
+        self._client = client
+        self._repos = repos
+        self._resource = resource
+        self._present: set[str] | None = None
+
+    def pages(self, cursor: str | None) -> Iterator[Page]:
+        state = _Cursor.decode(cursor)
+        present: set[str] = set()
+        for repo in self._repos:
+            page, repo_state = _read_resource(self._client, self._resource(repo), state.repos.get(repo, {}))
+            state.repos[repo] = repo_state
+            present.update(repo_state.get("ids", ()))
+            yield Page(page.records if page else [], state.encode(), page.rejected if page else [])
+        self._present = present
+
+    def census(self) -> Iterator[str] | None:
+        if self._present is None:
+            return None
+        return iter(self._present)
+
+
+def _milestones(repo: str) -> _Resource:
+    return _Resource(
+        f"{repo_path(repo)}/milestones",
+        {"state": "all", "sort": "due_on", "direction": "asc"},
+        _as_list,
+        lambda raw: map_milestone(repo, raw),
+        f"repo {repo} milestones",
+    )
+
+
+def _releases(repo: str) -> _Resource:
+    return _Resource(
+        f"{repo_path(repo)}/releases", {}, _as_list, lambda raw: map_release(repo, raw), f"repo {repo} releases"
+    )
+
+
+class ChecksStream:
+    name = "checks"
+
+    def __init__(self, client: GitHubClient, config: GitHubSourceConfig) -> None:
+        self._client = client
+        self._config = config
+        self._present: set[str] | None = None
+
+    def pages(self, cursor: str | None) -> Iterator[Page]:
+        state = _Cursor.decode(cursor)
+        present: set[str] = set()
+        for repo in self._config.repos:
+            prior = state.repos.get(repo, {})
+            refs_state = self._refs(repo, prior.get("refs", {}))
+            prior_urls: dict[str, dict[str, Any]] = prior.get("urls", {})
+            urls: dict[str, dict[str, Any]] = {}
+            for ref in refs_state["names"]:
+                for resource in self._resources(repo, ref):
+                    page, urls[resource.path] = _read_resource(
+                        self._client, resource, prior_urls.get(resource.path, {})
+                    )
+                    present.update(urls[resource.path].get("ids", ()))
+                    if page is not None:
+                        yield page
+            # a ref that stopped being a release ref leaves the cursor, and so the census
+            state.repos[repo] = {"refs": refs_state, "urls": urls}
+            yield Page([], state.encode())
+        self._present = present
+
+    def census(self) -> Iterator[str] | None:
+        if self._present is None:
+            return None
+        return iter(self._present)
+
+    def _refs(self, repo: str, prior: dict[str, Any]) -> dict[str, Any]:
+        """The release refs, from the repository (default branch) and its releases, both read conditionally."""
+        wanted = self._config.release_refs
+        state: dict[str, Any] = {}
+        names: list[str] = []
+        if wanted.default_branch:
+            answer = self._client.request("GET", repo_path(repo), etag=prior.get("repo_etag"), describe=f"repo {repo}")
+            branch = prior["default_branch"] if answer.not_modified else answer.data["default_branch"]
+            state.update(repo_etag=answer.etag or prior.get("repo_etag"), default_branch=branch)
+            names.append(branch)
+        if wanted.releases:
+            answers = list(
+                self._client.pages(
+                    f"{repo_path(repo)}/releases", {}, etag=prior.get("releases_etag"), describe=f"repo {repo} releases"
+                )
+            )
+            if answers[0].not_modified:
+                release_refs = list(prior["release_refs"])
+            else:
+                release_refs = [ref for answer in answers for raw in answer.data for ref in _release_refs(raw)]
+            state["release_refs"] = release_refs
+            if len(answers) == 1 and answers[0].etag:
+                state["releases_etag"] = answers[0].etag
+            names.extend(release_refs)
+        names.extend(wanted.extra)
+        state["names"] = list(dict.fromkeys(names))
+        return state
+
+    def _resources(self, repo: str, ref: str) -> list[_Resource]:
+        base = f"{repo_path(repo)}/commits/{quote(ref, safe='')}"
+        return [
+            _Resource(
+                f"{base}/check-runs",
+                {},
+                lambda data: list(data["check_runs"]),
+                lambda raw: map_check_run(repo, ref, raw),
+                f"repo {repo} check runs of {ref}",
+            ),
+            _Resource(
+                f"{base}/status",
+                {},
+                lambda data: [data],
+                lambda raw: map_combined_status(repo, ref, raw),
+                f"repo {repo} commit statuses of {ref}",
+            ),
+        ]
+
+
+def _release_refs(raw: Raw) -> list[str]:
+    """A release's tag; a draft's tag may not exist yet, so its target branch (the candidate) is read too."""
+    refs = [raw["tag_name"]]
+    target = raw.get("target_commitish")
+    if raw.get("draft") and target and not _is_sha(target):
+        refs.append(target)
+    return refs
+
+
+def _is_sha(value: str) -> bool:
+    return len(value) == 40 and all(c in "0123456789abcdef" for c in value)
+
+
+class GitHubSource:
+    """One ``[sources.<name>]`` of kind ``github``; no I/O until a stream is read."""
+
+    def __init__(
+        self,
+        name: str,
+        config: GitHubSourceConfig,
+        token: str,
+        *,
+        policy: RetryPolicy | None = None,
+        clock: Clock = _utc_now,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.policy = policy or RetryPolicy(
+            tool="github", credential=config.token_env, max_wait=config.max_rate_limit_wait_seconds
+        )
+        self.client = GitHubClient(config, token, self.policy)
+        self._clock = clock
+
+    @property
+    def stats(self) -> RequestStats:
+        return self.policy.stats
+
+    def streams(self) -> list[Stream]:
+        interval = timedelta(minutes=self.config.census_interval_minutes)
+        repos = self.config.repos
+        return [
+            IssuesStream(self.client, repos, _Census(interval, self._clock)),
+            PullRequestsStream(self.client, repos, _Census(interval, self._clock)),
+            ListingStream("milestones", self.client, repos, _milestones),
+            ListingStream("releases", self.client, repos, _releases),
+            ChecksStream(self.client, self.config),
+        ]
+
+    def add_comment(self, repo: str, number: int, body: str) -> dict[str, Any]:
+        return self.client.add_comment(repo, number, body)
+
+    def close_issue(self, repo: str, number: int, reason: CloseReason = "completed") -> dict[str, Any]:
+        return self.client.close_issue(repo, number, reason)
