@@ -20,7 +20,6 @@ from typing import Any
 
 from jira import JIRA
 
-from connectors.base import RequestStats
 from connectors.http import RefusedError, RetryPolicy, count_responses
 from connectors.jira.config import JiraSourceConfig
 from connectors.jira.mapping import is_cloud, user_time_zone
@@ -55,7 +54,7 @@ class _LoopGuard:
 class JiraClient:
     """One authenticated session to a Jira site."""
 
-    def __init__(self, config: JiraSourceConfig, token: str, stats: RequestStats) -> None:
+    def __init__(self, config: JiraSourceConfig, token: str, policy: RetryPolicy) -> None:
         self.config = config
         auth: dict[str, Any] = {"basic_auth": (config.email, token)} if config.email else {"token_auth": token}
         self._jira = JIRA(
@@ -66,8 +65,8 @@ class JiraClient:
             logging=False,
             **auth,
         )
-        self._session = count_responses(self._jira._session, stats)
-        self.policy = RetryPolicy(tool="jira", credential=config.token_env, stats=stats)
+        self._session = count_responses(self._jira._session, policy.stats)
+        self.policy = policy
         self._facts: SiteFacts | None = None
 
     # ------------------------------------------------------------------------------------------- plain calls

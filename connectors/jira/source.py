@@ -27,10 +27,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import SecretStr
 
 from connectors.base import Mapped, Page, Rejected, RequestStats, Stream
+from connectors.http import RetryPolicy
 from connectors.jira import mapping
 from connectors.jira.client import JiraClient
 from connectors.jira.config import JiraFieldIds, JiraSourceConfig
-from schema import BadDataError, ConfigError, StatusRules, WorkItemType, ids
+from connectors.jira.mapping import map_sprint, map_version
+from schema import AnyRecord, BadDataError, ConfigError, StatusRules, WorkItemType, ids
 
 _BASE_FIELDS = (
     "summary",
@@ -238,91 +240,74 @@ def _advance_raw(position: IssueCursor | None, raw: dict[str, Any]) -> IssueCurs
     return position.advanced(updated, native) if position else IssueCursor(updated, frozenset({native}))
 
 
-class VersionsStream:
-    name = "versions"
-
-    def __init__(self, source: JiraSource) -> None:
-        self._source = source
-
-    def pages(self, cursor: str | None) -> Iterator[Page]:
-        src = self._source
-        site = src.config.site_name
-        for project in src.config.projects:
-            for values in src.client.versions(project):
-                observed = datetime.now(UTC)
-                records, rejected = [], []
-                for raw in values:
-                    try:
-                        records.append(Mapped(mapping.map_version(raw, site, project, observed), raw))
-                    except BadDataError as exc:
-                        rejected.append(Rejected(exc.native_id or str(raw.get("id")), str(exc), raw))
-                yield Page(records=records, cursor=None, rejected=rejected)
-
-    def census(self) -> Iterator[str] | None:
-        return self._census()
-
-    def _census(self) -> Iterator[str]:
-        site = self._source.config.site_name
-        for project in self._source.config.projects:
-            for values in self._source.client.versions(project):
-                for raw in values:
-                    yield ids.jira(site, "version", str(raw["id"]))
+Listing = Callable[[], Iterator[tuple[str, list[dict[str, Any]]]]]
+ListingMapper = Callable[[dict[str, Any], str, datetime], AnyRecord]
 
 
-class SprintsStream:
-    name = "sprints"
+class ListingStream:
+    """A small listing (versions, sprints) read whole every run; ``(project, raw values)`` per answer page.
 
-    def __init__(self, source: JiraSource) -> None:
-        self._source = source
+    These records carry no change time, so ``updated`` is when they were read. The census is the ids the last
+    complete read saw, so a run lists them once, not twice.
+    """
 
-    def _pages_of_raw(self) -> Iterator[list[dict[str, Any]]]:
-        client = self._source.client
-        seen: set[str] = set()
-        for project in self._source.config.projects:
-            for board in client.boards(project):
-                # kanban boards have no sprints; asking answers 400
-                if board.get("type") == "kanban":
-                    continue
-                for values in client.sprints(board["id"]):
-                    fresh = [v for v in values if str(v.get("id")) not in seen]
-                    seen.update(str(v.get("id")) for v in fresh)
-                    yield fresh
+    def __init__(self, name: str, entity: str, site: str, listing: Listing, mapper: ListingMapper) -> None:
+        self.name = name
+        self._entity = entity
+        self._site = site
+        self._listing = listing
+        self._mapper = mapper
+        self._seen: list[str] | None = None
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
-        site = self._source.config.site_name
-        for values in self._pages_of_raw():
+        seen: list[str] = []
+        for project, values in self._listing():
             observed = datetime.now(UTC)
-            records, rejected = [], []
+            records: list[Mapped] = []
+            rejected: list[Rejected] = []
             for raw in values:
+                native = str(raw.get("id"))
+                seen.append(ids.jira(self._site, self._entity, native))
                 try:
-                    records.append(Mapped(mapping.map_sprint(raw, site, observed), raw))
+                    records.append(Mapped(self._mapper(raw, project, observed), raw))
                 except BadDataError as exc:
-                    rejected.append(Rejected(exc.native_id or str(raw.get("id")), str(exc), raw))
+                    rejected.append(Rejected(exc.native_id or native, str(exc), raw))
             yield Page(records=records, cursor=None, rejected=rejected)
+        self._seen = seen
 
     def census(self) -> Iterator[str] | None:
-        return self._census()
-
-    def _census(self) -> Iterator[str]:
-        site = self._source.config.site_name
-        for values in self._pages_of_raw():
-            for raw in values:
-                yield ids.jira(site, "sprint", str(raw["id"]))
+        if self._seen is None:
+            self._seen = [
+                ids.jira(self._site, self._entity, str(raw["id"])) for _, values in self._listing() for raw in values
+            ]
+        return iter(self._seen)
 
 
 class JiraSource:
     """One configured Jira site. ``token`` is the API token (Cloud, with ``config.email``) or a PAT."""
 
-    def __init__(self, name: str, config: JiraSourceConfig, rules: StatusRules, token: str | SecretStr) -> None:
+    def __init__(
+        self,
+        name: str,
+        config: JiraSourceConfig,
+        rules: StatusRules,
+        token: str | SecretStr,
+        *,
+        policy: RetryPolicy | None = None,
+    ) -> None:
         self.name = name
         self.config = config
         self.rules = rules
-        self.stats = RequestStats()
+        self.policy = policy or RetryPolicy(tool="jira", credential=config.token_env)
         secret = token.get_secret_value() if isinstance(token, SecretStr) else token
         if not secret:
             raise ConfigError(f"jira source {name}: the token in {config.token_env} is empty")
-        self.client = JiraClient(config, secret, self.stats)
+        self.client = JiraClient(config, secret, self.policy)
         self._run = _RunState()
+
+    @property
+    def stats(self) -> RequestStats:
+        return self.policy.stats
 
     @classmethod
     def from_env(cls, name: str, config: JiraSourceConfig, rules: StatusRules) -> JiraSource:
@@ -332,7 +317,37 @@ class JiraSource:
         return cls(name, config, rules, token)
 
     def streams(self) -> list[Stream]:
-        return [IssuesStream(self), StatusChangesStream(self), VersionsStream(self), SprintsStream(self)]
+        site = self.config.site_name
+        return [
+            IssuesStream(self),
+            StatusChangesStream(self),
+            ListingStream(
+                "versions",
+                "version",
+                site,
+                self._versions,
+                lambda raw, project, at: map_version(raw, site, project, at),
+            ),
+            ListingStream("sprints", "sprint", site, self._sprints, lambda raw, _, at: map_sprint(raw, site, at)),
+        ]
+
+    def _versions(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        for project in self.config.projects:
+            for values in self.client.versions(project):
+                yield project, values
+
+    def _sprints(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """Sprints of every scrum board of the projects; a sprint shown on two boards comes once."""
+        seen: set[str] = set()
+        for project in self.config.projects:
+            for board in self.client.boards(project):
+                # kanban boards have no sprints; asking answers 400
+                if board.get("type") == "kanban":
+                    continue
+                for values in self.client.sprints(board["id"]):
+                    fresh = [v for v in values if str(v.get("id")) not in seen]
+                    seen.update(str(v.get("id")) for v in fresh)
+                    yield project, fresh
 
     # ------------------------------------------------------------------------------------------ run knowledge
 
