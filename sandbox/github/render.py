@@ -416,6 +416,7 @@ def comment(links: Links, world: World, repo: Repo, item: Item, index: int) -> J
         "updated_at": iso(at),
         "issue_url": f"{links.api}/repos/{repo.full_name}/issues/{item.number}",
         "author_association": "MEMBER",
+        "minimized": None,
         "reactions": _reactions(api),
         "performed_via_github_app": None,
     }
