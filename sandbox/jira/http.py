@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from fastapi import Request, Response
 
 Json = dict[str, Any]
@@ -18,7 +19,7 @@ class Reply(Exception):  # noqa: N818 - it carries a response, it is not an erro
 
 
 def reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    data = orjson.dumps(body)
     return Response(data, status_code=status, media_type="application/json;charset=UTF-8", headers=headers)
 
 
