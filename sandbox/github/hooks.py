@@ -24,19 +24,24 @@ def _send(
     api.webhooks.send_github(event, payload)
 
 
+def _issue(api: GitHubApi, links: Links, state: RepoState, item: Item) -> Json:
+    # why: webhook issue bodies carry "draft" even for plain issues (GitHub's payload examples do)
+    return {"draft": False} | api.store.item_json(links, state, "issue", item)
+
+
 def _wanted(api: GitHubApi) -> bool:
     return bool(api.webhooks.targets("github"))
 
 
 def issues(api: GitHubApi, links: Links, state: RepoState, item: Item, action: str, login: str, **extra: Any) -> None:
     if _wanted(api):
-        body = api.store.item_json(links, state, "issue", item)
+        body = _issue(api, links, state, item)
         _send(api, links, state, "issues", action, login, {"issue": body, **extra})
 
 
 def issue_comment(api: GitHubApi, links: Links, state: RepoState, item: Item, comment: Json, login: str) -> None:
     if _wanted(api):
-        body = api.store.item_json(links, state, "issue", item)
+        body = _issue(api, links, state, item)
         _send(api, links, state, "issue_comment", "created", login, {"issue": body, "comment": comment})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -42,7 +43,7 @@ def _fixture(path: str) -> object:
     return json.loads((FIXTURES / "github" / "rest" / path).read_text())
 
 
-def _first(value: object) -> dict[str, object]:
+def _first(value: object) -> dict[str, Any]:
     item = value[0] if isinstance(value, list) else value
     assert isinstance(item, dict)
     return item
@@ -281,8 +282,8 @@ def test_graphql_answers_repository_id_lookups(client, world):
 # ------------------------------------------------------------------------------------------------ pages & since
 
 
-def _all_pages(http: httpx.Client, url: str) -> list[dict[str, object]]:
-    items: list[dict[str, object]] = []
+def _all_pages(http: httpx.Client, url: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
     next_url: str | None = url
     while next_url:
         response = http.get(next_url)
