@@ -67,7 +67,12 @@ _BODIES: dict[str, Any] = {
     "/3/issue/{key}/comment": {"body": _ADF},
     "/2/issue/{key}/comment": {"body": "Looks good to me."},
 }
-_SEARCH = {"jql": "project = CHK ORDER BY updated", "fields": "*all", "expand": "changelog", "maxResults": 5}
+_SEARCH: dict[str, Any] = {
+    "jql": "project = CHK ORDER BY updated",
+    "fields": "*all",
+    "expand": "changelog",
+    "maxResults": 5,
+}
 
 
 def test_every_json_response_matches_the_jira_description(cloud: Site) -> None:
@@ -75,7 +80,7 @@ def test_every_json_response_matches_the_jira_description(cloud: Site) -> None:
     for route in cloud.app.routes:
         if not isinstance(route, APIRoute) or not route.path.startswith("/rest/api/"):
             continue
-        for api, method in ((api, m) for api in ("2", "3") for m in sorted(route.methods & {"GET", "POST"})):
+        for api, method in ((api, m) for api in ("2", "3") for m in sorted((route.methods or set()) & {"GET", "POST"})):
             path = _concrete(route.path, api, cloud.world)
             if path.endswith("/transitions") and method == "POST":
                 continue  # 204 without a body: the client test below drives it
@@ -90,7 +95,8 @@ def test_every_json_response_matches_the_jira_description(cloud: Site) -> None:
             if path.endswith("/remotelink"):
                 # why: the description types this 200 as one RemoteIssueLink though its own example and the live
                 # API return a list of them; each element is checked against the schema instead
-                assert isinstance(payload, list) and payload
+                assert isinstance(payload, list)
+                assert payload
                 payload = payload[0]
             assert_valid("jira", method, path, response.status_code, payload)
             walked += 1
@@ -119,11 +125,13 @@ def test_the_jira_library_works_unmodified(cloud: Site) -> None:
         if page["isLast"]:
             break
     expected = {i.key for i in cloud.world.jira_issues.values() if i.project == "CHK"}
-    assert len(keys) == len(set(keys)) and set(keys) == expected
+    assert len(keys) == len(set(keys))
+    assert set(keys) == expected
     assert [v.name for v in client.project_versions("CHK")] == ["2.2.0", "2.3.0", "2.3.1", "2.4.0", "2.5.0"]
     issue = next(i for i in cloud.world.jira_issues.values() if i.project == "CHK" and i.status == "Backlog")
     names = {t["name"]: t["id"] for t in client.transitions(issue.key)}
-    assert "Backlog" not in names and "In Progress" in names
+    assert "Backlog" not in names
+    assert "In Progress" in names
     client.transition_issue(issue.key, names["In Progress"])
     assert cloud.world.jira_issues[issue.key].status == "In Progress"
     comment = client.add_comment(issue.key, "Picked up.")
@@ -133,7 +141,8 @@ def test_the_jira_library_works_unmodified(cloud: Site) -> None:
 def test_v3_speaks_adf_and_v2_plain_text_with_jira_datetimes(cloud: Site) -> None:
     v3 = cloud.get("/rest/api/3/issue/CHK-5").json()["fields"]
     v2 = cloud.get("/rest/api/2/issue/CHK-5").json()["fields"]
-    assert v3["description"]["type"] == "doc" and isinstance(v2["description"], str)
+    assert v3["description"]["type"] == "doc"
+    assert isinstance(v2["description"], str)
     assert v3["description"]["content"][0]["content"][0]["text"] == v2["description"]
     # Ada's zone is Europe/London: GMT in March before the switch
     assert datetime.strptime(v3["updated"], "%Y-%m-%dT%H:%M:%S.%f%z").utcoffset() is not None
@@ -143,7 +152,8 @@ def test_v3_speaks_adf_and_v2_plain_text_with_jira_datetimes(cloud: Site) -> Non
 def test_custom_fields_are_named_as_jira_names_them(cloud: Site) -> None:
     catalogue = {f["name"]: f for f in cloud.get("/rest/api/3/field").json()}
     for name in ("Story Points", "Sprint", "Epic Link", "Story point estimate"):
-        assert catalogue[name]["custom"] is True and catalogue[name]["id"].startswith("customfield_")
+        assert catalogue[name]["custom"] is True
+        assert catalogue[name]["id"].startswith("customfield_")
     epic_link = catalogue["Epic Link"]["id"]
     issue = next(i for i in cloud.world.jira_issues.values() if i.project == "CHK" and i.epic_key)
     assert cloud.get(f"/rest/api/3/issue/{issue.key}").json()["fields"][epic_link] == issue.epic_key
@@ -163,9 +173,11 @@ def test_credentials_basic_token_and_bearer_pat(cloud: Site) -> None:
     )
     assert linus.json()["timeZone"] == "Pacific/Tongatapu"
     wrong = cloud.get("/rest/api/3/myself", auth=("ada@acme.example", "not-the-token"))
-    assert wrong.status_code == 401 and wrong.text == "Client must be authenticated to access this resource."
+    assert wrong.status_code == 401
+    assert wrong.text == "Client must be authenticated to access this resource."
     anonymous = cloud.get("/rest/api/3/myself", auth=None)
-    assert anonymous.status_code == 401 and anonymous.json()["errorMessages"]
+    assert anonymous.status_code == 401
+    assert anonymous.json()["errorMessages"]
     with pytest.raises(JIRAError) as raised:
         JIRA(server=cloud.url, basic_auth=("ada@acme.example", "nope")).myself()
     assert raised.value.status_code == 401
@@ -182,7 +194,8 @@ def test_server_flavour_pages_with_start_at_and_total(server: Site) -> None:
     while True:
         page = server.get("/rest/api/2/search", jql="project = MOB ORDER BY key ASC", startAt=start, maxResults=50)
         body = page.json()
-        assert body["total"] == len(expected) and body["startAt"] == start
+        assert body["total"] == len(expected)
+        assert body["startAt"] == start
         seen += [issue["key"] for issue in body["issues"]]
         start += body["maxResults"]
         if start >= body["total"]:
