@@ -52,7 +52,7 @@ from connectors.github.mapping import (
     map_pull_request,
     map_release,
 )
-from connectors.http import RetryPolicy
+from connectors.http import RefusedError, RetryPolicy
 from schema import AnyRecord, BadDataError, ids
 
 CURSOR_VERSION = 1
@@ -65,6 +65,20 @@ def _utc_now() -> datetime:
 
 def _instant(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+def _updated_at(raw: Raw) -> datetime | None:
+    """The item's ``updated_at``, or ``None`` when it is unreadable (mapping then rejects the item)."""
+    try:
+        return _instant(raw["updated_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _latest(current: datetime | None, candidate: datetime | None) -> datetime | None:
+    if current is None or candidate is None:
+        return current or candidate
+    return max(current, candidate)
 
 
 def _iso(moment: datetime) -> str:
@@ -107,6 +121,17 @@ def _map_all(
             continue
         records.extend(Mapped(record, raw) for record in (result if isinstance(result, Sequence) else [result]))
     return records, rejected
+
+
+def _census_ids(repo: str, entity: str, items: list[Raw]) -> Iterator[str]:
+    """Ids of the listed items that still exist, including those whose payload is otherwise unreadable.
+
+    In the issues listing, an item with a ``pull_request`` key is a pull request: not an issue of the census.
+    """
+    for raw in items:
+        number = raw.get("number") if isinstance(raw, dict) else None
+        if isinstance(number, int) and (entity != "issue" or "pull_request" not in raw):
+            yield ids.github(repo, entity, number)
 
 
 class _Census:
@@ -158,9 +183,9 @@ class IssuesStream:
             items: list[Raw] = answer.data
             first_etag = first_etag or answer.etag
             for raw in items:
-                newest = max(newest, _instant(raw["updated_at"])) if newest else _instant(raw["updated_at"])
-                if self._census.collected is not None and "pull_request" not in raw:
-                    self._census.collected.add(ids.github(repo, "issue", raw["number"]))
+                newest = _latest(newest, _updated_at(raw))
+                if self._census.collected is not None:
+                    self._census.collected.update(_census_ids(repo, "issue", [raw]))
             records, rejected = _map_all(items, lambda raw: map_issue(repo, raw))
             repo_state: dict[str, Any] = {"since": _iso(newest)} if newest else {}
             # the ETag stands for "nothing changed" only if it answered, in one page, the request made next time
@@ -181,9 +206,7 @@ class IssuesStream:
         for repo in self._repos:
             params: dict[str, str | int] = {"state": "all", "sort": "created", "direction": "asc"}
             for answer in self._client.pages(f"{repo_path(repo)}/issues", params, describe=f"repo {repo} census"):
-                for raw in answer.data:
-                    if "pull_request" not in raw:
-                        yield ids.github(repo, "issue", raw["number"])
+                yield from _census_ids(repo, "issue", answer.data)
 
 
 class PullRequestsStream:
@@ -213,12 +236,11 @@ class PullRequestsStream:
                 return
             items: list[Raw] = answer.data
             first_etag = first_etag or answer.etag
-            fresh = [raw for raw in items if since is None or _instant(raw["updated_at"]) >= since]
+            fresh = [raw for raw in items if since is None or (_updated_at(raw) or since) >= since]
             for raw in fresh:
-                updated = _instant(raw["updated_at"])
-                newest = max(newest, updated) if newest else updated
+                newest = _latest(newest, _updated_at(raw))
                 if self._census.collected is not None:
-                    self._census.collected.add(ids.github(repo, "pr", raw["number"]))
+                    self._census.collected.update(_census_ids(repo, "pr", [raw]))
             records, rejected = _map_all(fresh, lambda raw: map_pull_request(repo, raw))
             reached_cursor = len(fresh) < len(items) or answer.next_url is None
             if not reached_cursor:
@@ -242,8 +264,7 @@ class PullRequestsStream:
         for repo in self._repos:
             params: dict[str, str | int] = {"state": "all", "sort": "created", "direction": "asc"}
             for answer in self._client.pages(f"{repo_path(repo)}/pulls", params, describe=f"repo {repo} census"):
-                for raw in answer.data:
-                    yield ids.github(repo, "pr", raw["number"])
+                yield from _census_ids(repo, "pr", answer.data)
 
 
 @dataclass(frozen=True)
@@ -339,9 +360,7 @@ class ChecksStream:
             urls: dict[str, dict[str, Any]] = {}
             for ref in refs_state["names"]:
                 for resource in self._resources(repo, ref):
-                    page, urls[resource.path] = _read_resource(
-                        self._client, resource, prior_urls.get(resource.path, {})
-                    )
+                    page, urls[resource.path] = self._read_ref(resource, prior_urls.get(resource.path, {}))
                     present.update(urls[resource.path].get("ids", ()))
                     if page is not None:
                         yield page
@@ -354,6 +373,16 @@ class ChecksStream:
         if self._present is None:
             return None
         return iter(self._present)
+
+    def _read_ref(self, resource: _Resource, prior: dict[str, Any]) -> tuple[Page | None, dict[str, Any]]:
+        try:
+            return _read_resource(self._client, resource, prior)
+        except RefusedError as exc:
+            # why: a draft release's tag does not exist until it is published, and a configured branch may be
+            # gone; GitHub answers 422 "No commit found for SHA" (https://docs.github.com/en/rest/checks/runs)
+            if exc.status not in (404, 422):
+                raise
+            return None, {}
 
     def _refs(self, repo: str, prior: dict[str, Any]) -> dict[str, Any]:
         """The release refs, from the repository (default branch) and its releases, both read conditionally."""

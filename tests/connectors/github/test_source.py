@@ -328,6 +328,25 @@ def test_incremental_after_an_admin_change_picks_exactly_it(sandbox: Sandbox) ->
     assert (pr.state, pr.status.category) == (PullRequestState.MERGED, StatusCategory.DONE)
 
 
+def test_pull_requests_are_read_newest_first_only_down_to_the_cursor(sandbox: Sandbox) -> None:
+    source = source_for(sandbox, per_page=5)
+    full = run(stream_of(source, "pull_requests"))
+    assert len(full.pages) > 2 * len(sandbox.world.repos)
+    repo = next(iter(sandbox.world.repos.values()))
+    pr_number = next(n for n, p in repo.pulls.items() if p.state == "open")
+    sandbox.clock.now += timedelta(minutes=1)
+    sandbox.admin("POST", f"/repos/{repo.full_name}/pulls/{pr_number}/close")
+    before = sandbox.requests_served()
+
+    result = run(stream_of(source, "pull_requests"), full.cursor)
+
+    assert sandbox.requests_served() - before == len(sandbox.world.repos)  # one page, or one 304, per repo
+    closed = result.records[ids.github(repo.full_name, "pr", pr_number)].record
+    assert isinstance(closed, PullRequest)
+    assert (closed.state, closed.status.category) == (PullRequestState.CLOSED, StatusCategory.CANCELLED)
+    assert [p.cursor is not None for p in result.pages] == [True] * len(sandbox.world.repos)
+
+
 def test_since_is_inclusive_for_a_change_in_the_same_second_as_the_cursor(sandbox: Sandbox) -> None:
     source = source_for(sandbox)
     cursors = settled(source)
@@ -441,8 +460,9 @@ def test_reads_are_not_throttled(sandbox: Sandbox) -> None:
     assert time.monotonic() - started < 0.25 * len(result.pages)
 
 
-def test_release_refs_can_be_narrowed_to_extra_refs(sandbox: Sandbox) -> None:
-    source = source_for(sandbox, release_refs=ReleaseRefs(default_branch=False, releases=False, extra=("v2.3.1",)))
+def test_release_refs_can_be_narrowed_to_extra_refs_and_a_missing_ref_reads_as_no_checks(sandbox: Sandbox) -> None:
+    refs = ReleaseRefs(default_branch=False, releases=False, extra=("v2.3.1", "release/9.9"))
+    source = source_for(sandbox, release_refs=refs)
     checks = [m.record for m in run(stream_of(source, "checks")).records.values()]
     assert {c.ref for c in checks if isinstance(c, Check)} == {"v2.3.1"}
     assert len(checks) == 4 * len(sandbox.world.repos)
