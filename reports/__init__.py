@@ -1,1 +1,69 @@
-"""reports package."""
+"""Rendering of launch-readiness and status reports: pure functions from ``schema.readiness`` models to text.
+
+``render_readiness(report, fmt)`` and ``render_status(status, fmt)`` return Markdown (``"md"``), one
+self-contained HTML file (``"html"``: inline CSS and SVG charts, no script, nothing fetched) or JSON (``"json"``);
+``render_summary(report)`` returns a few lines for chat, ``summary_title(report)`` the one-line subject. Pass
+``report_url=`` to link the full report from the summary and the headers. Nothing here reads or writes files.
+
+JSON (``--format json``) is ``model_dump(mode="json")`` of the model with a leading ``"schema"`` marker; field
+names are stable (fields are added, never renamed) and a breaking change bumps the marker's number.
+
+``pmhub.readiness/1`` — one release::
+
+    schema          "pmhub.readiness/1"
+    release         {id, name, project, release_date (YYYY-MM-DD|null), released, url|null}
+    evaluated_at    ISO 8601 with offset
+    verdict         "GO" | "AT RISK" | "NO-GO"
+    checks[]        {id, title, outcome ("passed"|"failed"|"skipped"), severity ("blocker"|"warning"|"info"),
+                     summary, owner|null, evidence[] {record_id, label, url|null, detail}}
+    scope           {items_done, items_total, points_done, points_total, by_category {category: count},
+                     prs_open, prs_merged, prs_closed, ci ("green"|"red"|"pending"|"none")}
+    burnup[]        {day (YYYY-MM-DD), done, total}
+    metrics[]       {metric, points [[ISO 8601, value], …], threshold|null, op ("<="|">="|"<"|">")|null}
+    freshness[]     {source, stream, last_success|null, age_minutes|null, stale}
+    diff            {previous_at|null, previous_verdict|null, changes[] {id, title, before|null, after}}
+
+``pmhub.status/1`` — across releases::
+
+    schema          "pmhub.status/1"
+    generated_at    ISO 8601 with offset
+    releases[]      one readiness object each, as above without its "schema" marker
+    roadmap[]       {id, title, owner|null, target_date|null, category, items_done, items_total, points_done,
+                     points_total, last_activity|null, at_risk, forecast_date|null, reason}
+    contradictions[] {rule, subject_id, subject_label, summary, evidence[] (as above), fix}
+    freshness[]     as above
+
+The verdict rules live with the models (``schema.readiness.verdict_of``). Markdown puts the verdict first
+(``## ⛔ CHK 2.4.0 — NO-GO``), then the checks table (failures first), evidence as links (at most
+``EVIDENCE_CAP_MD`` per check, then "… and N more"), what changed since the last report and data freshness; it
+reads as plain text in Slack, Teams, Jira and GitHub comments. HTML caps evidence at ``EVIDENCE_CAP_HTML`` per check
+and marks the verdict, every chart and the main tables with ``data-testid`` attributes (``verdict``,
+``chart-burnup``, ``chart-categories``, ``chart-metric-<name>``, ``checks``, ``changes``, ``freshness``; the status
+report uses ``verdict-<n>`` per release and ``releases``, ``roadmap``, ``contradictions``).
+"""
+
+from reports.render import (
+    EVIDENCE_CAP_HTML,
+    EVIDENCE_CAP_MD,
+    READINESS_SCHEMA,
+    STATUS_SCHEMA,
+    Format,
+    headline,
+    render_readiness,
+    render_status,
+    render_summary,
+    summary_title,
+)
+
+__all__ = [
+    "EVIDENCE_CAP_HTML",
+    "EVIDENCE_CAP_MD",
+    "READINESS_SCHEMA",
+    "STATUS_SCHEMA",
+    "Format",
+    "headline",
+    "render_readiness",
+    "render_status",
+    "render_summary",
+    "summary_title",
+]

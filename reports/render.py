@@ -1,0 +1,226 @@
+"""Render readiness and status reports as Markdown, self-contained HTML and JSON: pure functions of the models.
+
+Two jinja environments share one template folder: Markdown (no autoescape; every data string goes through ``cell``
+or ``link``, which neutralise table pipes, line breaks, link brackets and ``<``/``>``) and HTML (autoescape on, URLs
+other than http(s) are dropped, charts from :mod:`reports.charts`). Templates are compiled once per process.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Literal
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from reports import charts
+from schema.readiness import (
+    CheckResult,
+    Outcome,
+    ReadinessReport,
+    ReleaseRef,
+    Severity,
+    StatusReport,
+    Verdict,
+)
+
+Format = Literal["md", "html", "json"]
+
+READINESS_SCHEMA = "pmhub.readiness/1"
+STATUS_SCHEMA = "pmhub.status/1"
+
+EVIDENCE_CAP_HTML = 25
+EVIDENCE_CAP_MD = 10
+
+_SEVERITY_RANK = {Severity.BLOCKER: 0, Severity.WARNING: 1, Severity.INFO: 2}
+_OUTCOME_RANK = {Outcome.FAILED: 0, Outcome.PASSED: 1, Outcome.SKIPPED: 2}
+_MARK = {Outcome.FAILED: "❌ failed", Outcome.PASSED: "✅ passed", Outcome.SKIPPED: "➖ skipped"}
+_VERDICT_MARK = {Verdict.GO: "✅", Verdict.AT_RISK: "⚠️", Verdict.NO_GO: "⛔"}
+_VERDICT_CLASS = {Verdict.GO: "go", Verdict.AT_RISK: "at-risk", Verdict.NO_GO: "no-go"}
+
+
+def ordered_checks(checks: list[CheckResult]) -> list[CheckResult]:
+    """Failures first (blockers, then warnings, then info), then passes, then skipped; stable within a group."""
+    return sorted(checks, key=lambda c: (_OUTCOME_RANK[c.outcome], _SEVERITY_RANK[c.severity]))
+
+
+def failed(checks: list[CheckResult]) -> list[CheckResult]:
+    return [c for c in ordered_checks(checks) if c.outcome is Outcome.FAILED]
+
+
+def release_label(release: ReleaseRef) -> str:
+    """``CHK 2.4.0``: the project and the release name, without repeating a project the name already starts with."""
+    if release.name.startswith(release.project):
+        return release.name
+    return f"{release.project} {release.name}"
+
+
+def headline(report: ReadinessReport) -> str:
+    """``CHK 2.4.0 — NO-GO``: the release and its verdict, used as heading, e-mail subject and chat title."""
+    return f"{release_label(report.release)} — {report.verdict.value}"
+
+
+def failure_counts(report: ReadinessReport) -> str:
+    """``2 blockers and 1 warning failed`` or ``all checks passed``."""
+    counts = {s: 0 for s in Severity}
+    for check in report.checks:
+        if check.outcome is Outcome.FAILED:
+            counts[check.severity] += 1
+    parts = [f"{n} {s.value}{'' if n == 1 else 's'}" for s, n in counts.items() if n]
+    return f"{' and '.join(parts)} failed" if parts else "all checks passed"
+
+
+def when(moment: datetime | None) -> str:
+    if moment is None:
+        return "never"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def age(minutes: float | None) -> str:
+    if minutes is None:
+        return "—"
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} d"
+
+
+def percent(done: float, total: float) -> str:
+    return f"{done / total:.0%}" if total else "—"
+
+
+def web_url(url: str | None) -> str | None:
+    """The URL when it is http(s), else None: a report never carries a ``javascript:`` or ``data:`` link."""
+    if url and url.split(":", 1)[0].lower() in ("http", "https"):
+        return url
+    return None
+
+
+def _md_text(value: object) -> str:
+    text = " ".join(str(value).split())
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def md_cell(value: object) -> str:
+    """Text safe inside a Markdown table cell: one line, pipes escaped, no raw HTML."""
+    return _md_text(value).replace("|", "\\|")
+
+
+def md_link(label: object, url: str | None) -> str:
+    text = md_cell(label).replace("[", "\\[").replace("]", "\\]")
+    target = web_url(url)
+    if target is None:
+        return text
+    return f"[{text}]({target.replace(' ', '%20').replace('(', '%28').replace(')', '%29')})"
+
+
+def _common(env: Environment) -> Environment:
+    env.filters.update(when=when, age=age, num=charts.number, web_url=web_url, op=charts.op_symbol)
+    env.globals.update(
+        ordered_checks=ordered_checks,
+        failed=failed,
+        headline=headline,
+        release_label=release_label,
+        failure_counts=failure_counts,
+        percent=percent,
+        mark=_MARK,
+        verdict_mark=_VERDICT_MARK,
+        verdict_class=_VERDICT_CLASS,
+    )
+    return env
+
+
+@cache
+def _markdown_env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("reports", "templates"),
+        autoescape=False,  # noqa: S701  # Markdown, not HTML: data strings pass through the cell/link filters
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=StrictUndefined,
+    )
+    env.filters.update(cell=md_cell)
+    env.globals.update(link=md_link, cap=EVIDENCE_CAP_MD)
+    return _common(env)
+
+
+@cache
+def _html_env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("reports", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=StrictUndefined,
+    )
+    env.globals.update(
+        cap=EVIDENCE_CAP_HTML,
+        burnup_chart=charts.burnup,
+        category_chart=charts.categories,
+        sparkline=charts.sparkline,
+        meets=charts.meets,
+    )
+    return _common(env)
+
+
+def _render(fmt: Literal["md", "html"], name: str, **context: Any) -> str:
+    env = _markdown_env() if fmt == "md" else _html_env()
+    return env.get_template(f"{name}.{fmt}.j2").render(**context)
+
+
+def _json(schema: str, report: ReadinessReport | StatusReport) -> str:
+    return json.dumps({"schema": schema, **report.model_dump(mode="json")}, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_readiness(report: ReadinessReport, fmt: Format, *, report_url: str | None = None) -> str:
+    """One release's readiness: verdict first, then checks, evidence, changes since last time and freshness."""
+    if fmt == "json":
+        return _json(READINESS_SCHEMA, report)
+    return _render(fmt, "readiness", report=report, report_url=web_url(report_url))
+
+
+def render_status(status: StatusReport, fmt: Format, *, report_url: str | None = None) -> str:
+    """The consolidated status: every release's verdict, the roadmap, contradictions between tools, freshness."""
+    if fmt == "json":
+        return _json(STATUS_SCHEMA, status)
+    return _render(fmt, "status", status=status, report_url=web_url(report_url))
+
+
+def render_summary(report: ReadinessReport | StatusReport, *, report_url: str | None = None) -> str:
+    """A few lines for chat: the verdict (or the verdict counts), what failed, and a link to the full report."""
+    if isinstance(report, ReadinessReport):
+        return _render("md", "summary_readiness", report=report, report_url=web_url(report_url))
+    return _render("md", "summary_status", status=report, report_url=web_url(report_url))
+
+
+def summary_title(report: ReadinessReport | StatusReport) -> str:
+    """The one-line title for a message: the readiness headline, or the status report's date and verdict counts."""
+    if isinstance(report, ReadinessReport):
+        return headline(report)
+    counts = {v: sum(r.verdict is v for r in report.releases) for v in Verdict}
+    tally = ", ".join(f"{n} {v.value}" for v, n in counts.items() if n) or "no releases"
+    return f"pmhub status {report.generated_at.astimezone(UTC):%Y-%m-%d} — {tally}"
+
+
+__all__ = [
+    "EVIDENCE_CAP_HTML",
+    "EVIDENCE_CAP_MD",
+    "READINESS_SCHEMA",
+    "STATUS_SCHEMA",
+    "Format",
+    "failed",
+    "failure_counts",
+    "headline",
+    "md_cell",
+    "md_link",
+    "ordered_checks",
+    "release_label",
+    "render_readiness",
+    "render_status",
+    "render_summary",
+    "summary_title",
+    "web_url",
+]

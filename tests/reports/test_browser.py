@@ -1,0 +1,54 @@
+"""The HTML reports opened in real headless Chromium: clean console, verdict and charts in the DOM, a screenshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reports import render_readiness, render_status
+from tests.reports import examples
+from tests.support.browser import ARTIFACTS, open_page, require_chromium, screenshot
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    return require_chromium()
+
+
+def _write(tmp_path: Path, name: str, html: str) -> str:
+    path = tmp_path / name
+    path.write_text(html, encoding="utf-8")
+    return path.as_uri()
+
+
+def test_readiness_report_loads_without_console_errors_and_shows_verdict_and_charts(chromium, tmp_path):
+    url = _write(tmp_path, "readiness.html", render_readiness(examples.readiness(), "html"))
+    page = open_page(url)
+    assert page.console == []
+    assert 'data-testid="verdict" data-verdict="NO-GO"' in page.dom
+    assert '<span class="word">NO-GO</span>' in page.dom
+    for chart in ("chart-burnup", "chart-categories", "chart-metric-error_rate", "chart-metric-activation"):
+        assert f'<svg xmlns="http://www.w3.org/2000/svg" data-testid="{chart}"' in page.dom
+    shot = screenshot(url, ARTIFACTS / "readiness-report.png")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_status_report_loads_without_console_errors(chromium, tmp_path):
+    url = _write(tmp_path, "status.html", render_status(examples.status(), "html"))
+    page = open_page(url)
+    assert page.console == []
+    assert 'data-testid="verdict-1" data-verdict="NO-GO"' in page.dom
+    assert 'data-testid="verdict-2" data-verdict="GO"' in page.dom
+    assert page.dom.count('data-testid="chart-burnup"') == 2
+    screenshot(url, ARTIFACTS / "status-report.png")
+
+
+def test_console_scan_catches_a_page_that_loads_remote_resources(chromium, tmp_path):
+    html = render_readiness(examples.go_release(), "html").replace(
+        "</main>", '<img src="https://example.invalid/pixel.png" alt=""></main>'
+    )
+    page = open_page(_write(tmp_path, "leaky.html", html))
+    assert any("Content Security Policy" in message for message in page.console)
