@@ -44,7 +44,7 @@ def test_cursor_round_trips_and_collects_ids_at_the_boundary_instant() -> None:
     earlier = later.advanced(AT, "4")
 
     assert same.ids == {"1", "2"}
-    assert (later.updated, later.ids) == (datetime(2024, 1, 5, 10, 2, tzinfo=UTC), {"3"})
+    assert (later.updated, later.ids) == (datetime(2024, 1, 5, 10, 2, tzinfo=UTC), frozenset({"3"}))
     assert earlier == later
     assert IssueCursor.load(same.dump()) == same
     assert IssueCursor.load(None) is None
