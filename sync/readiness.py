@@ -73,6 +73,11 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
+def compare(value: float, op: Op, threshold: float) -> bool:
+    """``value op threshold``, e.g. ``compare(0.02, "<=", 0.05)``."""
+    return _OPS[op](value, threshold)
+
+
 # ------------------------------------------------------------------------------------------------------ config
 
 
@@ -447,7 +452,7 @@ def guardrail_check(
         failed, summary = True, f"No {g.metric} baseline in the {g.baseline_days} days before {start:%Y-%m-%d}."
     else:
         value = fmean(current)
-        failed = not _OPS[g.op](value, threshold)
+        failed = not compare(value, g.op, threshold)
         summary = f"{g.metric} = {value:.4g} ({'breaks' if failed else 'meets'} {g.op} {threshold:.4g})"
         latest = [p for p in points if start <= p.bucket < end][-1]
         evidence.append(
@@ -643,6 +648,7 @@ __all__ = [
     "ScopeCheck",
     "burnup",
     "check_evidence",
+    "compare",
     "diff",
     "evaluate",
     "freshness_rows",
