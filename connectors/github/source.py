@@ -462,12 +462,9 @@ class GitHubSource:
         self.policy = policy or RetryPolicy(
             tool="github", credential=config.token_env, max_wait=config.max_rate_limit_wait_seconds
         )
+        self.stats: RequestStats = self.policy.stats
         self.client = GitHubClient(config, token, self.policy)
         self._clock = clock
-
-    @property
-    def stats(self) -> RequestStats:
-        return self.policy.stats
 
     def streams(self) -> list[Stream]:
         interval = timedelta(minutes=self.config.census_interval_minutes)
