@@ -157,6 +157,12 @@ class JiraClient:
                 body["nextPageToken"] = token
         return result
 
+    def remote_links(self, issue_id: str) -> list[Json]:
+        links: list[Json] = self.get(
+            f"{self.facts().api}/issue/{issue_id}/remotelink", describe=f"remote links of issue {issue_id}"
+        )
+        return links
+
     def fields(self) -> list[Json]:
         answer: list[Json] = self.get(f"{self.facts().api}/field", describe="field list (/field)")
         return answer

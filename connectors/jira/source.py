@@ -11,13 +11,13 @@ It is safe after every page because the read is sorted by ``updated``. Versions 
 whole every run (no cursor). ``issues``, ``versions`` and ``sprints`` have a census (id-only listings).
 
 Requests per run: server info + myself + field list (+ one epic listing when Epic Link keys need ids) + one per
-page (+ one changelog bulk fetch per page whose changelogs Jira cut short); never one per issue.
+page (+ one changelog bulk fetch per page whose changelogs Jira cut short); never one per issue — except with
+``remote_links = true``, because Jira offers no bulk read of remote links.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -154,10 +154,16 @@ class IssuesStream:
         rejected: list[Rejected] = []
         for raw in raw_issues:
             try:
-                records.append(Mapped(mapping.map_issue(raw, ctx), raw))
+                records.append(Mapped(mapping.map_issue(raw, ctx, self._remote_urls(raw)), raw))
             except BadDataError as exc:
                 rejected.append(Rejected(native_id=exc.native_id or str(raw.get("id")), reason=str(exc), raw=raw))
         return records, rejected
+
+    def _remote_urls(self, raw: dict[str, Any]) -> list[str]:
+        """Jira has no bulk read of remote links: with ``remote_links`` on, this costs one request per issue read."""
+        if not self._source.config.remote_links or raw.get("id") is None:
+            return []
+        return mapping.remote_link_urls(self._source.client.remote_links(str(raw["id"])))
 
     def census(self) -> Iterator[str] | None:
         return self._census()
@@ -308,13 +314,6 @@ class JiraSource:
     @property
     def stats(self) -> RequestStats:
         return self.policy.stats
-
-    @classmethod
-    def from_env(cls, name: str, config: JiraSourceConfig, rules: StatusRules) -> JiraSource:
-        token = os.environ.get(config.token_env)
-        if not token:
-            raise ConfigError(f"jira source {name}: set the environment variable {config.token_env} to the API token")
-        return cls(name, config, rules, token)
 
     def streams(self) -> list[Stream]:
         site = self.config.site_name

@@ -196,6 +196,20 @@ def test_full_sync_equals_the_sandbox_world(site: Site) -> None:
         assert (got.start, got.end, got.completed) == (sprint.start, sprint.end, sprint.complete)
 
 
+def test_remote_links_are_read_only_when_asked_for_one_request_per_issue(cloud: Site) -> None:
+    linked = {i.key: tuple(i.remote_links) for i in cloud.world.jira_issues.values() if i.remote_links}
+    plain = cloud.source()
+    with_links = cloud.source(remote_links=True)
+
+    without = [r for r in records(read(plain, "issues")) if isinstance(r, WorkItem)]
+    read_with = [r for r in records(read(with_links, "issues")) if isinstance(r, WorkItem)]
+
+    assert linked
+    assert all(r.remote_urls == () for r in without)
+    assert {r.source.key: r.remote_urls for r in read_with if r.remote_urls} == linked
+    assert with_links.stats.requests - plain.stats.requests == len(cloud.world.jira_issues)
+
+
 def test_requests_are_pages_plus_a_constant_never_per_issue(cloud: Site) -> None:
     source = cloud.source(page_size=100)
     pages = read(source, "issues")
