@@ -13,8 +13,8 @@ first person in the world) and is the webhook's ``user``.
 - ``POST   /_sandbox/issues/{key}/touch``      bump ``updated`` only → 200; ``jira:issue_updated`` (no items)
 - ``DELETE /_sandbox/issues/{key}``           → 204; ``jira:issue_deleted``
 - ``POST   /_sandbox/versions/{id}/release``  ``{"date"?: "yyyy-mm-dd"}`` → 200; ``jira:version_released``
-- ``GET|POST|DELETE /_sandbox/webhooks``      list / add ``{"url", "secret"?}`` / clear the registered targets
-  (``app.state.jira.webhook_targets``, read by whoever delivers ``on_event``)
+- ``GET|POST /_sandbox/webhooks``            list / add ``{"url", "secret"?}`` a delivery target; an added target is
+  passed to ``JiraOptions.register_webhook`` (the runner wires it to ``WebhookSender.register("jira", …)``)
 """
 
 from __future__ import annotations
@@ -135,17 +135,15 @@ def install(app: FastAPI, site: JiraSite) -> None:
 
     @app.get("/_sandbox/webhooks")
     async def webhooks() -> Response:
-        return reply({"targets": [t["url"] for t in site.webhook_targets]})
+        return reply({"targets": site.webhook_targets})
 
     @app.post("/_sandbox/webhooks")
     async def add_webhook(request: Request) -> Response:
         body = await read_json(request)
         if not str(body.get("url", "")).startswith(("http://", "https://")):
             raise error(400, "url must be an http(s) URL")
-        site.webhook_targets.append({"url": str(body["url"]), "secret": body.get("secret")})
-        return reply({"targets": [t["url"] for t in site.webhook_targets]}, 201)
-
-    @app.delete("/_sandbox/webhooks")
-    async def clear_webhooks() -> Response:
-        site.webhook_targets.clear()
-        return Response(status_code=204)
+        url, secret = str(body["url"]), body.get("secret")
+        site.webhook_targets.append(url)
+        if site.options.register_webhook is not None:
+            site.options.register_webhook(url, str(secret) if secret else None)
+        return reply({"targets": site.webhook_targets}, 201)

@@ -57,7 +57,7 @@ class JiraSite:
         self._emails = {p.email.lower(): p for p in world.people} | {p.login.lower(): p for p in world.people}
         self._logins = {p.login: p for p in world.people}
         self.events = Events(self.store, options, options.base_url or f"https://{world.site}")
-        self.webhook_targets: list[dict[str, str | None]] = []
+        self.webhook_targets: list[str] = []
 
     def site(self, request: Request) -> str:
         return self.options.base_url or str(request.base_url).rstrip("/")

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from sandbox.faults import FaultPlan
 
 EventHook = Callable[[str, dict[str, Any]], None]
+RegisterHook = Callable[[str, str | None], None]
 
 # Time zones by login: far apart on purpose, so JQL date literals (read in the *user's* zone) differ by a day.
 DEFAULT_TIME_ZONES: Mapping[str, str] = MappingProxyType(
@@ -35,7 +36,8 @@ class JiraOptions:
 
     Basic auth: the e-mail (or, on Server, the login) of any person in the world with ``api_token``.
     Bearer auth: a key of ``bearer_tokens`` (token → login). ``on_event(webhookEvent, payload)`` receives every
-    Jira webhook the admin API causes; ``faults`` is the shared fault plan (a fresh empty one if not given).
+    Jira webhook a change causes (admin API, transitions, comments); ``register_webhook(url, secret)`` receives
+    targets added with ``POST /_sandbox/webhooks``; ``faults`` is the shared fault plan (fresh and empty if None).
     """
 
     flavour: Literal["cloud", "server"] = "cloud"
@@ -44,5 +46,6 @@ class JiraOptions:
     time_zones: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TIME_ZONES))
     base_url: str | None = None  # the site URL used in "self" links; None: the URL the request came to
     on_event: EventHook | None = None
+    register_webhook: RegisterHook | None = None
     faults: FaultPlan | None = None
     search_snapshots: int = 64  # open search/jql cursors kept; the oldest expires first

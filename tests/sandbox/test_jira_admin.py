@@ -37,7 +37,11 @@ def admin() -> Iterator[Admin]:
     world = build_world(7, now=NOW)
     events: list[tuple[str, dict[str, Any]]] = []
     plan = FaultPlan(seed=3)
-    options = JiraOptions(on_event=lambda name, body: events.append((name, body)), faults=plan)
+    options = JiraOptions(
+        on_event=lambda name, body: events.append((name, body)),
+        register_webhook=lambda url, secret: events.append(("registered", {"url": url, "secret": secret})),
+        faults=plan,
+    )
     with ServedApp(create_app(world, options)) as served:
         yield Admin(world, served.url, events, plan)
 
@@ -118,6 +122,7 @@ def test_releasing_a_version_shows_in_project_versions(admin: Admin) -> None:
 def test_webhook_targets_register_and_bad_requests_are_refused(admin: Admin) -> None:
     assert admin.call("POST", "/webhooks", {"url": "http://127.0.0.1:9/hook", "secret": "s"}).status_code == 201
     assert admin.call("GET", "/webhooks").json() == {"targets": ["http://127.0.0.1:9/hook"]}
+    assert admin.last() == ("registered", {"url": "http://127.0.0.1:9/hook", "secret": "s"})
     assert admin.call("POST", "/webhooks", {"url": "ftp://x"}).status_code == 400
     assert admin.call("POST", "/issues/CHK-1/transition", {"to": "Nowhere"}).status_code == 400
     assert admin.call("POST", "/issues/NOPE-1/touch").status_code == 404
