@@ -1,10 +1,11 @@
 """The store's schema: SQLAlchemy Core tables that run unchanged on SQLite and PostgreSQL.
 
-``records`` holds every record of the unified model (links included, as kind ``link``) with the raw payload beside
-it and a digest of the normalised data for cheap no-change detection. ``record_releases`` and ``links`` are indexes
-derived from the records on every write, so "items in a release" and "links of a record" are single indexed
-queries. The remaining tables hold sync state (``cursors``, ``sync_runs``, ``rejects``), the webhook inbox, the
-write-back audit trail and ``meta`` (the schema version).
+``records`` holds every record of the unified model (links included, as kind ``link``) as the JSON text pydantic
+writes (read back with pydantic's JSON parser; ``data::json`` on PostgreSQL and ``json_extract`` on SQLite query
+it), the raw payload beside it, and a digest of the data for cheap no-change detection. ``record_releases`` and
+``links`` are indexes derived from the records on every write, so "items in a release" and "links of a record" are
+single indexed queries. The remaining tables hold sync state (``cursors``, ``sync_runs``, ``rejects``), the webhook
+inbox, the write-back audit trail and ``meta`` (the schema version).
 
 Every timestamp column is :class:`UtcDateTime`: aware datetimes in, aware UTC datetimes out, on both backends.
 """
@@ -58,9 +59,8 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-# why plain JSON rather than JSONB on PostgreSQL: nothing queries inside the documents (the release and link indexes
-# are tables), json keeps the text as written and accepts "\u0000", which jsonb rejects
-# (https://www.postgresql.org/docs/15/datatype-json.html).
+# why plain JSON rather than JSONB on PostgreSQL: nothing queries inside raw payloads, json keeps the text as
+# written and accepts "\u0000", which jsonb rejects (https://www.postgresql.org/docs/15/datatype-json.html).
 Json = JSON()
 
 metadata = MetaData()
@@ -75,9 +75,9 @@ records = Table(
     Column("source", String(200), nullable=False, comment="configured source name that wrote the record"),
     Column("stream", String(100), nullable=False),
     Column("updated", UtcDateTime(), nullable=False),
-    Column("data", Json, nullable=False, comment="record.model_dump(mode='json')"),
+    Column("data", Text, nullable=False, comment="the record as JSON text (record.model_dump_json())"),
     Column("raw", Json, nullable=False, comment="the source payload the record was mapped from"),
-    Column("digest", String(64), nullable=False, comment="sha256 of the canonical JSON of data"),
+    Column("digest", String(64), nullable=False, comment="sha256 of data"),
     Column("deleted_at", UtcDateTime(), nullable=True),
     Index("ix_records_kind_tool", "kind", "tool"),
     Index("ix_records_source_stream", "source", "stream"),
