@@ -25,7 +25,6 @@ from typing import Any, Literal
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.types import ASGIApp
 
 from sandbox.analytics import amplitude, mixpanel, posthog
 from sandbox.analytics.data import EVENTS, AnalyticsData, AnalyticsOptions, AnalyticsProject
@@ -91,7 +90,7 @@ def _admin(data: AnalyticsData) -> APIRouter:
     return api
 
 
-def create_app(data: AnalyticsData, tool: AnalyticsTool, plan: FaultPlan | None = None) -> ASGIApp:
+def create_app(data: AnalyticsData, tool: AnalyticsTool, plan: FaultPlan | None = None) -> FaultMiddleware:
     """The stand-in for ``tool`` over ``data``, with the admin API, inside the fault middleware."""
     app = FastAPI(title=f"pmhub sandbox: {tool}", openapi_url=None, docs_url=None, redoc_url=None)
     app.include_router({"posthog": posthog, "amplitude": amplitude, "mixpanel": mixpanel}[tool].router(data))
@@ -102,7 +101,7 @@ def create_app(data: AnalyticsData, tool: AnalyticsTool, plan: FaultPlan | None 
 @dataclass(frozen=True)
 class AnalyticsSandbox:
     data: AnalyticsData
-    apps: dict[AnalyticsTool, ASGIApp]
+    apps: dict[AnalyticsTool, FaultMiddleware]
 
 
 def create_sandbox(

@@ -218,7 +218,7 @@ def _day_cells(
     cells = []
     for (release, flag, _), users, new in zip(groups, _split(dau, shares), _split(signups, shares), strict=True):
         activated = round(new * (0.55 if flag else 0.4))
-        errors = round(users * error_rate * (5.0 if release in spiking else 1.0))
+        errors = round(users * error_rate * (8.0 if release in spiking else 1.0))
         totals = {"app_opened": round(users * sessions_per_user), "signed_up": new, "activated": activated}
         uniques = {"app_opened": users, "signed_up": new, "activated": activated, "error": round(errors * 0.7)}
         cells.append(Cell(release, flag, {**totals, "error": errors}, uniques))
