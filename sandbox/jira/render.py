@@ -310,9 +310,8 @@ class View:
             "self": f"{self.rest}/issue/{issue.id}",
             "key": issue.key,
         }
-        values = self.fields(issue, fields)
-        if values or fields is None or fields - {"id", "key"}:
-            out["fields"] = values
+        if fields is None or fields - {"id", "key"}:
+            out["fields"] = self.fields(issue, fields)
         if changelog:
             histories = self.histories(issue)
             out["changelog"] = {
@@ -325,51 +324,38 @@ class View:
 
     def fields(self, issue: JiraIssue, wanted: set[str] | None) -> Json:
         project = self.store.world.jira_projects[issue.project]
-        status = project.status(issue.status)
-        c = self.custom
-        producers: dict[str, Any] = {
-            "summary": lambda: issue.summary,
-            "description": lambda: self.text(issue.description) if issue.description else None,
-            "issuetype": lambda: self.cached("type", issue.type, lambda: self.issue_type(issue.type)),
-            "status": lambda: self.cached("status", status.id, lambda: self.status(status)),
-            "priority": lambda: {
-                "self": f"{self.rest}/priority/{_PRIORITIES[issue.priority]}",
-                "iconUrl": f"{self.site}/images/icons/priorities/{issue.priority.lower()}.svg",
-                "name": issue.priority,
-                "id": _PRIORITIES[issue.priority],
-            },
-            "project": lambda: self.cached("project", project.key, lambda: self.project(project)),
-            "created": lambda: self.when(issue.created),
-            "updated": lambda: self.when(issue.updated),
-            "reporter": lambda: self.account(issue.reporter),
-            "creator": lambda: self.account(issue.reporter),
-            "assignee": lambda: self.account(issue.assignee),
-            "labels": lambda: list(issue.labels),
-            "fixVersions": lambda: [self.fix_version(v) for v in issue.fix_versions],
-            "resolution": lambda: (
-                {
-                    "self": f"{self.rest}/resolution/{_RESOLUTIONS[issue.resolution]}",
-                    "id": _RESOLUTIONS[issue.resolution],
-                    "description": "",
-                    "name": issue.resolution,
-                }
-                if issue.resolution
-                else None
-            ),
-            "resolutiondate": lambda: self.when(issue.resolved),
-            "parent": lambda: self.parent(issue),
-            "subtasks": lambda: [],
-            "comment": lambda: self.comments(issue),
-            c.story_points: lambda: issue.story_points if project.style == "company" else None,
-            c.story_point_estimate: lambda: issue.story_points if project.style == "team" else None,
-            c.sprint: lambda: self.sprints(issue),
-            c.epic_link: lambda: issue.epic_key if project.style == "company" else None,
-        }
-        names = producers.keys() if wanted is None else [f for f in producers if f in wanted]
-        out = {name: producers[name]() for name in names}
-        if "parent" in out and out["parent"] is None:
+        producers = self.producers
+        names = producers if wanted is None else [f for f in producers if f in wanted]
+        out = {name: producers[name](self, issue, project) for name in names}
+        if out.get("parent", False) is None:
             del out["parent"]
         return out
+
+    @property
+    def producers(self) -> dict[str, Producer]:
+        c = self.custom
+        table: dict[str, Producer] = self.cached(
+            "producers", None, lambda: _SYSTEM | {getattr(c, role): f for role, f in _CUSTOM.items()}
+        )
+        return table
+
+    def priority(self, name: str) -> Json:
+        return {
+            "self": f"{self.rest}/priority/{_PRIORITIES[name]}",
+            "iconUrl": f"{self.site}/images/icons/priorities/{name.lower()}.svg",
+            "name": name,
+            "id": _PRIORITIES[name],
+        }
+
+    def resolution(self, name: str | None) -> Json | None:
+        if name is None:
+            return None
+        return {
+            "self": f"{self.rest}/resolution/{_RESOLUTIONS[name]}",
+            "id": _RESOLUTIONS[name],
+            "description": "",
+            "name": name,
+        }
 
     def fix_version(self, version_id: int) -> Json:
         version: Json = self.cached("version", version_id, lambda: self.version(self.store.world.versions[version_id]))
@@ -481,6 +467,35 @@ class View:
             }
             for i, url in enumerate(issue.remote_links)
         ]
+
+
+Producer = Callable[[View, JiraIssue, JiraProject], Any]
+_SYSTEM: dict[str, Producer] = {
+    "summary": lambda v, i, p: i.summary,
+    "description": lambda v, i, p: v.text(i.description) if i.description else None,
+    "issuetype": lambda v, i, p: v.cached("type", i.type, lambda: v.issue_type(i.type)),
+    "status": lambda v, i, p: v.cached("status", (p.key, i.status), lambda: v.status(p.status(i.status))),
+    "priority": lambda v, i, p: v.cached("priority", i.priority, lambda: v.priority(i.priority)),
+    "project": lambda v, i, p: v.cached("project", p.key, lambda: v.project(p)),
+    "created": lambda v, i, p: v.when(i.created),
+    "updated": lambda v, i, p: v.when(i.updated),
+    "reporter": lambda v, i, p: v.account(i.reporter),
+    "creator": lambda v, i, p: v.account(i.reporter),
+    "assignee": lambda v, i, p: v.account(i.assignee),
+    "labels": lambda v, i, p: list(i.labels),
+    "fixVersions": lambda v, i, p: [v.fix_version(version) for version in i.fix_versions],
+    "resolution": lambda v, i, p: v.cached("resolution", i.resolution, lambda: v.resolution(i.resolution)),
+    "resolutiondate": lambda v, i, p: v.when(i.resolved),
+    "parent": lambda v, i, p: v.parent(i),
+    "subtasks": lambda v, i, p: [],
+    "comment": lambda v, i, p: v.comments(i),
+}
+_CUSTOM: dict[str, Producer] = {  # CustomFields attribute: producer
+    "story_points": lambda v, i, p: i.story_points if p.style == "company" else None,
+    "story_point_estimate": lambda v, i, p: i.story_points if p.style == "team" else None,
+    "sprint": lambda v, i, p: v.sprints(i),
+    "epic_link": lambda v, i, p: i.epic_key if p.style == "company" else None,
+}
 
 
 def transition_id(project: JiraProject, status: JiraStatus) -> str:
