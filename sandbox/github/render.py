@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from sandbox.world import (
     CheckRun,
@@ -51,7 +53,12 @@ def node_id(kind: str, ident: int | str) -> str:
 
 
 def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if moment is None else _iso(moment)
+
+
+@lru_cache(maxsize=1 << 16)
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def comment_id(item_id: int, index: int) -> int:
@@ -64,7 +71,8 @@ def sha(*parts: object) -> str:
 
 
 def dumps(body: object) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact UTF-8 JSON, as GitHub sends it."""
+    return orjson.dumps(body)
 
 
 def short_id(*parts: object) -> int:
@@ -74,7 +82,9 @@ def short_id(*parts: object) -> int:
 # ------------------------------------------------------------------------------------------------ accounts
 
 
+@lru_cache(maxsize=256)
 def _account(links: Links, login: str, ident: int, kind: str) -> Json:
+    """Shared between bodies (never mutated), as users and labels repeat in every item."""
     api = f"{links.api}/users/{login}"
     return {
         "login": login,
@@ -224,12 +234,17 @@ _REPO_URLS = [
 
 
 def label(links: Links, repo: Repo, name: str) -> Json:
+    return _label(links, repo.full_name, name)
+
+
+@lru_cache(maxsize=256)
+def _label(links: Links, full_name: str, name: str) -> Json:
     colour, description = LABELS.get(name, ("ededed", None))
-    ident = short_id(repo.full_name, "label", name)
+    ident = short_id(full_name, "label", name)
     return {
         "id": ident,
         "node_id": node_id("Label", ident),
-        "url": f"{links.api}/repos/{repo.full_name}/labels/{name.replace(' ', '%20')}",
+        "url": f"{links.api}/repos/{full_name}/labels/{name.replace(' ', '%20')}",
         "name": name,
         "description": description,
         "color": colour,

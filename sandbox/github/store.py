@@ -76,6 +76,10 @@ def _ts(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
+def _snap(item: Item) -> _Snap:
+    return _Snap(isinstance(item, PullRequest), item.state, (_ts(item.created), _ts(item.updated), len(item.comments)))
+
+
 def encode_cursor(sort: str, key: Key) -> str:
     return base64.urlsafe_b64encode(f"cursor:v1:{sort}:{key[0]}:{key[1]}".encode()).decode().rstrip("=")
 
@@ -103,6 +107,8 @@ class RepoState:
     gone: dict[int, str] = field(default_factory=dict)  # number -> "deleted" | "owner/repo#n" (transferred)
     milestone_counts: dict[int, list[int]] = field(default_factory=dict)  # number -> [open, closed]
     open_count: int = 0
+    pushed: datetime | None = None  # the latest pull request activity: the repository's pushed_at/updated_at
+    repo_cache: dict[tuple[Links, bool], tuple[int, Json]] = field(default_factory=dict)
     filtered: dict[Query, list[Key]] = field(default_factory=dict)
     filtered_version: int = -1
     rendered: dict[tuple[str, int], tuple[object, bytes]] = field(default_factory=dict)
@@ -121,26 +127,38 @@ class RepoState:
                 for state in ("all", snap.state):
                     yield (kind, sort, state), (value, number)
 
-    def add(self, item: Item) -> None:
-        snap = _Snap(
-            isinstance(item, PullRequest), item.state, (_ts(item.created), _ts(item.updated), len(item.comments))
-        )
-        for slot, key in self._keys(item.number, snap):
-            insort(self.index.setdefault(slot, []), key)
-        self.snaps[item.number] = snap
-        self.open_count += item.state == "open"
-        if item.milestone:
-            self.milestone_counts.setdefault(item.milestone, [0, 0])[item.state != "open"] += 1
+    def rebuild(self) -> None:
+        """Index every item at once (one sort per list rather than one insertion per item)."""
+        self.index, self.snaps, self.milestone_counts, self.open_count = {}, {}, {}, 0
+        for item in self.items():
+            snap = self.snaps[item.number] = _snap(item)
+            for slot, key in self._keys(item.number, snap):
+                self.index.setdefault(slot, []).append(key)
+            self._count(item, snap, 1)
+        for keys in self.index.values():
+            keys.sort()
         self.version += 1
 
-    def remove(self, number: int, milestone: int | None) -> None:
-        snap = self.snaps.pop(number)
-        for slot, key in self._keys(number, snap):
+    def _count(self, item: Item, snap: _Snap, sign: int) -> None:
+        self.open_count += sign * (snap.state == "open")
+        if snap.is_pr and (self.pushed is None or item.updated > self.pushed):
+            self.pushed = item.updated
+        if item.milestone:
+            self.milestone_counts.setdefault(item.milestone, [0, 0])[snap.state != "open"] += sign
+
+    def add(self, item: Item) -> None:
+        snap = self.snaps[item.number] = _snap(item)
+        for slot, key in self._keys(item.number, snap):
+            insort(self.index.setdefault(slot, []), key)
+        self._count(item, snap, 1)
+        self.version += 1
+
+    def remove(self, item: Item) -> None:
+        snap = self.snaps.pop(item.number)
+        for slot, key in self._keys(item.number, snap):
             keys = self.index[slot]
             del keys[bisect_left(keys, key)]
-        self.open_count -= snap.state == "open"
-        if milestone:
-            self.milestone_counts[milestone][snap.state != "open"] -= 1
+        self._count(item, snap, -1)
         self.version += 1
 
     def page(self, query: Query) -> Page:
@@ -223,8 +241,7 @@ class GitHubStore:
         self.repos: dict[str, RepoState] = {}
         for full_name, repo in world.repos.items():
             state = RepoState(repo)
-            for item in state.items():
-                state.add(item)
+            state.rebuild()
             self.repos[full_name.lower()] = state
         self.epoch = 0  # bumps on any change: caches of repository-level JSON key on it
 
@@ -238,8 +255,13 @@ class GitHubStore:
     # -------------------------------------------------------------------------------------------- rendering
 
     def repo_json(self, links: Links, state: RepoState, *, full: bool = False) -> Json:
-        pushed = max((p.updated for p in state.repo.pulls.values()), default=state.repo.created)
-        return render.repository(links, state.repo, state.open_count, pushed, full=full)
+        """The repository object (shared by every pull request body until the repository changes)."""
+        cached = state.repo_cache.get((links, full))
+        if cached is None or cached[0] != state.version:
+            pushed = state.pushed or state.repo.created
+            body = render.repository(links, state.repo, state.open_count, pushed, full=full)
+            cached = state.repo_cache[(links, full)] = (state.version, body)
+        return cached[1]
 
     def milestone_json(self, links: Links, state: RepoState, number: int | None) -> Json | None:
         ms = state.repo.milestones.get(number) if number else None
@@ -270,7 +292,7 @@ class GitHubStore:
     # -------------------------------------------------------------------------------------------- changes
 
     def _changed(self, state: RepoState, item: Item, change: Callable[[], None]) -> None:
-        state.remove(item.number, item.milestone)
+        state.remove(item)
         change()
         item.updated = max(self.now(), item.updated)
         state.add(item)
@@ -374,7 +396,7 @@ class GitHubStore:
         return len(item.comments) - 1
 
     def delete(self, state: RepoState, issue: GitHubIssue) -> None:
-        state.remove(issue.number, issue.milestone)
+        state.remove(issue)
         del state.repo.issues[issue.number]
         state.gone[issue.number] = "deleted"
         self.epoch += 1
