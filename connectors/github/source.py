@@ -21,13 +21,16 @@ Cursor (JSON, one object per stream)::
     pull_requests  {"since": "<max updated_at seen>", "etag": "<ETag of the first page>"}
     milestones,    {"etag": "<ETag of the listing>" | absent, "ids": [<record ids in it>]}
     releases
-    checks         {"urls": {"<url>": {"etag": "...", "ids": [...]}}, "refs": [<release refs>]}
+    checks         {"refs": {"names": [<release refs read>], "default_branch": ..., "repo_etag": ...,
+                             "release_refs": [...], "releases_etag": ...},
+                    "urls": {"<check-runs or status path>": {"etag": "...", "ids": [<check ids>]}}}
 
 An ETag is kept only where a 304 proves nothing changed: the single-page answer of the exact request the next run
 makes (issues, milestones, releases, each check URL) or the first page of an updated-descending listing (pulls).
 
 Census: ``issues`` and ``pull_requests`` list every number (``state=all``) per repo — on a full run from the pages
-just read, otherwise at most every ``census_interval_minutes``; the listing streams answer from their own read.
+just read, otherwise at most every ``census_interval_minutes``; the other streams answer from their own read (the
+ids are kept in the cursor, so a 304 still knows them).
 """
 
 from __future__ import annotations
@@ -135,20 +138,44 @@ def _census_ids(repo: str, entity: str, items: list[Raw]) -> Iterator[str]:
 
 
 class _Census:
-    """When a census is due, and the ids a full read already collected (so it costs nothing more)."""
+    """The census of one entity (``issue`` or ``pr``) over the repos: free after a full read, else a listing of
+    every number (``state=all``, by creation, which no update reorders) at most every ``interval``."""
 
-    def __init__(self, interval: timedelta, clock: Clock) -> None:
-        self.interval = interval
-        self.clock = clock
-        self.due = True
-        self.collected: set[str] | None = None
+    def __init__(
+        self, client: GitHubClient, repos: tuple[str, ...], entity: str, interval: timedelta, clock: Clock
+    ) -> None:
+        self._client = client
+        self._repos = repos
+        self._entity = entity
+        self._interval = interval
+        self._clock = clock
+        self._due = True
+        self._collected: set[str] | None = None
 
     def plan(self, cursor: _Cursor, full: bool) -> None:
+        """Decide at the start of a read; a census that is due is stamped into the cursor the read saves."""
         last = cursor.census_at
-        self.due = full or last is None or self.clock() - _instant(last) >= self.interval
-        self.collected = set() if full else None
-        if self.due:
-            cursor.census_at = _iso(self.clock())
+        self._due = full or last is None or self._clock() - _instant(last) >= self._interval
+        self._collected = set() if full else None
+        if self._due:
+            cursor.census_at = _iso(self._clock())
+
+    def collect(self, repo: str, items: list[Raw]) -> None:
+        if self._collected is not None:
+            self._collected.update(_census_ids(repo, self._entity, items))
+
+    def ids(self) -> Iterator[str] | None:
+        if self._collected is not None:
+            return iter(self._collected)
+        return self._listing() if self._due else None
+
+    def _listing(self) -> Iterator[str]:
+        path = "issues" if self._entity == "issue" else "pulls"
+        params: dict[str, str | int] = {"state": "all", "sort": "created", "direction": "asc"}
+        for repo in self._repos:
+            describe = f"repo {repo} {path} census"
+            for answer in self._client.pages(f"{repo_path(repo)}/{path}", params, describe=describe):
+                yield from _census_ids(repo, self._entity, answer.data)
 
 
 class IssuesStream:
@@ -174,9 +201,8 @@ class IssuesStream:
         newest = _instant(since) if since else None
         first_etag: str | None = None
         describe = f"repo {repo} issues"
-        for number, answer in enumerate(
-            self._client.pages(f"{repo_path(repo)}/issues", params, etag=prior.get("etag"), describe=describe)
-        ):
+        listing = self._client.pages(f"{repo_path(repo)}/issues", params, etag=prior.get("etag"), describe=describe)
+        for index, answer in enumerate(listing):
             if answer.not_modified:
                 yield Page([], state.encode())
                 return
@@ -184,29 +210,18 @@ class IssuesStream:
             first_etag = first_etag or answer.etag
             for raw in items:
                 newest = _latest(newest, _updated_at(raw))
-                if self._census.collected is not None:
-                    self._census.collected.update(_census_ids(repo, "issue", [raw]))
+            self._census.collect(repo, items)
             records, rejected = _map_all(items, lambda raw: map_issue(repo, raw))
             repo_state: dict[str, Any] = {"since": _iso(newest)} if newest else {}
             # the ETag stands for "nothing changed" only if it answered, in one page, the request made next time
-            unchanged_window = number == 0 and answer.next_url is None and newest is not None and since == _iso(newest)
-            if unchanged_window and first_etag:
+            same_window = index == 0 and answer.next_url is None and newest is not None and since == _iso(newest)
+            if same_window and first_etag:
                 repo_state["etag"] = first_etag
             state.repos[repo] = repo_state
             yield Page(records, state.encode(), rejected)
 
     def census(self) -> Iterator[str] | None:
-        if self._census.collected is not None:
-            return iter(self._census.collected)
-        if not self._census.due:
-            return None
-        return self._listing()
-
-    def _listing(self) -> Iterator[str]:
-        for repo in self._repos:
-            params: dict[str, str | int] = {"state": "all", "sort": "created", "direction": "asc"}
-            for answer in self._client.pages(f"{repo_path(repo)}/issues", params, describe=f"repo {repo} census"):
-                yield from _census_ids(repo, "issue", answer.data)
+        return self._census.ids()
 
 
 class PullRequestsStream:
@@ -236,15 +251,14 @@ class PullRequestsStream:
                 return
             items: list[Raw] = answer.data
             first_etag = first_etag or answer.etag
+            # an item whose updated_at is unreadable counts as fresh, so mapping rejects it visibly
             fresh = [raw for raw in items if since is None or (_updated_at(raw) or since) >= since]
             for raw in fresh:
                 newest = _latest(newest, _updated_at(raw))
-                if self._census.collected is not None:
-                    self._census.collected.update(_census_ids(repo, "pr", [raw]))
+            self._census.collect(repo, fresh)
             records, rejected = _map_all(fresh, lambda raw: map_pull_request(repo, raw))
-            reached_cursor = len(fresh) < len(items) or answer.next_url is None
-            if not reached_cursor:
-                yield Page(records, None, rejected)
+            if len(fresh) == len(items) and answer.next_url is not None:
+                yield Page(records, None, rejected)  # not yet down to the cursor: no safe point
                 continue
             repo_state: dict[str, Any] = {"etag": first_etag} if first_etag else {}
             if newest is not None:
@@ -254,17 +268,7 @@ class PullRequestsStream:
             return
 
     def census(self) -> Iterator[str] | None:
-        if self._census.collected is not None:
-            return iter(self._census.collected)
-        if not self._census.due:
-            return None
-        return self._listing()
-
-    def _listing(self) -> Iterator[str]:
-        for repo in self._repos:
-            params: dict[str, str | int] = {"state": "all", "sort": "created", "direction": "asc"}
-            for answer in self._client.pages(f"{repo_path(repo)}/pulls", params, describe=f"repo {repo} census"):
-                yield from _census_ids(repo, "pr", answer.data)
+        return self._census.ids()
 
 
 @dataclass(frozen=True)
@@ -470,8 +474,8 @@ class GitHubSource:
         interval = timedelta(minutes=self.config.census_interval_minutes)
         repos = self.config.repos
         return [
-            IssuesStream(self.client, repos, _Census(interval, self._clock)),
-            PullRequestsStream(self.client, repos, _Census(interval, self._clock)),
+            IssuesStream(self.client, repos, _Census(self.client, repos, "issue", interval, self._clock)),
+            PullRequestsStream(self.client, repos, _Census(self.client, repos, "pr", interval, self._clock)),
             ListingStream("milestones", self.client, repos, _milestones),
             ListingStream("releases", self.client, repos, _releases),
             ChecksStream(self.client, self.config),
