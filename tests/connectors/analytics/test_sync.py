@@ -165,13 +165,15 @@ def test_injected_rate_limits_server_errors_and_cut_connections_change_nothing(h
     clean, _ = _read(harness.source(METRICS[:2]))
     tool = harness.tool
     harness.sandbox.apps[tool].plan.add(
-        f"{tool}:*=429x2;{tool}:*=503@0.15;{tool}:*=500@0.1;{tool}:*=truncate@0.1;{tool}:*=drop@0.05"
+        f"{tool}:*=429x2;{tool}:*=drop@0.1;{tool}:*=truncate@0.1;{tool}:*=503@0.15;{tool}:*=500@0.1"
     )
     source = harness.source(METRICS[:2], max_attempts=15)
     faulted, _ = _read(source)
     assert [m.record for p in faulted for m in p.records] == [m.record for p in clean for m in p.records]
     assert source.stats.retries >= 2
-    assert harness.sandbox.apps[tool].stats.faults["429"] == 2
+    faults = harness.sandbox.apps[tool].stats.faults
+    assert faults["429"] == 2
+    assert min(faults["drop"], faults["truncate"], faults["503"] + faults["500"]) >= 1
 
 
 def test_unknown_project_names_the_project(harness: Harness) -> None:
