@@ -73,8 +73,8 @@ class Site:
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
-def _serve(flavour: str, plan: FaultPlan | None = None) -> Iterator[Site]:
-    world = build_world(seed=7, scale=Scale.named("small"), now=NOW)
+def _serve(flavour: str, plan: FaultPlan | None = None, scale: str = "small") -> Iterator[Site]:
+    world = build_world(seed=7, scale=Scale.named(scale), now=NOW)
     app = create_app(world, JiraOptions(flavour=flavour, faults=plan))  # type: ignore[arg-type]
     with ServedApp(app) as served:
         yield Site(world, served.url, app.state.jira.store, flavour)
@@ -88,6 +88,11 @@ def site(request: pytest.FixtureRequest) -> Iterator[Site]:
 @pytest.fixture
 def cloud() -> Iterator[Site]:
     yield from _serve("cloud")
+
+
+@pytest.fixture
+def tiny_cloud() -> Iterator[Site]:
+    yield from _serve("cloud", scale="tiny")
 
 
 def stream(source: JiraSource, name: str) -> Stream:
@@ -196,7 +201,8 @@ def test_full_sync_equals_the_sandbox_world(site: Site) -> None:
         assert (got.start, got.end, got.completed) == (sprint.start, sprint.end, sprint.complete)
 
 
-def test_remote_links_are_read_only_when_asked_for_one_request_per_issue(cloud: Site) -> None:
+def test_remote_links_are_read_only_when_asked_for_one_request_per_issue(tiny_cloud: Site) -> None:
+    cloud = tiny_cloud
     linked = {i.key: tuple(i.remote_links) for i in cloud.world.jira_issues.values() if i.remote_links}
     plain = cloud.source()
     with_links = cloud.source(remote_links=True)
