@@ -30,7 +30,7 @@ from requests.utils import parse_header_links
 from connectors.base import RequestStats
 from connectors.github.config import GitHubSourceConfig
 from connectors.http import RetryPolicy, record_response
-from schema import ConfigError
+from schema import ConfigError, PmhubError
 
 CloseReason = Literal["completed", "not_planned", "duplicate"]
 WRITE_SPACING_SECONDS = 1.0
@@ -120,13 +120,17 @@ class GitHubClient:
         seen = {path}
         while answer.next_url is not None and not answer.not_modified:
             if answer.next_url in seen:
-                raise ConfigError(f"github: {describe}: the server sent the same next page twice; stopping")
+                # neither transient nor a config mistake: the listing is broken at the source; stop this stream
+                raise PmhubError(f"github: {describe}: the server sent the same next page twice; stopping")
             seen.add(answer.next_url)
             answer = self.request("GET", answer.next_url, describe=describe)
             yield answer
 
     def add_comment(self, repo: str, number: int, body: str) -> dict[str, Any]:
-        """Comment on an issue or pull request; returns the created comment as GitHub sent it."""
+        """Comment on an issue or pull request; returns the created comment as GitHub sent it.
+
+        Retried like every call: a connection dropped after GitHub accepted the comment can post it twice.
+        """
         answer = self.request(
             "POST",
             f"{repo_path(repo)}/issues/{number}/comments",

@@ -1,0 +1,80 @@
+"""The client against tiny local servers for what the sandbox does not do: a broken pagination, and the issue
+``PATCH`` of ``close_issue`` (the sandbox changes issues through its admin API only)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from connectors.github.client import GitHubClient
+from connectors.github.config import GitHubSourceConfig
+from connectors.http import RetryPolicy
+from sandbox.serve import ServedApp
+from schema import PmhubError
+
+TOKEN = "ghp_localTestToken000000000000000000000000"
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    seen: list[dict[str, Any]] = []
+
+    async def looping(request: Request) -> JSONResponse:
+        seen.append({"method": request.method, "url": str(request.url)})
+        return JSONResponse([], headers={"Link": f'<{request.url.replace(query="page=2")}>; rel="next"'})
+
+    async def issue(request: Request) -> JSONResponse:
+        body = json.loads(await request.body())
+        seen.append(
+            {
+                "method": request.method,
+                "path": request.url.path,
+                "body": body,
+                "auth": request.headers.get("authorization"),
+            }
+        )
+        return JSONResponse({"number": 7, "state": body["state"], "state_reason": body["state_reason"]})
+
+    app = Starlette(
+        routes=[
+            Route("/repos/acme/web/milestones", looping),
+            Route("/repos/acme/web/issues/7", issue, methods=["PATCH"]),
+        ]
+    )
+    with ServedApp(app) as served:
+        yield served.url, seen
+
+
+def client_for(url: str) -> GitHubClient:
+    config = GitHubSourceConfig(base_url=url, repos=("acme/web",))
+    return GitHubClient(config, TOKEN, RetryPolicy(tool="github", credential=config.token_env))
+
+
+def test_a_next_link_that_repeats_stops_the_listing_instead_of_looping(
+    server: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, seen = server
+    with pytest.raises(PmhubError, match="same next page twice"):
+        list(client_for(url).pages("/repos/acme/web/milestones", {}, describe="repo acme/web milestones"))
+    assert [s["url"].rsplit("?", 1)[1] for s in seen] == ["per_page=100", "page=2"]
+
+
+def test_close_issue_patches_state_and_reason_with_the_token(server: tuple[str, list[dict[str, Any]]]) -> None:
+    url, seen = server
+    answer = client_for(url).close_issue("acme/web", 7, "not_planned")
+    assert answer == {"number": 7, "state": "closed", "state_reason": "not_planned"}
+    assert seen == [
+        {
+            "method": "PATCH",
+            "path": "/repos/acme/web/issues/7",
+            "body": {"state": "closed", "state_reason": "not_planned"},
+            "auth": f"token {TOKEN}",
+        }
+    ]
