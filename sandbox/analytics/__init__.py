@@ -14,6 +14,9 @@ Admin API, on every tool's app (the real services have no ``/_sandbox``):
 - ``POST /_sandbox/analytics/bump`` ``{"product", "event", "day", "count", "properties"?}`` → late events arrive
   for ``day``; answers the day's new ``totals`` value;
 - ``POST /_sandbox/analytics/advance`` ``{"days": n}`` → the sandbox's today moves on; recent days settle.
+
+:func:`sandbox.analytics.sources.sources_toml` writes the matching ``[sources.*]`` of a pmhub.toml, and
+:func:`~sandbox.analytics.sources.source_configs` the environment variables (with values) those name.
 """
 
 from __future__ import annotations

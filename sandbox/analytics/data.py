@@ -87,15 +87,16 @@ class AnalyticsData:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        releases = {
-            p.name: sorted(
-                (v.release_date, v.name)
-                for v in self.world.versions.values()
-                if v.project == p.jira_project and v.released and v.release_date
+        self._releases: dict[str, tuple[tuple[date, str], ...]] = {
+            p.name: tuple(
+                sorted(
+                    (v.release_date, v.name)
+                    for v in self.world.versions.values()
+                    if v.project == p.jira_project and v.released and v.release_date
+                )
             )
             for p in self.world.products
         }
-        self._releases: Mapping[str, list[tuple[date, str]]] = releases
 
     @classmethod
     def generate(cls, world: World, options: AnalyticsOptions | None = None) -> AnalyticsData:
@@ -119,7 +120,7 @@ class AnalyticsData:
         if not self.first_day <= day <= self.today:
             return []
         index = next(i for i, p in enumerate(self.world.products) if p.name == product)
-        base = _day_cells(self.world.seed, index, product, day, self.first_day, tuple(self._releases[product]))
+        base = _day_cells(self.world.seed, index, product, day, self.first_day, self._releases[product])
         with self._lock:
             return [*base, *self.late.get((product, day), [])]
 
@@ -150,7 +151,7 @@ class AnalyticsData:
         """``count`` late-arriving events (by as many new users) on ``day``."""
         props = dict(properties or {})
         cell = Cell(
-            release=props.get("release", _release_shares(day, tuple(self._releases[product]))[-1][0]),
+            release=props.get("release", _release_shares(day, self._releases[product])[-1][0]),
             flag=props.get(FLAG, "false") == "true",
             totals={event: count},
             uniques={event: count},
