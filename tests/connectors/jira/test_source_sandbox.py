@@ -229,6 +229,36 @@ def test_requests_are_pages_plus_a_constant_never_per_issue(cloud: Site) -> None
     assert source.stats.requests == before + 1  # id-only census pages hold up to 5,000 issues
 
 
+def test_cloud_searches_only_search_jql_and_the_sandbox_counts_what_we_count(cloud: Site) -> None:
+    source = cloud.source()
+    for s in source.streams():
+        list(s.pages(None))
+
+    served = cloud.admin("GET", "/stats").json()
+
+    assert served["by_route"].get("GET /rest/api/{api}/search/jql", 0) > 0
+    assert "GET /rest/api/{api}/search" not in served["by_route"]
+    assert "POST /rest/api/{api}/search" not in served["by_route"]
+    assert served["total"] == source.stats.requests
+
+
+@pytest.mark.parametrize("site", ["cloud", "server"], indirect=True)
+def test_a_changelog_cut_short_in_search_is_completed_in_one_call_per_page(site: Site) -> None:
+    source = site.source()
+    issue = max(site.world.jira_issues.values(), key=lambda i: len(i.changelog))
+    [answer] = source.client.search(f'key in ("{issue.key}")', ["updated"], page_size=1, expand="changelog")
+    [raw] = answer["issues"]
+    cut = {**raw, "changelog": {**raw["changelog"], "histories": raw["changelog"]["histories"][-1:]}}
+    changes = stream(source, "status_changes")
+    before = source.stats.requests
+
+    completed = changes._build([cut])  # type: ignore[attr-defined]
+
+    assert len(issue.changelog) > 1
+    assert [m.record.to_status for m in completed[0]] == [t.to_status for t in issue.changelog]
+    assert source.stats.requests == before + 1
+
+
 def test_server_flavour_pages_with_start_at_and_is_detected_from_server_info() -> None:
     for site in _serve("server"):
         source = site.source(page_size=40)
