@@ -108,7 +108,7 @@ cursors = Table(
     Column("source", String(200), primary_key=True),
     Column("stream", String(100), primary_key=True),
     Column("value", Text, nullable=False),
-    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False, comment="when the value last changed"),
     CheckConstraint("value <> ''", name="ck_cursors_value_not_empty"),
 )
 

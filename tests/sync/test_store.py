@@ -32,7 +32,7 @@ from schema import (
     WorkItemType,
     ids,
 )
-from sync.store import Store, UpsertResult
+from sync.store import YIELD_PER, Store, UpsertResult
 from sync.tables import meta, records
 from tests.sync.conftest import sqlite_url
 
@@ -303,6 +303,22 @@ def test_iter_records_streams_without_loading_everything(store: Store) -> None:
 
     assert seen == 1500
     assert peak < 20_000_000, f"iterating held {peak / 1e6:.1f} MB at its peak"
+
+
+def test_iter_records_fetches_in_batches_through_a_server_side_cursor_on_postgresql(postgres_url: str) -> None:
+    with Store(postgres_url) as store:
+        store.upsert(mapped(*(work_item(n) for n in range(YIELD_PER + 10))), source="jira", stream="issues")
+        records_iter = store.iter_records()
+        next(records_iter)
+        with store.engine.connect() as conn:
+            activity = conn.exec_driver_sql(
+                "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).scalars()
+            fetching = [query for query in activity if query.startswith("FETCH FORWARD")]
+        rest = sum(1 for _ in records_iter)
+
+    assert fetching, "iter_records should read through a server-side cursor"
+    assert rest == YIELD_PER + 9
 
 
 def test_iter_records_filters_by_kind_tool_and_source(store: Store) -> None:
