@@ -23,6 +23,7 @@ The middleware also serves, for every app it wraps:
 
 - ``GET /_sandbox/stats`` → ``{"total": n, "by_route": {"GET /path/{template}": n}, "faults": {"429": n}}``;
   ``DELETE /_sandbox/stats`` resets the counters;
+- a ``Server-Timing: app;dur=<ms>`` header on every answer that is not a fault (time to the response start);
 - ``GET /_sandbox/faults`` → ``{"rules": ["<rule spec>", …]}``; ``POST /_sandbox/faults`` with
   ``{"spec": "<SPEC>"}`` adds rules; ``DELETE /_sandbox/faults`` clears them.
 """
@@ -35,6 +36,7 @@ import json
 import random
 import re
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -191,7 +193,7 @@ class FaultMiddleware:
         if rule is None or rule.kind == "slow":
             if rule is not None and rule.seconds:
                 await asyncio.sleep(rule.seconds)
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _timed(send))
         elif rule.kind == "drop":
             await _close_connection(receive)
         elif rule.kind == "truncate":
@@ -253,6 +255,19 @@ class FaultMiddleware:
         elif method == "DELETE":
             self.plan.clear()
         await _send_json(send, 200, {"rules": [str(rule) for rule in self.plan.rules]})
+
+
+def _timed(send: Send) -> Send:
+    """Add ``Server-Timing: app;dur=<ms>`` (time until the response starts), as Atlassian and others send."""
+    started = time.perf_counter()
+
+    async def timed_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            elapsed = f"app;dur={(time.perf_counter() - started) * 1000:.1f}".encode()
+            message = {**message, "headers": [*message.get("headers", []), (b"server-timing", elapsed)]}
+        await send(message)
+
+    return timed_send
 
 
 async def _read_body(receive: Receive) -> bytes:
