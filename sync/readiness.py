@@ -21,11 +21,11 @@ The checks (ids are stable; severities and thresholds come from :class:`Readines
 from __future__ import annotations
 
 import operator
-from bisect import bisect_right
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import accumulate
+from itertools import islice
 from statistics import fmean
 from typing import Literal, Self
 
@@ -58,7 +58,7 @@ from schema.readiness import (
     verdict_of,
 )
 from sync.scope import ReleaseScope, release_scope
-from sync.status import CiState, ci_state, is_open, latest_checks
+from sync.status import CiState, ci_state, latest_checks
 from sync.store import Store
 
 REPORT_ACTION = "readiness_report"
@@ -227,11 +227,59 @@ def skipped(check_id: str, settings: CheckSettings, summary: str) -> CheckResult
     )
 
 
+_OPEN_ORDER = {StatusCategory.IN_PROGRESS: 0, StatusCategory.TODO: 1}
+
+
+@dataclass
+class _Tally:
+    """One pass over a scope's work items: what the checks, the summary and the burn-up need (10,000 items are
+    read once, not once per check)."""
+
+    by_category: Counter[StatusCategory] = field(default_factory=Counter)
+    points_done: float = 0.0
+    points_total: float = 0.0
+    open_items: list[WorkItem] = field(default_factory=list)
+    created: dict[date, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0.0, 0.0]))
+    finished: dict[date, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0.0, 0.0]))
+
+    @classmethod
+    def of(cls, items: Iterable[WorkItem]) -> _Tally:
+        tally = cls()
+        for item in items:
+            category = item.status.category
+            tally.by_category[category] += 1
+            if category is StatusCategory.CANCELLED:
+                continue
+            points = item.story_points or 0.0
+            tally.points_total += points
+            created = tally.created[item.created.date()]
+            created[0] += 1
+            created[1] += points
+            if category is StatusCategory.DONE:
+                tally.points_done += points
+                finished = tally.finished[(item.resolved or item.updated).date()]
+                finished[0] += 1
+                finished[1] += points
+            else:
+                tally.open_items.append(item)
+        tally.open_items.sort(key=lambda i: (_OPEN_ORDER.get(i.status.category, 2), i.source.key or i.id))
+        return tally
+
+    @property
+    def items_done(self) -> int:
+        return self.by_category[StatusCategory.DONE] + self.by_category[StatusCategory.CANCELLED]
+
+    @property
+    def items_total(self) -> int:
+        return sum(self.by_category.values())
+
+
 class _Checks:
     """Builds the check results of one evaluation; the inputs never change while it runs."""
 
-    def __init__(self, scope: ReleaseScope, config: ReadinessConfig, now: datetime) -> None:
+    def __init__(self, scope: ReleaseScope, tally: _Tally, config: ReadinessConfig, now: datetime) -> None:
         self.scope = scope
+        self.tally = tally
         self.config = config
         self.now = now
 
@@ -241,7 +289,7 @@ class _Checks:
         settings: CheckSettings,
         failed: bool,
         summary: str,
-        evidence: Sequence[Evidence] = (),
+        evidence: Iterable[Evidence] = (),
         owners: Iterable[str | None] = (),
     ) -> CheckResult:
         return CheckResult(
@@ -250,40 +298,36 @@ class _Checks:
             outcome=Outcome.FAILED if failed else Outcome.PASSED,
             severity=settings.severity,
             summary=summary,
-            evidence=list(evidence[: self.config.max_evidence]),
+            evidence=list(islice(evidence, self.config.max_evidence)),
             owner=_owner(owners) if failed else None,
         )
 
     def scope_complete(self) -> CheckResult:
         cfg = self.config.scope_complete
-        items = self.scope.items
-        if not items:
+        tally = self.tally
+        done, total = tally.items_done, tally.items_total
+        if not total:
             return self.result("scope_complete", cfg, True, "No work items are in this release's scope.")
-        done = len(self.scope.done())
-        points_done, points_total = self.scope.points()
-        items_pct, points_pct = _pct(done, len(items)), _pct(points_done, points_total)
+        items_pct, points_pct = _pct(done, total), _pct(tally.points_done, tally.points_total)
         failed = items_pct < cfg.items_pct or points_pct < cfg.points_pct
-        open_items = sorted((i for i in items if is_open(i)), key=_open_order)
+        open_items = tally.open_items
         summary = (
-            f"{done}/{len(items)} items ({items_pct:.0f} %, need {cfg.items_pct:.0f} %), "
-            f"{points_done:g}/{points_total:g} points ({points_pct:.0f} %, need {cfg.points_pct:.0f} %); "
+            f"{done}/{total} items ({items_pct:.0f} %, need {cfg.items_pct:.0f} %), "
+            f"{tally.points_done:g}/{tally.points_total:g} points ({points_pct:.0f} %, need {cfg.points_pct:.0f} %); "
             f"{len(open_items)} open"
         )
-        evidence = [item_evidence(i) for i in open_items]
+        evidence = (item_evidence(i) for i in open_items)
         return self.result("scope_complete", cfg, failed, summary, evidence, (i.assignee for i in open_items))
 
     def no_open_blockers(self) -> CheckResult:
         cfg = self.config.no_open_blockers
         priorities = {p.casefold() for p in cfg.priorities}
         types = {t.casefold() for t in cfg.types}
-        found = sorted(
-            (
-                i
-                for i in self.scope.items
-                if is_open(i) and (i.priority or "").casefold() in priorities and (not types or i.type.value in types)
-            ),
-            key=_open_order,
-        )
+        found = [
+            i
+            for i in self.tally.open_items
+            if (i.priority or "").casefold() in priorities and (not types or i.type.value in types)
+        ]
         kinds = "/".join(cfg.types) if cfg.types else "item"
         summary = f"{len(found)} open {'/'.join(cfg.priorities)} {kinds}(s)" if found else f"No open blocker {kinds}s."
         return self.result(
@@ -291,7 +335,7 @@ class _Checks:
             cfg,
             bool(found),
             summary,
-            [item_evidence(i) for i in found],
+            (item_evidence(i) for i in found),
             (i.assignee for i in found),
         )
 
@@ -306,7 +350,7 @@ class _Checks:
             cfg,
             bool(still_open),
             summary,
-            [pr_evidence(p) for p in still_open],
+            (pr_evidence(p) for p in still_open),
             (p.author for p in still_open),
         )
 
@@ -391,11 +435,6 @@ class _Checks:
         return self.result("freshness", cfg, not rows or bool(stale), summary, evidence)
 
 
-def _open_order(item: WorkItem) -> tuple[int, str]:
-    order = {StatusCategory.IN_PROGRESS: 0, StatusCategory.TODO: 1}
-    return order.get(item.status.category, 2), item.source.key or item.id
-
-
 # ------------------------------------------------------------------------------------------------- freshness
 
 
@@ -472,38 +511,28 @@ def guardrail_check(
 # ----------------------------------------------------------------------------------------------- burn-up, diff
 
 
-def _done_at(item: WorkItem) -> datetime:
-    return item.resolved or item.updated
-
-
-def burnup(items: Sequence[WorkItem], start: date | None, end: date, max_days: int) -> list[BurnupPoint]:
-    """Done and total per day, in story points when the scope has any, else in items; cancelled work is left out."""
-    live = [i for i in items if i.status.category is not StatusCategory.CANCELLED]
-    if not live:
+def _burnup(tally: _Tally, start: date | None, end: date, max_days: int) -> list[BurnupPoint]:
+    if not tally.created:
         return []
-    by_points = any(i.story_points for i in live)
-
-    def weight(item: WorkItem) -> float:
-        return (item.story_points or 0.0) if by_points else 1.0
-
-    created = sorted((i.created.date(), weight(i)) for i in live)
-    done = sorted((_done_at(i).date(), weight(i)) for i in live if i.status.category is StatusCategory.DONE)
-    first = max(min(start or created[0][0], created[0][0]), end - timedelta(days=max_days - 1))
+    unit = 1 if tally.points_total > 0 else 0  # index into the [items, points] pairs
+    earliest = min(tally.created)
+    first = max(min(start or earliest, earliest), end - timedelta(days=max_days - 1))
     if first > end:
         return []
-    created_days = [d for d, _ in created]
-    created_sums = list(accumulate(w for _, w in created))
-    done_days = [d for d, _ in done]
-    done_sums = list(accumulate(w for _, w in done))
+    total = sum(pair[unit] for day, pair in tally.created.items() if day < first)
+    done = sum(pair[unit] for day, pair in tally.finished.items() if day < first)
+    series = []
+    for n in range((end - first).days + 1):
+        day = first + timedelta(days=n)
+        total += tally.created[day][unit] if day in tally.created else 0.0
+        done += tally.finished[day][unit] if day in tally.finished else 0.0
+        series.append(BurnupPoint(day=day, done=done, total=total))
+    return series
 
-    def upto(days: list[date], sums: list[float], day: date) -> float:
-        index = bisect_right(days, day)
-        return sums[index - 1] if index else 0.0
 
-    return [
-        BurnupPoint(day=day, done=upto(done_days, done_sums, day), total=upto(created_days, created_sums, day))
-        for day in (first + timedelta(days=n) for n in range((end - first).days + 1))
-    ]
+def burnup(items: Iterable[WorkItem], start: date | None, end: date, max_days: int) -> list[BurnupPoint]:
+    """Done and total per day, in story points when the scope has any, else in items; cancelled work is left out."""
+    return _burnup(_Tally.of(items), start, end, max_days)
 
 
 def diff(checks: Sequence[CheckResult], previous: ReadinessReport | None) -> ReadinessDiff:
@@ -518,15 +547,14 @@ def diff(checks: Sequence[CheckResult], previous: ReadinessReport | None) -> Rea
     return ReadinessDiff(previous_at=previous.evaluated_at, previous_verdict=previous.verdict, changes=changes)
 
 
-def summarize_scope(scope: ReleaseScope) -> ScopeSummary:
-    points_done, points_total = scope.points()
+def _summary(scope: ReleaseScope, tally: _Tally) -> ScopeSummary:
     states = Counter(p.state for p in scope.pull_requests)
     return ScopeSummary(
-        items_done=len(scope.done()),
-        items_total=len(scope.items),
-        points_done=points_done,
-        points_total=points_total,
-        by_category=dict(sorted(Counter(i.status.category.value for i in scope.items).items())),
+        items_done=tally.items_done,
+        items_total=tally.items_total,
+        points_done=tally.points_done,
+        points_total=tally.points_total,
+        by_category={category.value: n for category, n in sorted(tally.by_category.items())},
         prs_open=states[PullRequestState.OPEN],
         prs_merged=states[PullRequestState.MERGED],
         prs_closed=states[PullRequestState.CLOSED],
@@ -558,7 +586,8 @@ def evaluate(
     previous: ReadinessReport | None = None,
 ) -> ReadinessReport:
     """The readiness report of ``scope`` at ``now``; ``freshness`` is ``Store.last_successes()``."""
-    build = _Checks(scope, config, now)
+    tally = _Tally.of(scope.items)
+    build = _Checks(scope, tally, config, now)
     named: list[tuple[str, CheckSettings, Callable[[], CheckResult]]] = [
         ("scope_complete", config.scope_complete, build.scope_complete),
         ("no_open_blockers", config.no_open_blockers, build.no_open_blockers),
@@ -586,8 +615,8 @@ def evaluate(
         evaluated_at=now,
         verdict=verdict_of(checks),
         checks=checks,
-        scope=summarize_scope(scope),
-        burnup=burnup(scope.items, release.start_date, now.date(), config.burnup_days),
+        scope=_summary(scope, tally),
+        burnup=_burnup(tally, release.start_date, now.date(), config.burnup_days),
         metrics=series,
         freshness=rows,
         diff=diff(checks, previous),
@@ -660,5 +689,4 @@ __all__ = [
     "release_evidence",
     "release_ref",
     "save_report",
-    "summarize_scope",
 ]
