@@ -21,6 +21,7 @@ from connectors.http import AuthError, RetryPolicy
 from sandbox.faults import FaultMiddleware, FaultPlan
 from sandbox.github.app import DEFAULT_TOKENS, GitHubOptions, create_app
 from sandbox.serve import ServedApp
+from sandbox.webhooks import WebhookSender
 from sandbox.world import Repo, Scale, World, build_world
 from schema import (
     Check,
@@ -71,10 +72,11 @@ class Sandbox:
         return used
 
 
-def serve(scale: Scale) -> Iterator[Sandbox]:
+def serve(scale: Scale, webhooks: WebhookSender | None = None) -> Iterator[Sandbox]:
     world = build_world(seed=11, scale=scale, now=NOW)
     clock = Clock(NOW + timedelta(minutes=5))
-    app = FaultMiddleware(create_app(world, GitHubOptions(clock=clock)), "github", FaultPlan(seed=3))
+    options = GitHubOptions(clock=clock, webhooks=webhooks)
+    app = FaultMiddleware(create_app(world, options), "github", FaultPlan(seed=3))
     with ServedApp(app) as served:
         yield Sandbox(world, served.url, app, clock)
 

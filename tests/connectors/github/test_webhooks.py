@@ -1,0 +1,160 @@
+"""GitHub webhook deliveries (GitHub's own examples) become the same records polling produces, or deletions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from connectors.github.mapping import check_id
+from connectors.github.webhooks import EVENTS, from_webhook
+from sandbox.serve import ServedApp
+from sandbox.webhooks import WebhookSender
+from sandbox.world import Scale
+from schema import CheckKind, CheckState, PullRequest, Release, WorkItem, ids
+from tests.connectors.github.test_source import Sandbox, cursors_of, records_of, run_all, serve, source_for
+from tests.support.paths import FIXTURES
+
+HOOKS = FIXTURES / "github" / "webhooks"
+
+
+def delivery(event: str, name: str) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads((HOOKS / event / f"{name}.json").read_text())
+    return payload
+
+
+def all_deliveries(event: str) -> list[Path]:
+    return sorted((HOOKS / event).glob("*.json"))
+
+
+@pytest.mark.parametrize("path", all_deliveries("issues"), ids=lambda p: p.stem)
+def test_issue_events_upsert_the_issue_or_delete_it(path: Path) -> None:
+    payload = json.loads(path.read_text())
+    change = from_webhook("issues", payload)
+    repo, issue = payload["repository"]["full_name"], payload["issue"]
+    issue_id = ids.github(repo, "issue", issue["number"])
+    if payload["action"] in ("deleted", "transferred"):
+        assert (change.upserts, change.deleted) == ([], [issue_id])
+    elif "pull_request" in issue:
+        assert (change.upserts, change.deleted) == ([], [])
+    else:
+        [mapped] = change.upserts
+        assert isinstance(mapped.record, WorkItem)
+        assert (mapped.record.id, mapped.raw) == (issue_id, issue)
+
+
+def test_transferred_issue_leaves_its_old_repository() -> None:
+    change = from_webhook("issues", delivery("issues", "transferred"))
+    assert change.deleted == ["github:octo-org/octo-repo:issue:1"]
+
+
+@pytest.mark.parametrize("path", all_deliveries("pull_request"), ids=lambda p: p.stem)
+def test_pull_request_events_upsert_the_pull_request(path: Path) -> None:
+    payload = json.loads(path.read_text())
+    [mapped] = from_webhook("pull_request", payload).upserts
+    assert isinstance(mapped.record, PullRequest)
+    assert mapped.record.id == "github:codertocat/hello-world:pr:2"
+    assert mapped.record.draft is payload["pull_request"]["draft"]
+
+
+@pytest.mark.parametrize(
+    ("event", "entity", "key"), [("milestone", "milestone", "number"), ("release", "release", "id")]
+)
+def test_milestone_and_release_events_upsert_or_delete(event: str, entity: str, key: str) -> None:
+    for path in all_deliveries(event):
+        payload = json.loads(path.read_text())
+        change = from_webhook(event, payload)
+        expected = ids.github("Codertocat/Hello-World", entity, payload[event][key])
+        if payload["action"] == "deleted":
+            assert (change.upserts, change.deleted) == ([], [expected])
+        else:
+            [mapped] = change.upserts
+            assert isinstance(mapped.record, Release)
+            assert mapped.record.id == expected
+
+
+def test_check_run_event_lands_on_its_branch() -> None:
+    [mapped] = from_webhook("check_run", delivery("check_run", "completed.1")).upserts
+    assert mapped.record.id == check_id("Codertocat/Hello-World", "changes", CheckKind.CHECK_RUN, "Octocoders-linter")
+    assert getattr(mapped.record, "state", None) is CheckState.FAILURE
+
+
+def test_status_event_on_a_commit_no_branch_heads_lands_on_the_sha() -> None:
+    payload = delivery("status", "payload")
+    [mapped] = from_webhook("status", payload).upserts
+    assert mapped.record.id == check_id("Codertocat/Hello-World", payload["sha"], CheckKind.COMMIT_STATUS, "default")
+
+
+def test_status_event_lands_on_every_branch_whose_head_is_the_commit() -> None:
+    payload = delivery("status", "payload")
+    payload["branches"][0]["commit"]["sha"] = payload["sha"]
+    payload["branches"][2]["commit"]["sha"] = payload["sha"]
+    refs = [getattr(m.record, "ref", None) for m in from_webhook("status", payload).upserts]
+    assert refs == ["master", "gh-pages"]
+
+
+@pytest.mark.parametrize("event", ["push", "ping", "issue_comment", "check_suite", "workflow_run", "create"])
+def test_events_that_carry_no_record_change_nothing(event: str) -> None:
+    assert event not in EVENTS
+    for path in all_deliveries(event):
+        change = from_webhook(event, json.loads(path.read_text()))
+        assert (change.upserts, change.deleted) == ([], [])
+
+
+# ---------------------------------------------------------------------------------- webhooks agree with polling
+
+
+@pytest.fixture
+def sandbox_with_hooks() -> Iterator[tuple[Sandbox, WebhookSender]]:
+    sender = WebhookSender()
+
+    async def receive(_: Request) -> Response:
+        return Response(status_code=204)
+
+    with ServedApp(Starlette(routes=[Route("/hooks", receive, methods=["POST"])])) as receiver:
+        sender.register("github", f"{receiver.url}/hooks", "s3cret")
+        for sandbox in serve(Scale.named("tiny"), webhooks=sender):
+            yield sandbox, sender
+    sender.close()
+
+
+def test_a_webhook_and_the_next_poll_produce_the_same_records(
+    sandbox_with_hooks: tuple[Sandbox, WebhookSender],
+) -> None:
+    sandbox, sender = sandbox_with_hooks
+    source = source_for(sandbox)
+    cursors = cursors_of(run_all(source))
+    repo = next(iter(sandbox.world.repos.values()))
+    sandbox.clock.now += timedelta(minutes=1)
+    sandbox.admin("PATCH", f"/repos/{repo.full_name}/issues/{min(repo.issues)}", {"title": "Pay button hidden"})
+    sandbox.admin(
+        "POST", f"/repos/{repo.full_name}/pulls/{next(n for n, p in repo.pulls.items() if p.state == 'open')}/merge"
+    )
+    draft = next(r for r in repo.releases if r.draft)
+    sandbox.admin("POST", f"/repos/{repo.full_name}/releases/{draft.tag_name}/publish")
+    sandbox.admin("POST", f"/repos/{repo.full_name}/milestones/{min(repo.milestones)}/close")
+    sandbox.admin("POST", f"/repos/{repo.full_name}/commits/main/check-runs/e2e-tests", {"conclusion": "failure"})
+    assert sender.flush(timeout=10)
+
+    pushed = {
+        mapped.record.id: mapped.record
+        for delivery in sender.deliveries
+        for mapped in from_webhook(delivery.event, delivery.json()).upserts
+    }
+    polled = records_of(run_all(source, cursors))
+
+    assert {kind for record in pushed.values() for kind in [record.kind]} == {
+        "work_item",
+        "pull_request",
+        "release",
+        "check",
+    }
+    assert {rid: polled.get(rid) for rid in pushed} == pushed
