@@ -93,8 +93,15 @@ class JiraClient:
 
     # ------------------------------------------------------------------------------------------------ search
 
-    def search(self, jql: str, fields: Sequence[str], *, page_size: int, expand: str | None = None) -> Iterator[Json]:
-        """Pages (raw answers) of a JQL search, each with ``issues``; Cloud by token, Server/DC by offset."""
+    def search(
+        self, jql: str, fields: Sequence[str], *, page_size: int, expand: str | None = None, reread: int = 0
+    ) -> Iterator[Json]:
+        """Pages (raw answers) of a JQL search, each with ``issues``; Cloud by token, Server/DC by offset.
+
+        An offset shifts when an issue before it is deleted mid-listing, which would skip the next one; on
+        Server/DC each page after the first starts ``reread`` issues early to absorb that many deletions (the
+        caller de-duplicates). Cloud's token pages are not affected.
+        """
         facts = self.facts()
         params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": page_size}
         if expand:
@@ -117,9 +124,10 @@ class JiraClient:
                 page = self.get(f"{facts.api}/search", describe="issue search", params=params)
                 yield page
                 issues = page.get("issues") or []
-                start += len(issues)
-                if not issues or start >= int(page.get("total", 0)):
+                end = start + len(issues)
+                if not issues or end >= int(page.get("total", 0)):
                     return
+                start = max(end - reread, start + 1)
                 guard.check(str(start))
 
     def bulk_changelogs(self, issue_ids: Sequence[str]) -> dict[str, list[Json]]:

@@ -172,7 +172,8 @@ class IssuesStream:
         src = self._source
         jql = f"project in ({', '.join(_jql_string(p) for p in src.config.projects)}) ORDER BY created ASC"
         site = src.config.site_name
-        for answer in src.client.search(jql, ["id"], page_size=src.config.census_page_size):
+        size = src.config.census_page_size
+        for answer in src.client.search(jql, ["id"], page_size=size, reread=max(1, size // 10)):
             for raw in answer.get("issues") or ():
                 yield ids.jira(site, "issue", str(raw["id"]))
 
