@@ -239,7 +239,9 @@ class RetryPolicy:
                 credential=self.credential,
             )
         if status >= 500 or status == 408:
-            return _TransientError(f"{where}: HTTP {status}", wait=retry_after)
+            if retry_after is not None:
+                return self._throttled(where, f"HTTP {status}", retry_after)
+            return _TransientError(f"{where}: HTTP {status}")
         what = "not found" if status == 404 else f"refused ({status}): {_redact_text(answer.text[:200])}"
         return RefusedError(f"{where}: {what}", status=status, url=redact_url(answer.url))
 

@@ -85,6 +85,14 @@ def test_retry_after_as_http_date_is_honoured(server: str) -> None:
     assert sleeps == [12.0]
 
 
+def test_a_503_asking_for_more_than_max_wait_stops_the_run(server: str) -> None:
+    SCRIPT["a"] = [JSONResponse({}, 503, {"Retry-After": "7200"})]
+    policy, sleeps, session = _policy(max_wait=600.0)
+    with pytest.raises(RetryLaterError, match=r"HTTP 503.*7200 s") as caught:
+        policy.get_json(session, f"{server}/a", describe="thing")
+    assert (caught.value.retry_after, sleeps) == (7200.0, [])
+
+
 def test_primary_limit_waits_until_reset(server: str) -> None:
     headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) + 30)}
     SCRIPT["a"] = [JSONResponse({"message": "API rate limit exceeded"}, 403, headers), JSONResponse({})]
