@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -48,7 +49,7 @@ from sandbox.github.core import (
 )
 from sandbox.github.limits import Budget
 from sandbox.github.render import Json, Links
-from sandbox.github.store import GitHubStore, InvalidCursorError, Query, RepoState, Sort
+from sandbox.github.store import GitHubStore, InvalidCursorError, Query, RepoState, Sort, localize
 from sandbox.world import World
 
 __all__ = ["DEFAULT_TOKENS", "GitHubOptions", "create_app"]
@@ -60,7 +61,7 @@ __all__ = ["DEFAULT_TOKENS", "GitHubOptions", "create_app"]
 def _api_router(api: GitHubApi) -> APIRouter:
     store = api.store
 
-    def gate(request: Request) -> Caller:
+    async def gate(request: Request) -> Caller:
         return api.gate(request)
 
     router = APIRouter(dependencies=[Depends(gate)])
@@ -120,7 +121,7 @@ def _api_router(api: GitHubApi) -> APIRouter:
         except InvalidCursorError:
             raise invalid("after", query.after or "") from None
         links = api.links(request)
-        parts = [store.rendered(links, state, view, item) for n in result.numbers if (item := state.item(n))]
+        parts = [store.rendered(state, view, item) for n in result.numbers if (item := state.item(n))]
         rels: dict[str, dict[str, Any]] = {}
         last = max(1, -(-result.total // per_page))
         if result.next_cursor:
@@ -128,7 +129,7 @@ def _api_router(api: GitHubApi) -> APIRouter:
             rels["last"] = {"page": last}
         if query.after or page > 1:
             rels["first"] = {"page": 1}
-        return api.reply(request, join(parts), link=link_header(request.url, rels))
+        return api.reply(request, localize(join(parts), links), link=link_header(request.url, rels))
 
     def _item(request: Request, state: RepoState, number: int) -> Any:
         item = state.item(number)
@@ -147,7 +148,7 @@ def _api_router(api: GitHubApi) -> APIRouter:
     async def get_issue(request: Request, owner: str, name: str, number: int) -> Response:
         state = api.repo(request, owner, name)
         item = _item(request, state, number)
-        return api.reply(request, store.rendered(api.links(request), state, "issue", item))
+        return api.reply(request, localize(store.rendered(state, "issue", item), api.links(request)))
 
     @router.get(repo_path + "/pulls/{number}")
     async def get_pull(request: Request, owner: str, name: str, number: int) -> Response:
@@ -155,7 +156,7 @@ def _api_router(api: GitHubApi) -> APIRouter:
         pr = state.repo.pulls.get(number)
         if pr is None:
             raise not_found()
-        return api.reply(request, store.rendered(api.links(request), state, "pull_detail", pr))
+        return api.reply(request, localize(store.rendered(state, "pull_detail", pr), api.links(request)))
 
     @router.get(repo_path + "/issues/{number}/comments")
     async def list_comments(request: Request, owner: str, name: str, number: int) -> Response:
@@ -372,4 +373,6 @@ def create_app(world: World, options: GitHubOptions | None = None) -> FastAPI:
 
     app.add_exception_handler(404, fallback)
     app.add_middleware(FaultMiddleware, name="github", plan=api.options.faults)
+    if api.options.prerender:
+        threading.Thread(target=api.store.warm, name="github-prerender", daemon=True).start()
     return app

@@ -44,6 +44,7 @@ class GitHubOptions:
     require_auth: bool = False  # True: repositories are private, 404 without a token (as GitHub answers)
     webhooks: WebhookSender | None = None  # shared sender; one is created when None
     clock: Callable[[], datetime] | None = None  # the time changes are stamped with (default: now, UTC)
+    prerender: bool = True  # render every issue body in a background thread at start, so first pages are warm
     faults: FaultPlan | None = None  # shared fault plan; the app is wrapped in FaultMiddleware as "github"
 
 
@@ -92,7 +93,7 @@ class GitHubApi:
 
     def __init__(self, world: World, options: GitHubOptions) -> None:
         self.options = options
-        self.store = GitHubStore(world, options.clock)
+        self.store = GitHubStore(world, options.clock, options.html_url)
         self.limits = RateLimits(options.rate_window)
         self.webhooks = options.webhooks or WebhookSender()
 

@@ -32,10 +32,15 @@ from sandbox.github import render
 from sandbox.github.render import Item, Json, Links
 from sandbox.world import CheckRun, GitHubIssue, GitHubRelease, Milestone, PullRequest, Repo, World
 
+PLACEHOLDER = "http://api.sandbox.invalid"  # the API base cached bodies carry; replaced per request
 Kind = Literal["all", "pr"]
 Sort = Literal["created", "updated", "comments"]
 _SORTS: tuple[Sort, ...] = ("created", "updated", "comments")
 Key = tuple[int, int]  # (sort value, number)
+
+
+def localize(data: bytes, links: Links) -> bytes:
+    return data.replace(PLACEHOLDER.encode(), links.api.encode())
 
 
 class InvalidCursorError(ValueError):
@@ -235,15 +240,17 @@ class RepoState:
 class GitHubStore:
     """All GitHub repositories of a :class:`World`, indexed; the only way the sandbox reads or changes them."""
 
-    def __init__(self, world: World, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, world: World, clock: Callable[[], datetime] | None = None, html_url: str = "https://github.com"
+    ) -> None:
         self.world = world
+        self.canonical = Links(PLACEHOLDER, html_url.rstrip("/"))
         self._clock = clock or (lambda: datetime.now(UTC))
         self.repos: dict[str, RepoState] = {}
         for full_name, repo in world.repos.items():
             state = RepoState(repo)
             state.rebuild()
             self.repos[full_name.lower()] = state
-        self.epoch = 0  # bumps on any change: caches of repository-level JSON key on it
 
     def repo(self, owner: str, name: str) -> RepoState | None:
         return self.repos.get(f"{owner}/{name}".lower())
@@ -270,17 +277,24 @@ class GitHubStore:
         open_items, closed_items = state.milestone_counts.get(ms.number, [0, 0])
         return render.milestone(links, self.world, state.repo, ms, open_items, closed_items)
 
-    def rendered(self, links: Links, state: RepoState, view: str, item: Item) -> bytes:
-        """An item's JSON bytes (``view``: issue | pull | pull_detail), cached until the item or its context changes."""
+    def rendered(self, state: RepoState, view: str, item: Item) -> bytes:
+        """An item's JSON bytes (``view``: issue | pull | pull_detail) with the :data:`PLACEHOLDER` API base, cached
+        until the item or its context changes; :func:`localize` puts the request's base in."""
         context = tuple(state.milestone_counts.get(item.milestone, ())) if item.milestone else ()
-        stamp = (links, item.updated, item.state, len(item.comments), context, view != "issue" and state.version)
+        stamp = (item.updated, item.state, len(item.comments), context, view != "issue" and state.version)
         cached = state.rendered.get((view, item.number))
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        body = self.item_json(links, state, view, item)
-        data = render.dumps(body)
+        data = render.dumps(self.item_json(self.canonical, state, view, item))
         state.rendered[(view, item.number)] = (stamp, data)
         return data
+
+    def warm(self) -> None:
+        """Render every issue body ahead of the first request (safe beside the server: it only fills caches)."""
+        for state in list(self.repos.values()):
+            items: list[Item] = [*state.repo.issues.values(), *state.repo.pulls.values()]
+            for item in items:
+                self.rendered(state, "issue", item)
 
     def item_json(self, links: Links, state: RepoState, view: str, item: Item) -> Json:
         ms_json = self.milestone_json(links, state, item.milestone)
@@ -296,7 +310,6 @@ class GitHubStore:
         change()
         item.updated = max(self.now(), item.updated)
         state.add(item)
-        self.epoch += 1
 
     def open_issue(
         self,
@@ -323,7 +336,6 @@ class GitHubStore:
         )
         state.repo.issues[item.number] = item
         state.add(item)
-        self.epoch += 1
         return item
 
     def open_pull(
@@ -349,7 +361,6 @@ class GitHubStore:
         state.repo.pulls[number] = pr
         state.repo.branches[head] = sha
         state.add(pr)
-        self.epoch += 1
         return pr
 
     def _next_number(self, state: RepoState) -> int:
@@ -399,7 +410,6 @@ class GitHubStore:
         state.remove(issue)
         del state.repo.issues[issue.number]
         state.gone[issue.number] = "deleted"
-        self.epoch += 1
 
     def transfer(self, state: RepoState, issue: GitHubIssue, target: RepoState) -> GitHubIssue:
         self.delete(state, issue)
@@ -426,7 +436,6 @@ class GitHubStore:
             state.repo.releases.append(rel)
         rel.draft, rel.published_at = False, now
         state.repo.branches.setdefault(tag, render.sha(state.repo.full_name, tag))
-        self.epoch += 1
         return rel
 
     def set_check(self, run: CheckRun, status: str, conclusion: str | None) -> None:
@@ -435,11 +444,9 @@ class GitHubStore:
         run.completed_at = now if status == "completed" else None
         if status != "queued" and run.started_at > now:
             run.started_at = now
-        self.epoch += 1
 
     def close_milestone(self, ms: Milestone) -> None:
         ms.state, ms.closed_at, ms.updated = "closed", self.now(), self.now()
-        self.epoch += 1
 
     # -------------------------------------------------------------------------------------------- look-ups
 

@@ -17,6 +17,7 @@ from sandbox.serve import ServedApp
 from sandbox.webhooks import WebhookSender
 from sandbox.world import World, build_world
 from tests.sandbox.test_webhooks import Receiver
+from tests.support.openapi import validate_response
 from tests.support.paths import FIXTURES
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -140,10 +141,13 @@ def test_merge_and_check_changes_show_in_the_rest_api(client, world):
 def test_deleted_issue_is_gone_and_transferred_issue_redirects(client, world, sender, hook):
     numbers = [i.number for i in world.repos["acme/checkout"].issues.values()][:2]
     assert client.delete(f"{ADMIN}/issues/{numbers[0]}").status_code == 204
-    assert client.get(f"{REPO}/issues/{numbers[0]}").status_code == 410
+    gone = client.get(f"{REPO}/issues/{numbers[0]}")
+    assert gone.status_code == 410
+    assert validate_response("github", "GET", f"{REPO}/issues/{numbers[0]}", 410, gone.json()) == []
     moved = client.post(f"{ADMIN}/issues/{numbers[1]}/transfer", json={"repository": "acme/mobile-app"}).json()
     redirect = client.get(f"{REPO}/issues/{numbers[1]}")
     assert redirect.status_code == 301
+    assert validate_response("github", "GET", f"{REPO}/issues/{numbers[1]}", 301, redirect.json()) == []
     assert redirect.headers["Location"].endswith(f"/repos/acme/mobile-app/issues/{moved['number']}")
     assert client.get(f"/repos/acme/mobile-app/issues/{moved['number']}").json()["title"] == moved["title"]
     listed = {i["number"] for i in client.get(f"{REPO}/issues?state=all&per_page=100").json()}

@@ -77,6 +77,7 @@ def _routes(world: World) -> list[tuple[str, str]]:
         ("GET", f"{REPO}/issues/999999"),
         ("GET", f"{REPO}/pulls/999999"),
         ("GET", "/repos/acme/nope"),
+        ("GET", f"{REPO}/issues?since=yesterday"),
     ]
 
 
@@ -85,7 +86,7 @@ def test_every_route_answers_what_the_github_openapi_description_says(client, wo
     checked = 0
     for method, route in _routes(world):
         response = client.request(method, prefix + route, json={"body": "Looks good"} if method == "POST" else None)
-        assert response.status_code in (200, 201, 404), (route, response.text[:200])
+        assert response.status_code in (200, 201, 404, 422), (route, response.text[:200])
         path = route.split("?")[0]
         errors = validate_response("github", method, path, response.status_code, response.json())
         assert errors == [], (route, errors[:3])
