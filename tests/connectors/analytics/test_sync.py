@@ -176,9 +176,8 @@ def test_injected_rate_limits_server_errors_and_cut_connections_change_nothing(h
     assert min(faults["drop"], faults["truncate"], faults["503"] + faults["500"]) >= 1
 
 
+@pytest.mark.parametrize("harness", ["posthog", "mixpanel"], indirect=True)  # Amplitude: the key picks the project
 def test_unknown_project_names_the_project(harness: Harness) -> None:
-    if harness.tool == "amplitude":
-        pytest.skip("Amplitude picks the project by API key: an unknown project is a refused credential")
     source = harness.source(project_id=999)
     with pytest.raises((RefusedError, AuthError), match="project 999"):
         next(iter(source.streams()[0].pages(None)))
