@@ -4,7 +4,8 @@ A stream's cursor is ``{"through": "<day>"}``: the last day read, in the project
 ``history_days`` up to today; each later read starts ``lag_days`` before the day after the cursor, because the
 newest days' numbers still settle (dlt's ``lag``); the idempotent upsert absorbs the overlap, and a re-read point
 carries the newer ``updated``. A page is ``page_days`` days (one request, two for a ratio) and its cursor is its
-last day. A saved Mixpanel report is read whole, as one page, trimmed to the window.
+last day. A saved Mixpanel report is read whole, as one page, trimmed to the window. An answer that is not a
+metric series is reported as a rejected page without a cursor and ends the read, so the next run asks again.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def _utc_now() -> datetime:
 
 
 def stream_name(metric: AnalyticsMetric) -> str:
-    """``metric:<name>``, with its filters when several metrics share a name."""
+    """``metric:<name>``, followed by ``[key=value,…]`` when the metric has filters."""
     filters = ",".join(f"{k}={v}" for k, v in sorted(metric.filters.items()))
     return f"metric:{metric.name}" + (f"[{filters}]" if filters else "")
 
