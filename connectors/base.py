@@ -67,6 +67,8 @@ class Stream(Protocol):
 
 class Source(Protocol):
     name: str
-    stats: RequestStats
+
+    @property
+    def stats(self) -> RequestStats: ...
 
     def streams(self) -> list[Stream]: ...

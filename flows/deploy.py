@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from prefect import serve
+from prefect import Flow, serve
 from prefect.deployments.runner import RunnerDeployment
 
 from flows.sync import sync_flow
@@ -29,13 +29,15 @@ def _parameters(config: Path | None) -> dict[str, Any]:
 
 
 def sync_deployment(cfg: Settings, config: Path | None) -> RunnerDeployment:
-    return sync_flow.to_deployment(
+    deployment = sync_flow.to_deployment(
         name=SYNC_DEPLOYMENT,
         cron=cfg.schedules.sync,
         parameters=_parameters(config),
         description="Sync every configured source into the store, then link across tools.",
         tags=["pmhub"],
     )
+    assert isinstance(deployment, RunnerDeployment)  # sync context: not a coroutine
+    return deployment
 
 
 def serve_schedules(cfg: Settings, config: Path | None, extra: list[RunnerDeployment] | None = None) -> None:
@@ -46,6 +48,7 @@ def serve_schedules(cfg: Settings, config: Path | None, extra: list[RunnerDeploy
 def deploy_to_pool(cfg: Settings, config: Path | None, pool: str) -> str:
     """Register the scheduled sync with ``pool`` (a process work pool); returns the deployment's id."""
     flow = sync_flow.from_source(source=str(PROJECT_ROOT), entrypoint="flows/sync.py:sync_flow")
+    assert isinstance(flow, Flow)  # sync context: not a coroutine
     deployment_id = flow.deploy(
         name=SYNC_DEPLOYMENT,
         work_pool_name=pool,

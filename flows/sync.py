@@ -12,9 +12,8 @@ from typing import Any
 
 from prefect import allow_failure, flow, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.client.schemas.objects import TaskRun
+from prefect.client.schemas.objects import State, TaskRun
 from prefect.futures import PrefectFuture
-from prefect.states import State
 from prefect.tasks import Task
 
 from hub.settings import Settings, load_settings
@@ -124,9 +123,9 @@ def sync_flow(config: str | None = None, source: str | None = None, full: bool =
         previous: PrefectFuture[dict[str, Any]] | None = None
         for stream in streams:
             wait = [allow_failure(previous)] if previous is not None else None
-            previous = sync_stream_task.submit(config, name, stream, full, wait_for=wait)
+            previous = sync_stream_task.submit(config, name, stream, full, wait_for=wait, return_state=False)
             submitted.append((name, stream, previous))
-    linked = link_task.submit(config, wait_for=[allow_failure(f) for _, _, f in submitted])
+    linked = link_task.submit(config, wait_for=[allow_failure(f) for _, _, f in submitted], return_state=False)
     summary = [_outcome(name, stream, future) for name, stream, future in submitted]
     links = linked.result()
     create_markdown_artifact(

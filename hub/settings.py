@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from connectors.analytics.config import AnalyticsSourceConfig
@@ -49,6 +50,9 @@ class ScheduleSettings(_Section):
     timezone: str = "UTC"
 
 
+NotifyEvent = Literal["readiness", "digest"]
+
+
 class NotifyTarget(_Section):
     """Where reports go: an apprise URL (Slack, Teams, mailto …) read from the environment, or a comment."""
 
@@ -56,7 +60,7 @@ class NotifyTarget(_Section):
     url_env: str | None = Field(None, description="Env var holding the apprise URL (it embeds secrets).")
     target: str | None = Field(None, description="Jira issue key or 'owner/repo#number' for comment targets.")
     format: Literal["summary", "full"] = "summary"
-    events: list[Literal["readiness", "digest"]] = Field(default_factory=lambda: ["readiness", "digest"])
+    events: tuple[NotifyEvent, ...] = ("readiness", "digest")
 
 
 class RoadmapSettings(_Section):
@@ -136,7 +140,7 @@ def config_path(explicit: str | Path | None = None) -> Path:
     return Path(explicit or os.environ.get("PMHUB_CONFIG") or DEFAULT_CONFIG)
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-"))
     kind = error["type"]
     if kind == "extra_forbidden":

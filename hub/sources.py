@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from connectors.analytics.config import AnalyticsSourceConfig
+from connectors.analytics.source import AnalyticsSource
 from connectors.base import Source
 from connectors.github.config import GitHubSourceConfig
 from connectors.github.source import GitHubSource
@@ -34,4 +36,6 @@ def build_source(name: str, cfg: Settings) -> Source:
         return JiraSource(name, config, cfg.status_map, _token(name, envs["token_env"]))
     if isinstance(config, GitHubSourceConfig):
         return GitHubSource(name, config, _token(name, envs["token_env"]))
-    raise ConfigError(f"source {name!r}: kind {config.kind!r} cannot be synced yet")
+    assert isinstance(config, AnalyticsSourceConfig)
+    secret_value = _token(name, config.secret_env) if config.secret_env else None
+    return AnalyticsSource(name, config, _token(name, config.api_key_env), secret_value)

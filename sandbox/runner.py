@@ -1,0 +1,173 @@
+"""Run the whole sandbox: Jira, GitHub and the analytics stand-ins over one seeded world, on 127.0.0.1.
+
+``with Sandbox(SandboxOptions(seed=7)) as sb:`` starts every server on its own port (0 = the OS picks), shares one
+fault plan and one webhook sender between them, and exposes their base URLs and the credentials they accept.
+``sb.config_toml(store_url)`` is a pmhub.toml pointing at it; ``sb.environment()`` the variables that config names.
+``pmhub sandbox`` is this class in the foreground.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+from starlette.types import ASGIApp
+
+from sandbox.analytics import create_sandbox as create_analytics
+from sandbox.analytics.data import AnalyticsOptions
+from sandbox.analytics.sources import source_configs, sources_toml
+from sandbox.faults import FaultMiddleware, FaultPlan
+from sandbox.github.app import create_app as create_github
+from sandbox.github.core import DEFAULT_TOKENS, GitHubOptions
+from sandbox.jira.app import create_app as create_jira
+from sandbox.jira.options import DEFAULT_API_TOKEN, JiraOptions
+from sandbox.serve import ServedApp
+from sandbox.webhooks import WebhookSender
+from sandbox.world import Scale, World, build_world
+
+ENV_PREFIX = "PMHUB_SANDBOX_"
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    seed: int = 7
+    scale: Scale = field(default_factory=Scale)
+    now: datetime | None = None
+    faults: str = ""
+    jira_flavour: Literal["cloud", "server"] = "cloud"
+    host: str = "127.0.0.1"
+    ports: dict[str, int] = field(default_factory=dict)  # service -> port; missing = 0 (any free port)
+
+
+class Sandbox:
+    def __init__(self, options: SandboxOptions | None = None, world: World | None = None) -> None:
+        self.options = options or SandboxOptions()
+        self.world = world or build_world(self.options.seed, self.options.scale, self.options.now)
+        self.faults = FaultPlan.parse(self.options.faults, seed=self.options.seed)
+        self.webhooks = WebhookSender()
+        self.jira_login = self.world.people[0]
+        self.analytics_options = AnalyticsOptions()
+        analytics = create_analytics(self.world, self.analytics_options, self.faults)
+        self.apps: dict[str, ASGIApp] = {
+            "jira": create_jira(
+                self.world,
+                JiraOptions(
+                    flavour=self.options.jira_flavour,
+                    faults=self.faults,
+                    on_event=self._jira_event,
+                    register_webhook=self._jira_webhook,
+                ),
+            ),
+            "github": FaultMiddleware(
+                create_github(self.world, GitHubOptions(webhooks=self.webhooks)), "github", self.faults
+            ),
+        }
+        self.apps.update({str(tool): app for tool, app in analytics.apps.items()})
+        self.analytics_data = analytics.data
+        self.servers = {
+            name: ServedApp(app, host=self.options.host, port=self.options.ports.get(name, 0))
+            for name, app in self.apps.items()
+        }
+
+    def _jira_event(self, event: str, payload: dict[str, Any]) -> None:
+        self.webhooks.send_jira(event, payload)
+
+    def _jira_webhook(self, url: str, secret: str | None) -> None:
+        self.webhooks.register("jira", url, secret)
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: served.url for name, served in self.servers.items()}
+
+    def start(self) -> Sandbox:
+        for served in self.servers.values():
+            served.start()
+        return self
+
+    def stop(self) -> None:
+        for served in self.servers.values():
+            served.stop()
+        self.webhooks.close()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- what clients need -----------------------------------------------------------------------------------
+
+    def credentials(self) -> dict[str, dict[str, str]]:
+        a = self.analytics_options
+        return {
+            "jira": {"email": self.jira_login.email, "api_token": DEFAULT_API_TOKEN},
+            "github": {"token": next(iter(DEFAULT_TOKENS))},
+            "posthog": {"api_key": a.posthog_api_key},
+            "amplitude": {"secret_key": a.amplitude_secret_key},
+            "mixpanel": {"username": a.mixpanel_username, "secret": a.mixpanel_secret},
+        }
+
+    def environment(self) -> dict[str, str]:
+        """The variables the generated config names, with the sandbox's credentials."""
+        creds = self.credentials()
+        return {
+            f"{ENV_PREFIX}JIRA_TOKEN": creds["jira"]["api_token"],
+            f"{ENV_PREFIX}GITHUB_TOKEN": creds["github"]["token"],
+            **source_configs(self.analytics_data, self.urls, ENV_PREFIX)[1],
+        }
+
+    def ready_info(self) -> dict[str, Any]:
+        return {
+            "urls": self.urls,
+            "credentials": self.credentials(),
+            "environment": self.environment(),
+            "products": [
+                {"name": p.name, "jira_project": p.jira_project, "repo": p.repo} for p in self.world.products
+            ],
+            "seed": self.options.seed,
+        }
+
+    def write_ready_file(self, path: Path) -> None:
+        path.write_text(json.dumps(self.ready_info(), indent=2), encoding="utf-8")
+
+    def config_toml(self, store_url: str = "sqlite:///.pmhub/pmhub.db") -> str:
+        """A pmhub.toml for this sandbox; tokens come from :meth:`environment`."""
+        w = self.world
+        projects = ", ".join(f'"{p.jira_project}"' for p in w.products)
+        repos = ", ".join(f'"{p.repo}"' for p in w.products)
+        lines = [
+            "# pmhub.toml for the local sandbox (`pmhub sandbox`). Export the tokens it names first:",
+            *(f"#   export {k}={v}" for k, v in self.environment().items()),
+            "",
+            "[store]",
+            f'url = "{store_url}"',
+            "",
+            "[sources.jira]",
+            'kind = "jira"',
+            f'url = "{self.urls["jira"]}"',
+            f'site = "{w.site}"',
+            f'email = "{self.jira_login.email}"',
+            f'token_env = "{ENV_PREFIX}JIRA_TOKEN"',
+            f"projects = [{projects}]",
+            "",
+            "[sources.github]",
+            'kind = "github"',
+            f'base_url = "{self.urls["github"]}"',
+            f'token_env = "{ENV_PREFIX}GITHUB_TOKEN"',
+            f"repos = [{repos}]",
+        ]
+        lines += sources_toml(self.analytics_data, self.urls, ENV_PREFIX).splitlines()
+        for product in w.products:
+            lines += [
+                "",
+                f'[products."{product.name.lower().replace(" ", "-")}"]',
+                f'jira_project = "{product.jira_project}"',
+                f'repo = "{product.repo}"',
+            ]
+        return "\n".join(lines) + "\n"
