@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import cached_property
 from typing import Any
 
 from sandbox.jira.store import Change, CustomFields, JiraStore
@@ -28,6 +29,7 @@ _TYPES = {  # name: (id, hierarchy level, subtask)
     "Bug": ("10004", 0, False),
     "Sub-task": ("10003", -1, True),
 }
+_ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 _PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
 _RESOLUTIONS = {"Done": "10000", "Won't Do": "10001"}
 SYSTEM_FIELDS = (
@@ -119,7 +121,7 @@ class View:
             found = self.memo[(kind, key)] = build()
         return found
 
-    @property
+    @cached_property
     def rest(self) -> str:
         return f"{self.site}/rest/api/{self.api}"
 
@@ -305,7 +307,7 @@ class View:
     def issue(self, issue: JiraIssue, fields: set[str] | None, changelog: bool = False) -> Json:
         """``fields``: field ids to include; None means all."""
         out: Json = {
-            "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
+            "expand": _ISSUE_EXPAND,
             "id": str(issue.id),
             "self": f"{self.rest}/issue/{issue.id}",
             "key": issue.key,
@@ -325,19 +327,17 @@ class View:
     def fields(self, issue: JiraIssue, wanted: set[str] | None) -> Json:
         project = self.store.world.jira_projects[issue.project]
         producers = self.producers
-        names = producers if wanted is None else [f for f in producers if f in wanted]
-        out = {name: producers[name](self, issue, project) for name in names}
+        if wanted is None:
+            out = {name: produce(self, issue, project) for name, produce in producers.items()}
+        else:
+            out = {name: produce(self, issue, project) for name, produce in producers.items() if name in wanted}
         if out.get("parent", False) is None:
             del out["parent"]
         return out
 
-    @property
+    @cached_property
     def producers(self) -> dict[str, Producer]:
-        c = self.custom
-        table: dict[str, Producer] = self.cached(
-            "producers", None, lambda: _SYSTEM | {getattr(c, role): f for role, f in _CUSTOM.items()}
-        )
-        return table
+        return _SYSTEM | {getattr(self.custom, role): f for role, f in _CUSTOM.items()}
 
     def priority(self, name: str) -> Json:
         return {
