@@ -31,6 +31,7 @@ from schema import (
     PullRequest,
     PullRequestState,
     Release,
+    RetryLaterError,
     StatusCategory,
     WorkItem,
     ids,
@@ -468,3 +469,25 @@ def test_release_refs_can_be_narrowed_to_extra_refs_and_a_missing_ref_reads_as_n
     checks = [m.record for m in run(stream_of(source, "checks")).records.values()]
     assert {c.ref for c in checks if isinstance(c, Check)} == {"v2.3.1"}
     assert len(checks) == 4 * len(sandbox.world.repos)
+
+
+def test_primary_rate_limit_beyond_the_allowed_wait_stops_and_the_next_run_resumes_from_the_cursor() -> None:
+    world = build_world(seed=11, scale=Scale.named("tiny"), now=NOW)
+    app = create_app(world, GitHubOptions(rate_limit=5, clock=Clock(NOW)))
+    with ServedApp(app) as served:
+        cfg = GitHubSourceConfig(base_url=served.url, repos=tuple(world.repos), per_page=5)
+        policy = RetryPolicy(tool="github", credential=cfg.token_env, sleep=no_sleep, max_wait=120)
+        stream = stream_of(GitHubSource("gh", cfg, TOKEN, policy=policy), "issues")
+        pages: list[Page] = []
+        with pytest.raises(RetryLaterError, match="primary rate limit exhausted") as caught:
+            pages.extend(stream.pages(None))
+        assert len(pages) == 5
+        assert (caught.value.retry_after or 0) > 120
+        assert policy.stats.rate_limit_remaining == 0
+
+        requests.post(f"{served.url}/_sandbox/rate-limit/reset", timeout=10).raise_for_status()
+        cursor = pages[-1].cursor
+        resumed = run(stream_of(GitHubSource("gh", cfg, TOKEN, policy=policy), "issues"), cursor)
+
+    read = {m.record.id for page in pages for m in page.records} | set(resumed.records)
+    assert read == {ids.github(name, "issue", n) for name, repo in world.repos.items() for n in repo.issues}
