@@ -14,7 +14,9 @@ from __future__ import annotations
 import base64
 import binascii
 import gc
+import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +26,7 @@ from fastapi import FastAPI, Request, Response
 from sandbox.faults import FaultMiddleware, FaultPlan
 from sandbox.jira import admin
 from sandbox.jira.events import Events
-from sandbox.jira.http import Json, Reply, error, int_param, not_found, read_json, reply
+from sandbox.jira.http import Json, Reply, error, int_param, not_found, read_json, reply, to_int
 from sandbox.jira.jql import JqlError, parse
 from sandbox.jira.options import JiraOptions
 from sandbox.jira.render import SYSTEM_FIELDS, View, adf_text, jira_datetime, transition_id
@@ -75,7 +77,7 @@ class JiraSite:
             except (binascii.Error, UnicodeDecodeError):
                 user, secret = "", ""
             candidate = self._emails.get(user.lower())
-            if candidate is not None and secret == self.options.api_token:
+            if candidate is not None and hmac.compare_digest(secret.encode(), self.options.api_token.encode()):
                 person = candidate
         elif scheme.lower() == "bearer" and credential in self.options.bearer_tokens:
             person = self._logins.get(self.options.bearer_tokens[credential])
@@ -129,6 +131,41 @@ class JiraSite:
                 chosen.add(by_name.get(item.lower(), item))
         chosen -= excluded
         return None if chosen >= every and not excluded else chosen
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A search's arguments, from the query string (GET) or the JSON body (POST)."""
+
+    jql: str
+    fields: list[str] | None
+    expand: str
+    max_results: int
+    start_at: int
+    token: str | None
+
+    @classmethod
+    async def read(cls, request: Request) -> SearchRequest:
+        if request.method == "POST":
+            body = await read_json(request)
+            fields, expand = body.get("fields"), body.get("expand") or ""
+            return cls(
+                jql=str(body.get("jql") or ""),
+                fields=[fields] if isinstance(fields, str) else fields,
+                expand=",".join(expand) if isinstance(expand, list) else str(expand),
+                max_results=to_int(body.get("maxResults"), "maxResults", 50),
+                start_at=to_int(body.get("startAt"), "startAt", 0),
+                token=str(body["nextPageToken"]) if body.get("nextPageToken") else None,
+            )
+        params = request.query_params
+        return cls(
+            jql=params.get("jql", ""),
+            fields=params.getlist("fields") or None,
+            expand=params.get("expand", ""),
+            max_results=to_int(params.get("maxResults"), "maxResults", 50),
+            start_at=to_int(params.get("startAt"), "startAt", 0),
+            token=params.get("nextPageToken") or None,
+        )
 
 
 def _page(values: list[Any], start: int, size: int, self_url: str) -> Json:
@@ -236,21 +273,6 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
         return reply(_page([view.version(v) for v in found], start, size, str(request.url)))
 
     # ------------------------------------------------------------------------------------------------ search
-    def search_args(request: Request, body: Json) -> tuple[str, list[str] | None, str, Json]:
-        if request.method == "POST":
-            requested = body.get("fields")
-            fields_arg = [requested] if isinstance(requested, str) else requested
-            expand = body.get("expand") or ""
-            return (
-                str(body.get("jql") or ""),
-                fields_arg,
-                ",".join(expand) if isinstance(expand, list) else str(expand),
-                body,
-            )
-        params = request.query_params
-        args = {k: params.get(k) for k in ("nextPageToken", "maxResults", "startAt") if params.get(k) is not None}
-        return params.get("jql", ""), params.getlist("fields") or None, params.get("expand", ""), args
-
     def render_page(
         view: View, issues: list[JiraIssue], requested: list[str] | None, default: str, expand: str
     ) -> list[Json]:
@@ -263,24 +285,21 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
             raise not_found()
         person = site.caller(request)
         view = site.view(request, api, person)
-        jql, requested, expand, args = search_args(
-            request, await read_json(request) if request.method == "POST" else {}
-        )
-        wanted = site.field_ids(requested, "id")
+        ask = await SearchRequest.read(request)
+        wanted = site.field_ids(ask.fields, "id")
         cap = ID_ONLY_PAGE if wanted is not None and wanted <= {"id", "key"} else FULL_PAGE
-        size = max(0, min(int(args.get("maxResults") or 50), cap))
-        token = args.get("nextPageToken")
+        size = max(1, min(ask.max_results, cap))
         snapshot_id: str | None = None
         ids: Sequence[int]
-        if token:
-            decoded = decode_token(str(token))
+        if ask.token:
+            decoded = decode_token(ask.token)
             frozen = site.store.thawed(decoded[0]) if decoded else None
             if decoded is None or frozen is None:
                 raise error(400, "The provided next page token is invalid or expired.")
             (snapshot_id, offset), ids = decoded, frozen
         else:
             try:
-                query = parse(jql, world, view.zone)
+                query = parse(ask.jql, world, view.zone)
             except JqlError as exc:
                 raise error(400, str(exc)) from None
             if not query.bounded:
@@ -289,7 +308,7 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
                 )
             ids, offset = site.store.search(query), 0
         chosen = [site.store.issue_by_id(i) for i in ids[offset : offset + size]]
-        page = render_page(view, [i for i in chosen if i is not None], requested, "id", expand)
+        page = render_page(view, [i for i in chosen if i is not None], ask.fields, "id", ask.expand)
         body: Json = {"issues": page}
         if offset + size < len(ids):
             snapshot_id = snapshot_id or site.store.freeze(list(ids))
@@ -304,17 +323,15 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
         view = site.view(request, api, person)
         if not site.server:
             raise error(410, REMOVED_SEARCH)
-        jql, requested, expand, args = search_args(
-            request, await read_json(request) if request.method == "POST" else {}
-        )
+        ask = await SearchRequest.read(request)
         try:
-            query = parse(jql, world, view.zone)
+            query = parse(ask.jql, world, view.zone)
         except JqlError as exc:
             raise error(400, str(exc)) from None
         ids = site.store.search(query)
-        start, size = int(args.get("startAt") or 0), max(0, min(int(args.get("maxResults") or 50), SERVER_PAGE))
+        start, size = max(0, ask.start_at), max(0, min(ask.max_results, SERVER_PAGE))
         chosen = [site.store.issue_by_id(i) for i in ids[start : start + size]]
-        page = render_page(view, [i for i in chosen if i is not None], requested, "*navigable", expand)
+        page = render_page(view, [i for i in chosen if i is not None], ask.fields, "*navigable", ask.expand)
         return reply(
             {"expand": "schema,names", "startAt": start, "maxResults": size, "total": len(ids), "issues": page}
         )

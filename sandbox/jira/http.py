@@ -42,9 +42,14 @@ async def read_json(request: Request) -> Json:
     return body
 
 
-def int_param(request: Request, name: str, default: int) -> int:
-    value = request.query_params.get(name)
+def to_int(value: object, name: str, default: int) -> int:
+    if value is None or value == "":
+        return default
     try:
-        return int(value) if value is not None else default
+        return int(str(value))
     except ValueError:
         raise error(400, f"The '{name}' parameter must be an integer.") from None
+
+
+def int_param(request: Request, name: str, default: int) -> int:
+    return to_int(request.query_params.get(name), name, default)
