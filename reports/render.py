@@ -1,13 +1,14 @@
 """Render readiness and status reports as Markdown, self-contained HTML and JSON: pure functions of the models.
 
 Two jinja environments share one template folder: Markdown (no autoescape; every data string goes through ``cell``
-or ``link``, which neutralise table pipes, line breaks, link brackets and ``<``/``>``) and HTML (autoescape on, URLs
+or ``link``, which neutralise table pipes, line breaks, link brackets and HTML tags) and HTML (autoescape on, URLs
 other than http(s) are dropped, charts from :mod:`reports.charts`). Templates are compiled once per process.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Literal
@@ -98,14 +99,13 @@ def web_url(url: str | None) -> str | None:
     return None
 
 
-def _md_text(value: object) -> str:
-    text = " ".join(str(value).split())
-    return text.replace("<", "&lt;").replace(">", "&gt;")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 def md_cell(value: object) -> str:
-    """Text safe inside a Markdown table cell: one line, pipes escaped, no raw HTML."""
-    return _md_text(value).replace("|", "\\|")
+    """Text safe inside a Markdown table cell: one line, pipes escaped, no raw HTML tag (``<=`` stays readable)."""
+    text = _TAG_START.sub("&lt;", " ".join(str(value).split()))
+    return text.replace("|", "\\|")
 
 
 def md_link(label: object, url: str | None) -> str:

@@ -262,7 +262,7 @@ def test_slack_summary_reaches_the_webhook_with_title_text_and_link(slack_at):
     payload = request.json()
     [attachment] = payload["attachments"]
     assert attachment["title"] == "CHK 2.4.0 — NO-GO"
-    assert "[blocker] CI green on the release ref: e2e-tests failed on v2.4.0" in attachment["text"]
+    assert "• CI green on the release ref (blocker): e2e-tests failed on v2.4.0" in attachment["text"]
     assert attachment["text"].rstrip().endswith(f"Full report: {REPORT_URL}")
 
 

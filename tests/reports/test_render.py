@@ -26,6 +26,13 @@ def test_markdown_starts_with_the_release_and_verdict():
     assert "**NO-GO**: 3 blockers and 2 warnings failed" in md
 
 
+def test_markdown_keeps_comparison_signs_readable():
+    report = examples.readiness()
+    renamed = report.checks[5].model_copy(update={"title": "Guardrail error_rate <= 2 and activation >= 38"})
+    md = render_readiness(report.model_copy(update={"checks": [*report.checks[:5], renamed, *report.checks[6:]]}), "md")
+    assert "| Guardrail error_rate <= 2 and activation >= 38 |" in md
+
+
 def test_markdown_check_table_lists_failures_first_with_severity_and_owner():
     rows = _table_rows(render_readiness(examples.readiness(), "md"), "| Result | Severity | Check")
     assert [row[0] for row in rows[:5]] == ["❌ failed"] * 5
@@ -75,7 +82,7 @@ def test_markdown_neutralises_pipes_html_and_link_brackets_from_data():
     )
     md = render_readiness(report, "md")
     assert "<script>" not in md
-    assert "&lt;script&gt;alert('x')&lt;/script&gt; \\| scope" in md
+    assert "&lt;script>alert('x')&lt;/script> \\| scope" in md
     assert "javascript:" not in md.replace("x\\](javascript:alert(1))", "")
     rows = _table_rows(md, "| Result | Severity | Check")
     assert all(len(row) == 5 for row in rows)
@@ -87,7 +94,7 @@ def test_summary_names_the_verdict_failing_checks_and_the_link():
     assert lines[0] == "⛔ CHK 2.4.0 — NO-GO: 3 blockers and 2 warnings failed"
     assert (
         lines[1]
-        == "• [blocker] No open blocker or critical bugs: 1 open blocker: payment retries double-charge (alice)"
+        == "• No open blocker or critical bugs (blocker): 1 open blocker: payment retries double-charge — owner alice"
     )
     assert len([line for line in lines if line.startswith("• ")]) == 5
     assert "Was AT RISK on 2026-11-24 17:00 UTC." in lines
