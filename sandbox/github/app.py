@@ -73,8 +73,7 @@ def _api_router(api: GitHubApi) -> APIRouter:
         body = render.rate_limit(budget.limit, budget.used, budget.reset)
         # why: "Accessing this endpoint does not count against your REST API rate limit."
         # https://docs.github.com/en/rest/rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user
-        budget.used -= 1
-        return api.reply(request, render.dumps(body))
+        return api.reply(request, render.dumps(body), charge=False)
 
     @router.get(repo_path)
     async def get_repo(request: Request, owner: str, name: str) -> Response:

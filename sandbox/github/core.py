@@ -139,7 +139,9 @@ class GitHubApi:
             raise not_found()
         return state
 
-    def reply(self, request: Request, body: bytes, status: int = 200, link: str | None = None) -> Response:
+    def reply(
+        self, request: Request, body: bytes, status: int = 200, link: str | None = None, *, charge: bool = True
+    ) -> Response:
         caller: Caller = request.state.caller
         etag = 'W/"' + hashlib.md5(body, usedforsecurity=False).hexdigest() + '"'
         headers = {**_COMMON_HEADERS, "ETag": etag, "X-GitHub-Request-Id": _request_id(request)}
@@ -149,7 +151,8 @@ class GitHubApi:
         if status == 200 and etag in (tag.strip() for tag in wanted.split(",")):
             # why: a 304 does not count against the primary limit (docs linked in sandbox.github.limits)
             return Response(status_code=304, headers=headers | caller.budget.headers())
-        self.limits.charge(caller.budget)
+        if charge:
+            self.limits.charge(caller.budget)
         return Response(body, status, headers | caller.budget.headers(), media_type=_JSON)
 
     def error(self, request: Request, exc: ApiError) -> Response:
