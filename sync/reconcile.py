@@ -37,7 +37,6 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from schema import (
-    AnyRecord,
     Check,
     CheckState,
     ConfigError,
@@ -45,6 +44,7 @@ from schema import (
     PmhubError,
     PullRequest,
     PullRequestState,
+    Record,
     RecordKind,
     Release,
     ReleaseKind,
@@ -185,7 +185,7 @@ class _World:
     children_of: dict[str, list[WorkItem]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
-    def of(cls, records: Iterable[AnyRecord]) -> _World:
+    def of(cls, records: Iterable[Record]) -> _World:
         world = cls()
         links: list[Link] = []
         for record in records:
@@ -509,7 +509,7 @@ def is_pmhub_comment(text: str) -> bool:
     return COMMENT_MARKER in text
 
 
-def find(records: Iterable[AnyRecord], *, config: ReconcileConfig, now: datetime) -> list[Finding]:
+def find(records: Iterable[Record], *, config: ReconcileConfig, now: datetime) -> list[Finding]:
     """Every contradiction in ``records``, with the actions that would resolve it."""
     rules = _Rules(_World.of(records), config, now)
     return [

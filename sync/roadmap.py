@@ -31,11 +31,11 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from schema import (
-    AnyRecord,
     Link,
     MetricPoint,
     MetricTarget,
     PullRequest,
+    Record,
     RecordKind,
     Release,
     ReleaseKind,
@@ -112,7 +112,7 @@ class _Index:
     twinned_milestones: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, records: Iterable[AnyRecord]) -> _Index:
+    def of(cls, records: Iterable[Record]) -> _Index:
         index = cls()
         for record in records:
             if isinstance(record, WorkItem | PullRequest):
@@ -349,7 +349,7 @@ def item_status(
 
 def roadmap(
     entries: Mapping[str, RoadmapEntry],
-    records: Iterable[AnyRecord],
+    records: Iterable[Record],
     *,
     config: RoadmapConfig,
     now: datetime,
