@@ -360,7 +360,7 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
         keys = [str(k) for k in body.get("issueIdsOrKeys", [])]
         if not keys or len(keys) > 1000:
             raise error(400, "issueIdsOrKeys must name between 1 and 1000 issues.")
-        size = max(1, min(int(body.get("maxResults") or 1000), 10_000))
+        size = max(1, min(to_int(body.get("maxResults"), "maxResults", 1000), 10_000))
         entries = [(i, h) for k in keys if (i := site.store.issue(k)) for h in view.histories(i)]
         decoded = decode_token(str(body["nextPageToken"])) if body.get("nextPageToken") else None
         offset = decoded[1] if decoded else 0
@@ -382,7 +382,8 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
         person = site.caller(request)
         site.view(request, api, person)
         issue = site.issue(key)
-        wanted = str((await read_json(request)).get("transition", {}).get("id", ""))
+        transition = (await read_json(request)).get("transition")
+        wanted = str(transition.get("id", "")) if isinstance(transition, dict) else ""
         project = world.jira_projects[issue.project]
         target = next(
             (s for s in project.statuses if transition_id(project, s) == wanted and s.name != issue.status), None
