@@ -98,9 +98,9 @@ class JiraClient:
     ) -> Iterator[Json]:
         """Pages (raw answers) of a JQL search, each with ``issues``; Cloud by token, Server/DC by offset.
 
-        An offset shifts when an issue before it is deleted mid-listing, which would skip the next one; on
-        Server/DC each page after the first starts ``reread`` issues early to absorb that many deletions (the
-        caller de-duplicates). Cloud's token pages are not affected.
+        An offset shifts when an issue before it is deleted, or updated and so moved to the end of an ``ORDER BY
+        updated`` listing, which would skip the next one; on Server/DC each page after the first starts ``reread``
+        issues early to absorb that many moves (the caller de-duplicates). Cloud's token pages are not affected.
         """
         facts = self.facts()
         params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": page_size}

@@ -128,9 +128,14 @@ class _IncrementalRead:
         since = start.updated - timedelta(minutes=src.config.overlap_minutes) if start else None
         jql = issues_jql(src.config.projects, since, src.client.facts().time_zone)
         position = start
-        for answer in src.client.search(jql, self._fields, page_size=src.config.page_size, expand=self._expand):
+        size = src.config.page_size
+        pages = src.client.search(jql, self._fields, page_size=size, expand=self._expand, reread=max(1, size // 10))
+        delivered: set[tuple[str, str]] = set()  # (id, updated) read earlier in this run, re-read by an overlap
+        for answer in pages:
             raw_issues: list[dict[str, Any]] = answer.get("issues") or []
-            records, rejected = build([raw for raw in raw_issues if not _seen(raw, start)])
+            fresh = [raw for raw in raw_issues if not _seen(raw, start) and _version(raw) not in delivered]
+            delivered.update(_version(raw) for raw in fresh)
+            records, rejected = build(fresh)
             for raw in raw_issues:
                 position = _advance_raw(position, raw)
             yield Page(records=records, cursor=position.dump() if position else cursor, rejected=rejected)
@@ -224,6 +229,10 @@ class StatusChangesStream:
 
     def census(self) -> Iterator[str] | None:
         return None
+
+
+def _version(raw: dict[str, Any]) -> tuple[str, str]:
+    return str(raw.get("id")), str((raw.get("fields") or {}).get("updated"))
 
 
 def _seen(raw: dict[str, Any], cursor: IssueCursor | None) -> bool:
