@@ -166,11 +166,18 @@ class JiraStore:
     def touch(self, issue: JiraIssue, at: datetime | None = None) -> datetime:
         with self.lock:
             at = at or self.now()
-            entries = self._order[issue.project]
-            del entries[bisect.bisect_left(entries, (to_ms(issue.updated), issue.id))]
+            self._unindex(issue)
             issue.updated = at
-            bisect.insort(entries, (to_ms(at), issue.id))
+            bisect.insort(self._order[issue.project], (to_ms(at), issue.id))
             return at
+
+    def _unindex(self, issue: JiraIssue) -> None:
+        entries = self._order[issue.project]
+        index = bisect.bisect_left(entries, (to_ms(issue.updated), issue.id))
+        if index < len(entries) and entries[index][1] == issue.id:
+            del entries[index]
+        else:  # the world was changed behind the store's back: find the entry the slow way
+            entries.remove(next(e for e in entries if e[1] == issue.id))
 
     def transition(self, issue: JiraIssue, to_status: str, author: str) -> list[Change]:
         with self.lock:
@@ -231,8 +238,7 @@ class JiraStore:
 
     def delete(self, issue: JiraIssue) -> None:
         with self.lock:
-            entries = self._order[issue.project]
-            del entries[bisect.bisect_left(entries, (to_ms(issue.updated), issue.id))]
+            self._unindex(issue)
             del self.world.jira_issues[issue.key]
             del self._by_id[issue.id]
 
