@@ -12,7 +12,8 @@ Per target:
 * e-mail (``mailto://``/``mailtos://``) with ``format = "full"`` carries the HTML report as the body and as an
   attached ``.html`` file; with ``"summary"`` the summary is the body and the HTML report is still attached;
 * ``jira_comment`` and ``github_comment`` post through a :class:`CommentPoster` the caller supplies per kind (the
-  connectors' write-back helpers); ``target`` is the Jira issue key or ``owner/repo#number``.
+  connectors' write-back helpers); ``target`` is the Jira issue key or ``owner/repo#number``. A Jira comment is the
+  same text in Jira wiki markup (REST v2 renders comment bodies as wiki markup).
 
 An apprise URL embeds credentials, so it is read from the environment variable the target names and never appears
 in a result, an error or a log: errors are scrubbed of every part of the URL (user, password, host tokens, path
@@ -34,7 +35,7 @@ import tenacity
 from apprise.attachment.memory import AttachMemory
 
 from hub.settings import NotifyTarget
-from reports import render_readiness, render_status, render_summary, summary_title
+from reports import render_readiness, render_status, render_summary, summary_title, to_jira_wiki
 from schema.errors import RetryLaterError
 from schema.readiness import ReadinessReport, StatusReport
 
@@ -230,6 +231,8 @@ def _apprise_sender(url: str, target: NotifyTarget, message: Message) -> tuple[C
 
 def _comment_sender(poster: CommentPoster, target: NotifyTarget, message: Message) -> Callable[[], str | None]:
     body = message.summary if target.format == "summary" else message.markdown
+    if target.kind == "jira_comment":
+        body = to_jira_wiki(body)
     where = target.target or ""
 
     def send() -> str:

@@ -36,12 +36,14 @@ names are stable (fields are added, never renamed) and a breaking change bumps t
 The verdict rules live with the models (``schema.readiness.verdict_of``). Markdown puts the verdict first
 (``## ⛔ CHK 2.4.0 — NO-GO``), then the checks table (failures first), evidence as links (at most
 ``EVIDENCE_CAP_MD`` per check, then "… and N more"), what changed since the last report and data freshness; it
-reads as plain text in Slack, Teams, Jira and GitHub comments. HTML caps evidence at ``EVIDENCE_CAP_HTML`` per check
+reads as plain text in Slack, Teams and GitHub comments, and ``to_jira_wiki(markdown)`` rewrites it as Jira wiki
+markup for Jira comments. HTML caps evidence at ``EVIDENCE_CAP_HTML`` per check
 and marks the verdict, every chart and the main tables with ``data-testid`` attributes (``verdict``,
 ``chart-burnup``, ``chart-categories``, ``chart-metric-<name>``, ``checks``, ``changes``, ``freshness``; the status
 report uses ``verdict-<n>`` per release and ``releases``, ``roadmap``, ``contradictions``).
 """
 
+from reports.jira_wiki import to_jira_wiki
 from reports.render import (
     EVIDENCE_CAP_HTML,
     EVIDENCE_CAP_MD,
@@ -66,4 +68,5 @@ __all__ = [
     "render_status",
     "render_summary",
     "summary_title",
+    "to_jira_wiki",
 ]
