@@ -404,6 +404,17 @@ def map_histories(site: str, issue_id: str, histories: Iterable[Raw]) -> list[St
     return changes
 
 
+def webhook_status_changes(payload: Raw, site: str) -> list[StatusChange]:
+    """Status changes of a ``jira:issue_updated`` delivery: its ``changelog`` has no time of its own, the
+    delivery's ``timestamp`` (epoch ms) is when it happened and ``user`` who did it."""
+    issue = payload.get("issue") or {}
+    changelog = payload.get("changelog")
+    if not isinstance(changelog, Mapping) or issue.get("id") is None:
+        return []
+    history = {**changelog, "created": payload.get("timestamp"), "author": payload.get("user")}
+    return map_histories(site, str(issue["id"]), [history])
+
+
 def bulk_changelogs(payload: Raw) -> dict[str, list[Raw]]:
     """``POST /changelog/bulkfetch`` answer → histories per issue id."""
     result: dict[str, list[Raw]] = {}

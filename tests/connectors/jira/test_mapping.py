@@ -186,13 +186,31 @@ def test_webhook_status_changelog_maps_at_the_delivery_timestamp(
     fixture: str, from_status: str, to_status: str
 ) -> None:
     payload = load(WEBHOOKS / fixture)
-    history = {**payload["changelog"], "created": payload["timestamp"], "author": payload.get("user")}
 
-    [change] = mapping.map_histories(SITE, payload["issue"]["id"], [history])
+    [change] = mapping.webhook_status_changes(payload, SITE)
 
     assert (change.from_status, change.to_status) == (from_status, to_status)
     assert change.updated == datetime.fromtimestamp(payload["timestamp"] / 1000, UTC)
     assert change.id == f"jira:acme.atlassian.net:status_change:{payload['changelog']['id']}"
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "cloud/jira_issue_updated.assigned.json",
+        "cloud/jira_issue_updated.sprint.json",
+        "cloud/comment_created.json",
+    ],
+)
+def test_webhooks_that_change_no_status_give_no_status_changes(fixture: str) -> None:
+    assert mapping.webhook_status_changes(load(WEBHOOKS / fixture), SITE) == []
+
+
+def test_issue_created_webhook_records_the_initial_status() -> None:
+    [change] = mapping.webhook_status_changes(load(WEBHOOKS / "cloud/jira_issue_created.json"), SITE)
+
+    assert (change.from_status, change.to_status) == (None, "To Do")
+    assert change.updated == datetime(2019, 2, 16, 3, 1, 53, 23000, tzinfo=UTC)
 
 
 def test_search_changelog_shorter_than_its_total_is_truncated() -> None:
