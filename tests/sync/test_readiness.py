@@ -27,6 +27,7 @@ from sync.readiness import (
 )
 from sync.scope import ReleaseScope, find_release
 from sync.store import Store
+from tests.conftest import Synced
 from tests.sync.builders import (
     NOW,
     check,
@@ -416,3 +417,36 @@ def test_ten_thousand_items_and_two_thousand_prs_evaluate_in_under_half_a_second
     assert report.scope.prs_open == 200
     assert len(by_id(report, "scope_complete").evidence) == CONFIG.max_evidence
     assert elapsed < 0.5, f"evaluation took {elapsed:.3f} s"
+
+
+# ------------------------------------------------------------------------------------- the synced sandbox (HTTP)
+
+
+def test_synced_sandbox_next_releases_are_no_go_with_the_exact_failing_checks(synced: Synced) -> None:
+    world = synced.sandbox.world
+    now = datetime.now(UTC)
+    for product in world.products:
+        wanted = world.next_release(product)
+        [release] = find_release(synced.store, wanted.name, product.jira_project)
+        report = readiness_for(synced.store, release, CONFIG, now, persist=False)
+        repo = world.repos[product.repo]
+        milestone_number = next(n for n, m in repo.milestones.items() if m.title == wanted.name)
+        open_prs = [p for p in repo.pulls.values() if p.milestone == milestone_number and p.state == "open"]
+        items = [i for i in world.jira_issues.values() if wanted.id in i.fix_versions]
+        issues = [i for i in repo.issues.values() if i.milestone == milestone_number]
+        statuses = world.jira_projects[product.jira_project]
+        expected = {"ci_green", "github_release"}
+        if any(statuses.status(i.status).category != "done" for i in items) or any(i.state == "open" for i in issues):
+            expected.add("scope_complete")
+        if any(
+            i.type == "Bug" and i.priority == "Highest" and statuses.status(i.status).category != "done" for i in items
+        ):
+            expected.add("no_open_blockers")
+        if open_prs:
+            expected.add("prs_merged")
+        assert report.verdict is Verdict.NO_GO, product.name
+        assert failing(report) == expected, product.name
+        assert report.scope.items_total == len(items) + len(issues)
+        assert report.scope.prs_open == len(open_prs)
+        assert by_id(report, "ci_green").evidence[0].label == f"e2e-tests on release/{wanted.name}"
+        assert by_id(report, "freshness").outcome is Outcome.PASSED

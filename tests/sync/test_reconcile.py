@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ from sync.reconcile import (
     reconcile_store,
 )
 from sync.store import Store
+from tests.conftest import Synced
 from tests.sync.builders import (
     MILESTONE_ID,
     NOW,
@@ -306,3 +307,14 @@ def test_source_write_back_routes_by_site_and_names_a_missing_source() -> None:
 def test_the_webhook_path_recognises_pmhub_comments() -> None:
     assert is_pmhub_comment(f"SHOP-1 is Done.\n\n(pmhub reconciliation, rule x) [{COMMENT_MARKER}]")
     assert not is_pmhub_comment("Looks done to me")
+
+
+# ------------------------------------------------------------------------------------- the synced sandbox (HTTP)
+
+
+def test_reconciliation_of_the_synced_sandbox_finds_exactly_the_seeded_contradictions(synced: Synced) -> None:
+    found = reconcile_store(synced.store, CONFIG, datetime.now(UTC))
+    assert sorted((c.rule, c.subject_label) for c in found.contradictions) == sorted(
+        (c.rule, c.subject) for c in synced.sandbox.world.contradictions
+    )
+    assert {a.rule for a in found.plan} == {"done_but_pr_open", "github_closed_jira_open", "epic_done_children_open"}
