@@ -220,7 +220,10 @@ def _apprise_sender(url: str, target: NotifyTarget, message: Message) -> tuple[C
         hub.add(url)
         # why: apprise 2.x returns an AppriseResult that is falsy on failure and keeps each attempt's log lines
         # (https://appriseit.com/library/): the WARNING/ERROR lines are the reason.
-        result = hub.notify(body=body, title=message.title, body_format=body_format, attach=attachment)
+        try:
+            result = hub.notify(body=body, title=message.title, body_format=body_format, attach=attachment)
+        except Exception as exc:  # a plugin bug must not drop the delivery: it is reported like any failure
+            raise _RefusedError(f"{service}: {type(exc).__name__}: {exc}") from exc
         if not result:
             reasons = [entry.message for entry in result.logs() if entry.level in ("WARNING", "ERROR", "CRITICAL")]
             raise _UndeliveredError("; ".join(dict.fromkeys(reasons)) or f"{service} did not accept the message")
