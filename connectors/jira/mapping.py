@@ -375,10 +375,11 @@ def map_histories(site: str, issue_id: str, histories: Iterable[Raw]) -> list[St
     changes = []
     for history in histories:
         history_id = history.get("id")
+        # fieldId is "status" where present; older Server deliveries only name the field ("status" / "Status")
         status_items = [
             item
             for item in history.get("items") or ()
-            if item.get("fieldId", item.get("field")) == "status" or item.get("field") == "status"
+            if "status" in (item.get("fieldId"), str(item.get("field", "")).casefold())
         ]
         if not status_items:
             continue
