@@ -112,7 +112,12 @@ class _Cursor:
 def _map_all(
     items: list[Raw], mapper: Callable[[Raw], AnyRecord | Sequence[AnyRecord]]
 ) -> tuple[list[Mapped], list[Rejected]]:
-    records: list[Mapped] = []
+    """Map a page; items that do not fit are rejected, pull requests in the issues listing skipped.
+
+    One record per id: two check runs of the same name on a ref (e.g. from two apps) share an id, and a page must
+    not upsert one id twice, so the latest of them is kept.
+    """
+    records: dict[str, Mapped] = {}
     rejected: list[Rejected] = []
     for raw in items:
         try:
@@ -122,8 +127,11 @@ def _map_all(
         except BadDataError as exc:
             rejected.append(Rejected(exc.native_id, str(exc), raw if isinstance(raw, dict) else {"value": raw}))
             continue
-        records.extend(Mapped(record, raw) for record in (result if isinstance(result, Sequence) else [result]))
-    return records, rejected
+        for record in result if isinstance(result, Sequence) else [result]:
+            kept = records.get(record.id)
+            if kept is None or record.updated >= kept.record.updated:
+                records[record.id] = Mapped(record, raw)
+    return list(records.values()), rejected
 
 
 def _census_ids(repo: str, entity: str, items: list[Raw]) -> Iterator[str]:

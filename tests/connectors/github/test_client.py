@@ -1,5 +1,6 @@
-"""The client against tiny local servers for what the sandbox does not do: a broken pagination, and the issue
-``PATCH`` of ``close_issue`` (the sandbox changes issues through its admin API only)."""
+"""The client and source against tiny local servers for what the sandbox does not do: a broken pagination, two
+check runs of one name on a ref, and the issue ``PATCH`` of ``close_issue`` (the sandbox changes issues through its
+admin API only)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from connectors.github.client import GitHubClient
-from connectors.github.config import GitHubSourceConfig
+from connectors.github.config import GitHubSourceConfig, ReleaseRefs
+from connectors.github.source import GitHubSource
 from connectors.http import RetryPolicy
 from sandbox.serve import ServedApp
 from schema import PmhubError
@@ -42,14 +44,39 @@ def server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
         )
         return JSONResponse({"number": 7, "state": body["state"], "state_reason": body["state_reason"]})
 
+    async def check_runs(request: Request) -> JSONResponse:
+        runs = [
+            _check_run(1, "build", "failure", "2026-03-02T10:00:00Z"),
+            _check_run(2, "build", "success", "2026-03-02T11:00:00Z"),
+        ]
+        return JSONResponse({"total_count": 2, "check_runs": runs})
+
+    async def combined_status(request: Request) -> JSONResponse:
+        return JSONResponse({"state": "pending", "sha": "a" * 40, "statuses": [], "total_count": 0})
+
     app = Starlette(
         routes=[
+            Route("/repos/acme/web/commits/main/check-runs", check_runs),
+            Route("/repos/acme/web/commits/main/status", combined_status),
             Route("/repos/acme/web/milestones", looping),
             Route("/repos/acme/web/issues/7", issue, methods=["PATCH"]),
         ]
     )
     with ServedApp(app) as served:
         yield served.url, seen
+
+
+def _check_run(run_id: int, name: str, conclusion: str, completed_at: str) -> dict[str, Any]:
+    return {
+        "id": run_id,
+        "name": name,
+        "head_sha": "a" * 40,
+        "status": "completed",
+        "conclusion": conclusion,
+        "started_at": "2026-03-02T09:00:00Z",
+        "completed_at": completed_at,
+        "details_url": None,
+    }
 
 
 def client_for(url: str) -> GitHubClient:
@@ -77,4 +104,20 @@ def test_close_issue_patches_state_and_reason_with_the_token(server: tuple[str, 
             "body": {"state": "closed", "state_reason": "not_planned"},
             "auth": f"token {TOKEN}",
         }
+    ]
+
+
+def test_two_check_runs_of_one_name_on_a_ref_give_one_record_the_latest(
+    server: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, _ = server
+    config = GitHubSourceConfig(
+        base_url=url,
+        repos=("acme/web",),
+        release_refs=ReleaseRefs(default_branch=False, releases=False, extra=("main",)),
+    )
+    checks = next(s for s in GitHubSource("gh", config, TOKEN).streams() if s.name == "checks")
+    records = [m.record for page in checks.pages(None) for m in page.records]
+    assert [(r.id, getattr(r, "conclusion_original", None)) for r in records] == [
+        ("github:acme/web:check:main:run:build", "success")
     ]
