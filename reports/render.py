@@ -100,6 +100,7 @@ def web_url(url: str | None) -> str | None:
 
 
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_BLANK_RUN = re.compile(r"\n{3,}")
 
 
 def md_cell(value: object) -> str:
@@ -167,8 +168,10 @@ def _html_env() -> Environment:
 
 
 def _render(fmt: Literal["md", "html"], name: str, **context: Any) -> str:
-    env = _markdown_env() if fmt == "md" else _html_env()
-    return env.get_template(f"{name}.{fmt}.j2").render(**context)
+    if fmt == "html":
+        return _html_env().get_template(f"{name}.html.j2").render(**context)
+    text = _markdown_env().get_template(f"{name}.md.j2").render(**context)
+    return _BLANK_RUN.sub("\n\n", text)
 
 
 def _json(schema: str, report: ReadinessReport | StatusReport) -> str:
