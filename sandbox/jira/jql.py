@@ -291,7 +291,9 @@ class _Compiler:
             return lambda i: i.status.lower() in wanted
         if name == "statuscategory":
             categories = {_CATEGORY_NAMES.get(v, v) for v in wanted}
-            return lambda i: w.jira_projects[i.project].status(i.status).category in categories
+            statuses = [(p.key, s) for p in w.jira_projects.values() for s in p.statuses]
+            matching = {(key, s.name) for key, s in statuses if s.category in categories}
+            return lambda i: (i.project, i.status) in matching
         if name == "fixversion":
             ids = {v.id for v in w.versions.values() if v.name.lower() in wanted or str(v.id) in wanted}
             return lambda i: any(v in ids for v in i.fix_versions)
