@@ -47,9 +47,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +63,7 @@ from sqlalchemy import (
     Engine,
     Select,
     String,
+    Table,
     and_,
     any_,
     create_engine,
@@ -78,6 +80,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.dml import Insert, ReturningInsert
 
 from connectors.base import Mapped, Page, Rejected
 from schema import AnyRecord, ConfigError, Link, PullRequest, RecordKind, Tool, WorkItem, parse_record
@@ -102,6 +105,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 YIELD_PER = 500
 _IN_CHUNK = 500  # values per IN (...) list: far below SQLite's parameter limit
 _WRITE = "pmhub_write"
+_SCHEMA_LOCK_KEY = 0x706D687562  # "pmhub"
 RUN_COUNTS = ("inserted", "updated", "unchanged", "stale", "rejected", "deleted")
 
 RunStatus = Literal["running", "ok", "failed"]
@@ -235,10 +239,22 @@ def _safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in headers.items() if not _SECRET_HEADER.search(name)}
 
 
-def _prepare_sqlite_file(url: URL) -> None:
+_SQLITE_WRITERS: dict[str, threading.RLock] = {}
+_SQLITE_WRITERS_GUARD = threading.Lock()
+
+
+def _sqlite_writer_lock(url: URL) -> threading.RLock:
+    """One lock per database file for every Store of this process (and its own for an in-memory database)."""
+    # why: SQLite's busy handler waits by sleeping with growing back-off, so threads contending for the write lock
+    # lose most of their time asleep (https://www.sqlite.org/c3ref/busy_timeout.html); queueing them in-process
+    # first leaves busy_timeout to arbitrate between processes only.
     database = url.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return threading.RLock()
+    path = Path(database).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _SQLITE_WRITERS_GUARD:
+        return _SQLITE_WRITERS.setdefault(str(path.resolve()), threading.RLock())
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -263,6 +279,42 @@ def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
+@dataclass(frozen=True)
+class _Statements:
+    """The hot-path statements, built once per backend (SQLAlchemy then only binds parameters)."""
+
+    records_upsert: ReturningInsert[tuple[str]]
+    cursor_upsert: Insert
+    inbox_insert: ReturningInsert[tuple[int]]
+
+
+def _statements(dialect_insert: Callable[[Table], postgresql.Insert | sqlite.Insert]) -> _Statements:
+    upsert = dialect_insert(records)
+    new = upsert.excluded
+    newer_wins = or_(
+        new.updated > records.c.updated,
+        and_(new.updated == records.c.updated, or_(new.digest != records.c.digest, records.c.deleted_at.is_not(None))),
+    )
+    cursor = dialect_insert(cursors)
+    return _Statements(
+        records_upsert=upsert.on_conflict_do_update(
+            index_elements=[records.c.id],
+            # why null() and not None: a bound parameter in SET makes SQLAlchemy send the batch row by row
+            # (https://docs.sqlalchemy.org/en/21/core/connections.html#engine-insertmanyvalues).
+            set_={**{name: new[name] for name in _RECORD_COLUMNS}, "deleted_at": null()},
+            where=newer_wins,
+        ).returning(records.c.id),
+        cursor_upsert=cursor.on_conflict_do_update(
+            index_elements=[cursors.c.source, cursors.c.stream],
+            set_={"value": cursor.excluded.value, "updated_at": cursor.excluded.updated_at},
+            where=cursors.c.value != cursor.excluded.value,
+        ),
+        inbox_insert=dialect_insert(webhook_inbox)
+        .on_conflict_do_nothing(index_elements=[webhook_inbox.c.delivery_id])
+        .returning(webhook_inbox.c.id),
+    )
+
+
 class Store:
     """See the module docstring for the API at a glance."""
 
@@ -274,17 +326,18 @@ class Store:
                 f"store URL {parsed.render_as_string(hide_password=True)}: backend {backend!r} is not supported; "
                 "use sqlite:///path/to/pmhub.db or postgresql+psycopg://user:password@host/db"
             )
+        self._write_lock: AbstractContextManager[object]
         if backend == "sqlite":
-            _prepare_sqlite_file(parsed)
+            self._write_lock = _sqlite_writer_lock(parsed)
             self._engine = create_engine(parsed)
             event.listen(self._engine, "connect", _on_sqlite_connect)
             event.listen(self._engine, "begin", _on_sqlite_begin)
         else:
+            self._write_lock = nullcontext()
             self._engine = create_engine(parsed, pool_pre_ping=True)
         self._writer = self._engine.execution_options(**{_WRITE: True})
-        self._insert = postgresql.insert if backend == "postgresql" else sqlite.insert
-        metadata.create_all(self._engine)
-        self._check_schema_version()
+        self._sql = _statements(postgresql.insert if backend == "postgresql" else sqlite.insert)
+        self._create_schema()
 
     @property
     def engine(self) -> Engine:
@@ -304,8 +357,14 @@ class Store:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def _check_schema_version(self) -> None:
+    def _create_schema(self) -> None:
+        """Create missing tables and check the schema version, safely when several processes start at once."""
         with self.transaction() as conn:
+            if conn.dialect.name == "postgresql":
+                # why: concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL's catalog
+                # (https://www.postgresql.org/docs/15/functions-admin.html#FUNCTIONS-ADVISORY-LOCKS).
+                conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
+            metadata.create_all(conn)
             found = conn.scalar(select(meta.c.value).where(meta.c.key == "schema_version"))
             if found is None:
                 conn.execute(insert(meta).values(key="schema_version", value=SCHEMA_VERSION))
@@ -326,7 +385,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A write transaction: commits when the block ends, rolls back on any exception."""
-        with self._writer.begin() as conn:
+        with self._write_lock, self._writer.begin() as conn:
             yield conn
 
     @contextmanager
@@ -385,23 +444,7 @@ class Store:
     def _write_records(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
         if not rows:
             return set()
-        stmt = self._insert(records)
-        new = stmt.excluded
-        newer_wins = or_(
-            new.updated > records.c.updated,
-            and_(
-                new.updated == records.c.updated,
-                or_(new.digest != records.c.digest, records.c.deleted_at.is_not(None)),
-            ),
-        )
-        upsert = stmt.on_conflict_do_update(
-            index_elements=[records.c.id],
-            # why null() and not None: a bound parameter in SET makes SQLAlchemy send the batch row by row
-            # (https://docs.sqlalchemy.org/en/21/core/connections.html#engine-insertmanyvalues).
-            set_={**{name: new[name] for name in _RECORD_COLUMNS}, "deleted_at": null()},
-            where=newer_wins,
-        ).returning(records.c.id)
-        return set(conn.scalars(upsert, [{**row, "deleted_at": None} for row in rows]))
+        return set(conn.scalars(self._sql.records_upsert, [{**row, "deleted_at": None} for row in rows]))
 
     def _reindex(self, conn: Connection, written: list[AnyRecord]) -> None:
         """Rebuild the release and link index rows of records just written."""
@@ -561,14 +604,9 @@ class Store:
         return value
 
     def set_cursor(self, source: str, stream: str, value: str, *, conn: Connection | None = None) -> None:
-        stmt = self._insert(cursors).values(source=source, stream=stream, value=value, updated_at=_now())
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[cursors.c.source, cursors.c.stream],
-            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
-            where=cursors.c.value != stmt.excluded.value,
-        )
+        params = {"source": source, "stream": stream, "value": value, "updated_at": _now()}
         with self._writing(conn) as c:
-            c.execute(stmt)
+            c.execute(self._sql.cursor_upsert, params)
 
     def reset_cursors(self, source: str, stream: str | None = None) -> int:
         """Forget the saved cursors so the next sync reads everything (``--full``)."""
@@ -656,23 +694,18 @@ class Store:
         received_at: datetime | None = None,
     ) -> bool:
         """Store a delivery once; ``False`` when its id is already in the inbox. Credential headers are dropped."""
-        stmt = (
-            self._insert(webhook_inbox)
-            .values(
-                delivery_id=delivery_id,
-                tool=tool,
-                event=event,
-                received_at=received_at or _now(),
-                headers=_safe_headers(headers),
-                body=body,
-                status=status,
-                attempts=0,
-            )
-            .on_conflict_do_nothing(index_elements=[webhook_inbox.c.delivery_id])
-            .returning(webhook_inbox.c.id)
-        )
+        params = {
+            "delivery_id": delivery_id,
+            "tool": tool,
+            "event": event,
+            "received_at": received_at or _now(),
+            "headers": _safe_headers(headers),
+            "body": body,
+            "status": status,
+            "attempts": 0,
+        }
         with self.transaction() as conn:
-            return conn.execute(stmt).scalar() is not None
+            return conn.execute(self._sql.inbox_insert, params).scalar() is not None
 
     def inbox_pending(self, limit: int = 100, max_attempts: int = 5) -> list[InboxEntry]:
         """Deliveries to apply, oldest first: pending ones, and failed ones with attempts left."""

@@ -3,10 +3,10 @@ SQLite and PostgreSQL (each test runs on both; see conftest)."""
 
 from __future__ import annotations
 
-import threading
 import time
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -531,26 +531,39 @@ def test_a_second_store_sees_the_first_ones_commits(store_url: str) -> None:
 
 
 def test_concurrent_writers_all_commit(store: Store) -> None:
-    errors: list[BaseException] = []
-
     def write(worker: int) -> None:
-        try:
-            for page in range(10):
-                base = worker * 1000 + page * 10
-                items = mapped(*(work_item(n) for n in range(base, base + 10)))
-                store.write_page(f"source-{worker}", "issues", Page(records=items, cursor=str(page)))
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
+        for page in range(10):
+            base = worker * 1000 + page * 10
+            items = mapped(*(work_item(n) for n in range(base, base + 10)))
+            store.write_page(f"source-{worker}", "issues", Page(records=items, cursor=str(page)))
 
-    threads = [threading.Thread(target=write, args=(worker,)) for worker in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(write, 4)
 
-    assert errors == []
     assert store.counts()["records"] == 400
     assert {store.get_cursor(f"source-{w}", "issues") for w in range(4)} == {"9"}
+
+
+def run_in_threads(work: Callable[[int], object], count: int) -> list[object]:
+    """Run ``work(i)`` for each i in parallel threads; results in order, the first exception re-raised."""
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(work, range(count)))
+
+
+def test_stores_opened_at_once_on_a_fresh_database_all_work(store_url: str) -> None:
+    def open_and_write(worker: int) -> int:
+        with Store(store_url) as opened:
+            opened.set_cursor(f"source-{worker}", "issues", "c1")
+            return opened.counts()["meta"]
+
+    assert run_in_threads(open_and_write, 4) == [1, 1, 1, 1]
+
+
+def test_a_delivery_raced_by_threads_is_stored_exactly_once(store: Store) -> None:
+    def put(_worker: int) -> bool:
+        return store.inbox_put("same-delivery", "jira", "jira:issue_updated", {}, "{}")
+
+    assert sorted(run_in_threads(put, 8), key=bool) == [False] * 7 + [True]
+    assert store.counts()["webhook_inbox"] == 1
 
 
 def test_sqlite_default_is_a_wal_file_under_dot_pmhub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
