@@ -22,7 +22,7 @@ from jira import JIRA
 
 from connectors.http import RefusedError, RetryPolicy, count_responses
 from connectors.jira.config import JiraSourceConfig
-from connectors.jira.mapping import is_cloud, user_time_zone
+from connectors.jira.mapping import bulk_changelogs, changelog_histories, is_cloud, user_time_zone
 from schema import BadDataError, ConfigError
 
 Json = dict[str, Any]
@@ -121,7 +121,7 @@ class JiraClient:
             start = 0
             while True:
                 params["startAt"] = start
-                page = self.get(f"{facts.api}/search", describe="issue search", params=params)
+                page = self._server_search(facts.api, params)
                 yield page
                 issues = page.get("issues") or []
                 end = start + len(issues)
@@ -129,6 +129,18 @@ class JiraClient:
                     return
                 start = max(end - reread, start + 1)
                 guard.check(str(start))
+
+    def _server_search(self, api: str, params: Mapping[str, Any]) -> Json:
+        try:
+            page: Json = self.get(f"{api}/search", describe="issue search", params=params)
+        except RefusedError as exc:
+            if exc.status == 410:
+                raise ConfigError(
+                    f"jira: {self.config.url} is Jira Cloud, where /rest/api/2/search is removed; "
+                    'set flavour = "auto" (or "cloud") for this source'
+                ) from exc
+            raise
+        return page
 
     def bulk_changelogs(self, issue_ids: Sequence[str]) -> dict[str, list[Json]]:
         """Full status histories of ``issue_ids`` whose search changelog was cut short.
@@ -145,7 +157,7 @@ class JiraClient:
                     describe=f"changelog of issue {issue_id}",
                     params={"fields": "status", "expand": "changelog"},
                 )
-                result[issue_id] = list((issue.get("changelog") or {}).get("histories") or [])
+                result[issue_id] = [dict(h) for h in changelog_histories(issue.get("changelog") or {"histories": []})]
             return result
         for chunk_start in range(0, len(issue_ids), 1000):
             body: dict[str, Any] = {
@@ -156,8 +168,8 @@ class JiraClient:
             guard = _LoopGuard("changelog bulk fetch")
             while True:
                 page = self.post(f"{facts.api}/changelog/bulkfetch", body, describe="changelog bulk fetch")
-                for entry in page.get("issueChangeLogs") or ():
-                    result.setdefault(str(entry["issueId"]), []).extend(entry.get("changeHistories") or ())
+                for issue_id, histories in bulk_changelogs(page).items():
+                    result.setdefault(issue_id, []).extend(dict(h) for h in histories)
                 token = page.get("nextPageToken")
                 if not token:
                     break

@@ -398,6 +398,13 @@ def test_refused_token_stops_with_the_env_var_named_and_never_the_token(site: Si
     assert token not in repr(caught.value.__cause__)
 
 
+def test_cloud_configured_as_server_meets_the_removed_search_and_says_to_fix_the_flavour(cloud: Site) -> None:
+    source = cloud.source(flavour="server")
+
+    with pytest.raises(ConfigError, match='is Jira Cloud, where /rest/api/2/search is removed; set flavour = "auto"'):
+        read(source, "issues")
+
+
 def test_unknown_project_is_a_config_error_naming_it(cloud: Site) -> None:
     source = cloud.source(projects=["NOPE"])
 
