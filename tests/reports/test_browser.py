@@ -8,7 +8,7 @@ import pytest
 
 from reports import render_readiness, render_status
 from tests.reports import examples
-from tests.support.browser import ARTIFACTS, open_page, require_chromium, screenshot
+from tests.support.browser import ARTIFACTS, open_page, require_chromium
 
 pytestmark = pytest.mark.slow
 
@@ -26,24 +26,23 @@ def _write(tmp_path: Path, name: str, html: str) -> str:
 
 def test_readiness_report_loads_without_console_errors_and_shows_verdict_and_charts(chromium, tmp_path):
     url = _write(tmp_path, "readiness.html", render_readiness(examples.readiness(), "html"))
-    page = open_page(url)
+    shot = ARTIFACTS / "readiness-report.png"
+    page = open_page(url, screenshot=shot)
     assert page.console == []
     assert 'data-testid="verdict" data-verdict="NO-GO"' in page.dom
     assert '<span class="word">NO-GO</span>' in page.dom
     for chart in ("chart-burnup", "chart-categories", "chart-metric-error_rate", "chart-metric-activation"):
         assert f'<svg xmlns="http://www.w3.org/2000/svg" data-testid="{chart}"' in page.dom
-    shot = screenshot(url, ARTIFACTS / "readiness-report.png")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_status_report_loads_without_console_errors(chromium, tmp_path):
     url = _write(tmp_path, "status.html", render_status(examples.status(), "html"))
-    page = open_page(url)
+    page = open_page(url, screenshot=ARTIFACTS / "status-report.png")
     assert page.console == []
     assert 'data-testid="verdict-1" data-verdict="NO-GO"' in page.dom
     assert 'data-testid="verdict-2" data-verdict="GO"' in page.dom
     assert page.dom.count('data-testid="chart-burnup"') == 2
-    screenshot(url, ARTIFACTS / "status-report.png")
 
 
 def test_console_scan_catches_a_page_that_loads_remote_resources(chromium, tmp_path):

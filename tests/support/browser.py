@@ -1,9 +1,9 @@
 """Open a page in real headless Chromium (Debian ``chromium``): its DOM after load, console messages, a screenshot.
 
-``open_page(url)`` runs Chromium once with ``--dump-dom`` and ``--enable-logging=stderr``: the serialised DOM comes
-back on stdout, and every console message the page produced (errors, CSP violations, failed loads) is a
-``…:CONSOLE…`` line on stderr. ``screenshot(url, path)`` saves a PNG. Each run gets a fresh profile directory and
-no network chatter of its own (no sync, updates or background requests).
+``open_page(url, screenshot=path)`` runs Chromium once with ``--dump-dom`` and ``--enable-logging=stderr``: the
+serialised DOM comes back on stdout, every console message the page produced (errors, CSP violations, failed loads)
+is a ``…:CONSOLE…`` line on stderr, and the optional screenshot is saved as a PNG by the same run. Each run gets a
+fresh profile directory and no network chatter of its own (no sync, updates or background requests).
 
 ``require_chromium()`` gives the executable, or skips the test when Chromium is not installed — except under
 ``CI=true``, where a missing browser fails the test instead of hiding it. ``ARTIFACTS`` is ``test-artifacts/`` in
@@ -76,14 +76,14 @@ def console_messages(stderr: str) -> list[str]:
     return [match.group("message") for line in stderr.splitlines() if (match := _CONSOLE.search(line))]
 
 
-def open_page(url: str, *, window_size: str = "1280,1600") -> Page:
-    done = _run(url, "--dump-dom", f"--window-size={window_size}")
+def open_page(url: str, *, screenshot: Path | None = None, window_size: str = "1280,1600") -> Page:
+    """Load ``url`` once: its DOM and console messages, and a PNG at ``screenshot`` when a path is given."""
+    flags = ["--dump-dom", f"--window-size={window_size}"]
+    if screenshot is not None:
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        screenshot.unlink(missing_ok=True)
+        flags.append(f"--screenshot={screenshot}")
+    done = _run(url, *flags)
+    if screenshot is not None and (not screenshot.exists() or screenshot.stat().st_size == 0):
+        raise AssertionError(f"Chromium wrote no screenshot at {screenshot}")
     return Page(dom=done.stdout, console=console_messages(done.stderr))
-
-
-def screenshot(url: str, path: Path, *, window_size: str = "1280,1600") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _run(url, f"--screenshot={path}", f"--window-size={window_size}")
-    if not path.exists() or path.stat().st_size == 0:
-        raise AssertionError(f"Chromium wrote no screenshot at {path}")
-    return path
