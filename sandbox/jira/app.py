@@ -2,9 +2,9 @@
 
 ``create_app(world, JiraOptions())`` serves, under ``/rest/api/{2,3,latest}`` (Server: ``2`` and ``latest``):
 ``serverInfo``, ``myself``, ``field``, ``project``, ``project/search``, ``project/{key}``, ``project/{key}/versions``,
-``project/{key}/version`` (paged), ``search/jql`` GET+POST (Cloud) or ``search`` (Server; 410 Gone on Cloud),
-``issue/{key}``, ``issue/{key}/changelog``, ``changelog/bulkfetch``, ``issue/{key}/transitions`` GET+POST,
-``issue/{key}/comment`` GET+POST, ``issue/{key}/remotelink``; and ``/rest/agile/1.0/board``,
+``project/{key}/version`` (paged), ``version/{id}`` GET+PUT, ``search/jql`` GET+POST (Cloud) or ``search`` (Server;
+410 Gone on Cloud), ``issue/{key}``, ``issue/{key}/changelog``, ``changelog/bulkfetch``, ``issue/{key}/transitions``
+GET+POST, ``issue/{key}/comment`` GET+POST, ``issue/{key}/remotelink``; and ``/rest/agile/1.0/board``,
 ``/rest/agile/1.0/board/{id}/sprint``. The admin API is in :mod:`sandbox.jira.admin`; fault injection and request
 counts (``/_sandbox/faults``, ``/_sandbox/stats``) come from :mod:`sandbox.faults`.
 """
@@ -31,7 +31,7 @@ from sandbox.jira.jql import JqlError, parse
 from sandbox.jira.options import JiraOptions
 from sandbox.jira.render import SYSTEM_FIELDS, View, adf_text, jira_datetime, transition_id
 from sandbox.jira.store import JiraStore, decode_token, encode_token
-from sandbox.world import JiraIssue, Person, World
+from sandbox.world import JiraIssue, JiraVersion, Person, World
 
 # why: https://developer.atlassian.com/changelog/#CHANGE-2046 — the old search answers 410 with this body
 REMOVED_SEARCH = (
@@ -271,6 +271,31 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
             ]
         start, size = int_param(request, "startAt", 0), min(int_param(request, "maxResults", 50), 50)
         return reply(_page([view.version(v) for v in found], start, size, str(request.url)))
+
+    def version_or_404(version_id: str) -> JiraVersion:
+        version = world.versions.get(int(version_id)) if version_id.isdigit() else None
+        if version is None:
+            raise error(404, f"Could not find version for id '{version_id}'")
+        return version
+
+    @app.get(api + "/version/{version_id}")
+    async def version(request: Request, api: str, version_id: str) -> Response:
+        return reply(site.view(request, api).version(version_or_404(version_id)))
+
+    @app.put(api + "/version/{version_id}")
+    async def update_version(request: Request, api: str, version_id: str) -> Response:
+        person = site.caller(request)
+        view = site.view(request, api, person)
+        version, body = version_or_404(version_id), await read_json(request)
+        try:
+            released = site.store.update_version(version, body)
+        except ValueError as exc:
+            raise error(400, str(exc)) from None
+        if released:
+            site.events.version_released(version, person)
+        else:
+            site.events.version_updated(version, person)
+        return reply(view.version(version))
 
     # ------------------------------------------------------------------------------------------------ search
     def render_page(

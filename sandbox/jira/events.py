@@ -67,3 +67,6 @@ class Events:
 
     def version_released(self, version: JiraVersion, actor: Person) -> None:
         self._emit("jira:version_released", {"version": self._view(actor).version(version)})
+
+    def version_updated(self, version: JiraVersion, actor: Person) -> None:
+        self._emit("jira:version_updated", {"version": self._view(actor).version(version)})

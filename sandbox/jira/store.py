@@ -254,6 +254,25 @@ class JiraStore:
             version.released = True
             version.release_date = on or version.release_date or self.now().date()
 
+    def update_version(self, version: JiraVersion, changes: dict[str, object]) -> bool:
+        """Apply a REST ``PUT version`` body (name, description, released, archived, dates); True if it released."""
+        with self.lock:
+            was_released = version.released
+            for name, attribute in (("name", "name"), ("description", "description")):
+                if name in changes:
+                    setattr(version, attribute, str(changes[name]))
+            for name, attribute in (("releaseDate", "release_date"), ("startDate", "start_date")):
+                if name in changes:
+                    value = changes[name]
+                    setattr(version, attribute, date.fromisoformat(str(value)) if value else None)
+            if "archived" in changes:
+                version.archived = bool(changes["archived"])
+            if "released" in changes:
+                version.released = bool(changes["released"])
+                if version.released and version.release_date is None:
+                    version.release_date = self.now().date()
+            return version.released and not was_released
+
     def issues_with_version(self, version_id: int) -> Iterable[JiraIssue]:
         return (i for i in self.world.jira_issues.values() if version_id in i.fix_versions)
 

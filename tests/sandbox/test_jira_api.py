@@ -57,6 +57,7 @@ def _concrete(path: str, api: str, world: World) -> str:
         .replace("issue/{key}", f"issue/{linked}")
         .replace("project/{key}", "project/CHK")
         .replace("{board_id}", "1")
+        .replace("{version_id}", str(min(world.versions)))
     )
 
 
@@ -66,6 +67,7 @@ _BODIES: dict[str, Any] = {
     "/changelog/bulkfetch": {"issueIdsOrKeys": ["CHK-5", "CHK-6"], "maxResults": 2},
     "/3/issue/{key}/comment": {"body": _ADF},
     "/2/issue/{key}/comment": {"body": "Looks good to me."},
+    "/version/{version_id}": {"description": "Checked by the route walker"},
 }
 _SEARCH: dict[str, Any] = {
     "jql": "project = CHK ORDER BY updated",
@@ -80,7 +82,8 @@ def test_every_json_response_matches_the_jira_description(cloud: Site) -> None:
     for route in cloud.app.routes:
         if not isinstance(route, APIRoute) or not route.path.startswith("/rest/api/"):
             continue
-        for api, method in ((api, m) for api in ("2", "3") for m in sorted((route.methods or set()) & {"GET", "POST"})):
+        methods = sorted((route.methods or set()) & {"GET", "POST", "PUT"})
+        for api, method in ((api, m) for api in ("2", "3") for m in methods):
             path = _concrete(route.path, api, cloud.world)
             if path.endswith("/transitions") and method == "POST":
                 continue  # 204 without a body: the client test below drives it
@@ -101,6 +104,22 @@ def test_every_json_response_matches_the_jira_description(cloud: Site) -> None:
             assert_valid("jira", method, path, response.status_code, payload)
             walked += 1
     assert walked >= 30
+
+
+def test_releasing_a_version_through_rest_emits_version_released(cloud: Site) -> None:
+    version = next(v for v in cloud.world.versions.values() if not v.released and v.project == "MOB")
+    response = requests.put(
+        f"{cloud.url}/rest/api/3/version/{version.id}",
+        json={"released": True, "releaseDate": "2025-03-09"},
+        auth=ADA,
+        timeout=10,
+    )
+    assert response.json()["released"] is True
+    assert (version.released, str(version.release_date)) == (True, "2025-03-09")
+    assert cloud.events[-1][0] == "jira:version_released"
+    url = f"{cloud.url}/rest/api/3/version/{version.id}"
+    bad = requests.put(url, json={"releaseDate": "soon"}, auth=ADA, timeout=10)
+    assert bad.status_code == 400
 
 
 def test_agile_boards_and_sprints(cloud: Site) -> None:
