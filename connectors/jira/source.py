@@ -66,9 +66,20 @@ def issues_jql(projects: Sequence[str], since: datetime | None, time_zone: str) 
             raise ConfigError(
                 f"jira: the user's time zone {time_zone!r} is unknown to this machine's tz database"
             ) from None
-        local = since.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        scope += f' AND updated >= "{local}"'
+        scope += f' AND updated >= "{_local_minute_at_or_before(since, zone):%Y-%m-%d %H:%M}"'
     return scope + " ORDER BY updated ASC"
+
+
+def _local_minute_at_or_before(since: datetime, zone: ZoneInfo) -> datetime:
+    """The local wall-clock minute to write in JQL, so that however Jira reads it the bound is not after ``since``.
+
+    In the hour a DST change repeats, a wall-clock time names two instants and Jira may take the later one; then
+    the bound steps back an hour (re-reading that hour costs little, missing it loses changes).
+    """
+    wall = since.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+    while max(wall.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)) > since:
+        wall -= timedelta(hours=1)
+    return wall
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,21 @@ def test_since_is_rendered_in_the_users_zone_floored_to_the_minute(zone: str, li
     assert jql == f'project in ("CHK", "MOB") AND updated >= "{literal}" ORDER BY updated ASC'
 
 
+@pytest.mark.parametrize(
+    ("since", "literal"),
+    [
+        # 01:10 EDT: the wall clock repeats 01:10 an hour later in EST, which Jira may pick; step back an hour
+        (datetime(2024, 11, 3, 5, 10, tzinfo=UTC), "2024-11-03 00:10"),
+        # 01:10 EST, the second 01:10: either reading is at or before it
+        (datetime(2024, 11, 3, 6, 10, tzinfo=UTC), "2024-11-03 01:10"),
+        # just after the spring-forward gap
+        (datetime(2024, 3, 10, 7, 0, 30, tzinfo=UTC), "2024-03-10 03:00"),
+    ],
+)
+def test_bound_in_a_repeated_dst_hour_is_never_after_the_cursor(since: datetime, literal: str) -> None:
+    assert f'updated >= "{literal}"' in issues_jql(["CHK"], since, "America/New_York")
+
+
 def test_full_read_has_no_date_bound() -> None:
     assert issues_jql(["CHK"], None, "UTC") == 'project in ("CHK") ORDER BY updated ASC'
 
