@@ -62,7 +62,7 @@ class GitHubClient:
             auth=Auth.Token(token),
             base_url=config.base_url,
             per_page=config.per_page,
-            timeout=int(config.timeout_seconds),
+            timeout=config.timeout_seconds,
             retry=None,
             seconds_between_requests=None,
             seconds_between_writes=WRITE_SPACING_SECONDS,
@@ -73,9 +73,6 @@ class GitHubClient:
     @property
     def stats(self) -> RequestStats:
         return self.policy.stats
-
-    def close(self) -> None:
-        self._github.close()
 
     def request(
         self,

@@ -50,7 +50,7 @@ class GitHubSourceConfig(BaseModel):
         ge=0,
         description="Least time between two listings of every issue and PR number (deletes, transfers); 0: every run.",
     )
-    timeout_seconds: float = Field(default=30.0, gt=0)
+    timeout_seconds: int = Field(default=30, ge=1, description="Per request, connect and read.")
 
     @field_validator("base_url")
     @classmethod
