@@ -17,15 +17,20 @@ Per target:
 
 An apprise URL embeds credentials, so it is read from the environment variable the target names and never appears
 in a result, an error or a log: errors are scrubbed of every part of the URL (user, password, host tokens, path
-segments, query values) before they leave this module, and a target is named by its key in ``pmhub.toml`` and its
+segments, query values) before they leave this module, apprise's own log records are masked the same way (its
+DEBUG records, which echo request URLs, are dropped), and a target is named by its key in ``pmhub.toml`` and its
 service's name (``Slack``, ``E-Mail``…).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -163,10 +168,53 @@ def secret_fragments(url: str) -> list[str]:
     return sorted(fragments, key=len, reverse=True)
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
+def _mask(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, _MASK)
-    return text[:MAX_ERROR_CHARS]
+    return text
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret masked, cut to a length fit for a result or an audit row."""
+    return _mask(text, secrets)[:MAX_ERROR_CHARS]
+
+
+class _AppriseLogScrubber(logging.Filter):
+    """Keeps the URLs being delivered to out of apprise's own log records, whichever thread emits them.
+
+    why: apprise logs each request URL and payload at DEBUG ("Slack POST URL: https://hooks.slack.com/services/
+    T…/B…/…") and some plugins quote a rejected token at WARNING; records below INFO are dropped, and every other
+    record is masked with the secrets of the deliveries in progress.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._active: Counter[str] = Counter()
+
+    @contextmanager
+    def guarding(self, secrets: list[str]) -> Iterator[None]:
+        with self._lock:
+            self._active.update(secrets)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active.subtract(secrets)
+                self._active = +self._active
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.INFO:
+            return False
+        with self._lock:
+            active = sorted(self._active, key=len, reverse=True)
+        if active:
+            record.msg, record.args = _mask(record.getMessage(), active), ()
+        return True
+
+
+_LOG_SCRUBBER = _AppriseLogScrubber()
+logging.getLogger("apprise").addFilter(_LOG_SCRUBBER)
 
 
 def _retrying(policy: RetryPolicy) -> tenacity.Retrying:
@@ -271,11 +319,12 @@ def _deliver_one(
         reason = f"environment variable {target.url_env} is not set" if target.url_env else "it names no url_env"
         return DeliveryResult(name, False, 0, f"apprise target cannot be delivered: {reason}")
     secrets = secret_fragments(url)
-    try:
-        send, service = _apprise_sender(url, target, message)
-    except _RefusedError as exc:
-        return DeliveryResult(name, False, 0, scrub(str(exc), secrets))
-    attempts, reference, error = _with_retries(send, policy)
+    with _LOG_SCRUBBER.guarding(secrets):
+        try:
+            send, service = _apprise_sender(url, target, message)
+        except _RefusedError as exc:
+            return DeliveryResult(name, False, 0, scrub(str(exc), secrets))
+        attempts, reference, error = _with_retries(send, policy)
     return DeliveryResult(name, error is None, attempts, None if error is None else scrub(error, secrets), service)
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 import email
 import email.policy
 import json
+import logging
 import socket
 import threading
 import time
@@ -225,7 +226,8 @@ def test_email_summary_sends_the_short_text_and_still_attaches_the_report(smtp):
     assert [a.get_filename() for a in mail.iter_attachments()] == ["status-2026-11-25.html"]
 
 
-def test_email_to_an_unreachable_server_fails_after_retries_without_leaking_the_password():
+def test_email_to_an_unreachable_server_fails_after_retries_without_leaking_the_password(caplog):
+    caplog.set_level(logging.DEBUG, logger="apprise")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
@@ -245,6 +247,7 @@ def test_email_to_an_unreachable_server_fails_after_retries_without_leaking_the_
     assert result.error
     assert password not in result.error
     assert password not in repr(result)
+    assert password not in caplog.text
 
 
 # --- Slack and Teams -------------------------------------------------------------------------------------------
@@ -287,7 +290,8 @@ def test_teams_full_report_reaches_the_workflow_as_an_adaptive_card(teams_at):
     assert "CI green on the release ref" in texts[1]
 
 
-def test_failing_receiver_is_retried_then_reported_without_the_webhook_tokens(slack_at):
+def test_failing_receiver_is_retried_then_reported_without_the_webhook_tokens(slack_at, caplog):
+    caplog.set_level(logging.DEBUG, logger="apprise")
     slack_at.status = 500
     env = {"SLACK_URL": "slack://" + "/".join(SLACK_TOKENS)}
 
@@ -304,8 +308,10 @@ def test_failing_receiver_is_retried_then_reported_without_the_webhook_tokens(sl
     assert result.attempts == 3
     assert result.error is not None
     assert "error=500" in result.error
+    assert "Failed to send to Slack" in caplog.text
     for token in SLACK_TOKENS:
         assert token not in repr(result)
+        assert token not in caplog.text
 
 
 def test_targets_not_subscribed_to_the_event_are_skipped_and_misconfigured_ones_reported(slack_at):
