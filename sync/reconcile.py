@@ -6,7 +6,8 @@ from both tools and a suggested fix in words) plus the write-back :class:`Action
 - ``done_but_pr_open`` — a Jira issue is Done while a linked pull request is open (or was closed without merging);
   fix: comment, move the issue back to ``reopen_status``;
 - ``github_closed_jira_open`` — a GitHub issue is closed while its Jira twin is still open; fix: comment, move the
-  Jira issue to ``done_status``;
+  Jira issue to ``done_status`` (only a comment while a linked pull request is open: moving it would break the
+  first rule);
 - ``jira_done_github_open`` — a Jira issue is Done while its GitHub twin is open; fix: comment, close the GitHub issue;
 - ``epic_done_children_open`` — an epic is Done with open children; fix: comment, move the epic to ``reopen_status``;
 - ``released_without_github_release`` — a version is released in Jira, its repo publishes GitHub releases, and none
@@ -17,11 +18,17 @@ from both tools and a suggested fix in words) plus the write-back :class:`Action
 - ``release_ci_red`` — CI fails on an unreleased version's release ref (information).
 
 Write-back is guarded (:func:`apply_plan`): a dry run unless asked, only rules listed in
-``ReconcileConfig.apply_rules``, every change recorded in the store's audit table (action ``reconcile:<kind>``)
-with the action's fingerprint. Loop prevention: an action whose fingerprint is in the audit table is never planned
-or applied again — when pmhub's own change comes back through a sync or webhook, or a person undoes it, pmhub
-reports the contradiction but does not fight; every comment pmhub writes carries :data:`COMMENT_MARKER` so the
-webhook path can recognise it (:func:`is_pmhub_comment`).
+``ReconcileConfig.apply_rules``, every change recorded in the store's audit table (action ``reconcile:<kind>``,
+``reconcile_failed`` for a failure, which is tried again next time) with the action's fingerprint. Loop prevention
+(:class:`History`, read from the audit table):
+
+- an action whose fingerprint was applied is never planned or applied again (a person who undoes pmhub's fix is
+  not fought);
+- no action targets a record whose newest change is pmhub's own state change (its ``updated`` is not after the
+  audited transition, close or release): a contradiction pmhub's fix caused is reported, never "fixed" back; a later
+  edit by a person lifts this;
+- every comment pmhub writes carries :data:`COMMENT_MARKER`, so the webhook path can recognise and ignore it
+  (:func:`is_pmhub_comment`).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schema import (
     Check,
@@ -59,6 +66,7 @@ from sync.scope import release_refs
 from sync.status import is_open, latest_checks
 from sync.store import Store
 
+Outcome = Literal["planned", "applied", "disabled", "already_applied", "own_change", "failed"]
 Rule = Literal[
     "done_but_pr_open",
     "github_closed_jira_open",
@@ -123,6 +131,7 @@ class Action(BaseModel):
     target: str
     value: str = ""
     reason: str
+    observed: AwareDatetime = Field(description="The target record's ``updated`` when the action was planned.")
 
     @property
     def fingerprint(self) -> str:
@@ -268,6 +277,7 @@ class _Rules:
                 target=label,
                 value=comment_text(rule, text),
                 reason=text,
+                observed=target.updated,
             )
         ]
 
@@ -281,6 +291,7 @@ class _Rules:
             target=_label(item),
             value=status,
             reason=reason,
+            observed=item.updated,
         )
 
     def _project(self, item: WorkItem) -> str:
@@ -329,16 +340,27 @@ class _Rules:
             f"but {_label(item)} is {item.status.original} in Jira"
         )
         status = self.config.status_for(self.config.done_status, self._project(item))
+        pending = [p for p in self.world.linked_prs(item) if p.state is PullRequestState.OPEN]
+        evidence = [item_evidence(item), _issue_evidence(issue), *(pr_evidence(p) for p in pending)]
+        if pending:
+            # moving the issue to done would only trade this contradiction for done_but_pr_open: advise, comment
+            names = ", ".join(_github_label(p) for p in pending)
+            summary = f"{summary}, and {names} is still open"
+            fix = f"Merge {names} and move {_label(item)} to {status!r}, or reopen {_github_label(issue)}."
+            actions = tuple(self._comment(rule, item, item, summary))
+        else:
+            fix = f"Move {_label(item)} to {status!r}, or reopen {_github_label(issue)} if work remains."
+            actions = (*self._comment(rule, item, item, summary), self._transition(rule, item, item, status, summary))
         return Finding(
             Contradiction(
                 rule=rule,
                 subject_id=item.id,
                 subject_label=_label(item),
                 summary=summary,
-                evidence=[item_evidence(item), _issue_evidence(issue)],
-                fix=f"Move {_label(item)} to {status!r}, or reopen {_github_label(issue)} if work remains.",
+                evidence=evidence,
+                fix=fix,
             ),
-            (*self._comment(rule, item, item, summary), self._transition(rule, item, item, status, summary)),
+            actions,
         )
 
     def _open_on_github(self, item: WorkItem, issue: WorkItem) -> Finding:
@@ -352,6 +374,7 @@ class _Rules:
             instance=issue.source.instance,
             target=_github_label(issue),
             reason=summary,
+            observed=issue.updated,
         )
         return Finding(
             Contradiction(
@@ -448,6 +471,7 @@ class _Rules:
             instance=version.source.instance,
             target=version.source.native_id,
             reason=summary,
+            observed=version.updated,
         )
         return Finding(
             Contradiction(
@@ -524,10 +548,29 @@ def contradictions(findings: Iterable[Finding]) -> list[Contradiction]:
     return [f.contradiction for f in findings]
 
 
-def plan(findings: Iterable[Finding], applied: Iterable[str] = ()) -> list[Action]:
-    """The actions still to take: those whose fingerprint is not in ``applied``."""
-    done = set(applied)
-    return [a for f in findings for a in f.actions if a.fingerprint not in done]
+@dataclass(frozen=True)
+class History:
+    """What pmhub already did, from the audit table: the fingerprints it applied, and when it last changed the state
+    of each record (a transition, a close, a release; its comments change no state)."""
+
+    fingerprints: frozenset[str] = frozenset()
+    changed_at: Mapping[str, datetime] = field(default_factory=dict)
+
+    def blocks(self, action: Action) -> Outcome | None:
+        """Why ``action`` must not run: it was applied, or its target still shows pmhub's own last change."""
+        if action.fingerprint in self.fingerprints:
+            return "already_applied"
+        changed = self.changed_at.get(action.target_id)
+        if changed is not None and action.observed <= changed:
+            return "own_change"
+        return None
+
+
+def plan(findings: Iterable[Finding], history: History | None = None) -> list[Action]:
+    """The actions still to take: not applied before, and not aimed at a record whose newest change is pmhub's own
+    (a contradiction pmhub's fix caused is reported, never fixed back; a person's later edit lifts that)."""
+    seen = history or History()
+    return [a for f in findings for a in f.actions if seen.blocks(a) is None]
 
 
 # ----------------------------------------------------------------------------------------------------- apply
@@ -611,9 +654,6 @@ def _execute(action: Action, executor: WriteBack) -> None:
             executor.comment_github(repo, int(number), action.value)
 
 
-Outcome = Literal["planned", "applied", "disabled", "already_applied", "failed"]
-
-
 @dataclass(frozen=True)
 class ActionResult:
     action: Action
@@ -621,14 +661,23 @@ class ActionResult:
     error: str | None = None
 
 
-def applied_fingerprints(store: Store, target_ids: Iterable[str]) -> set[str]:
-    """Fingerprints of the actions pmhub already applied to these records (from the audit table)."""
-    found: set[str] = set()
+_STATE_CHANGES = {
+    AUDIT_PREFIX + kind.value
+    for kind in (ActionKind.TRANSITION_JIRA, ActionKind.CLOSE_GITHUB_ISSUE, ActionKind.RELEASE_JIRA_VERSION)
+}
+
+
+def history_of(store: Store, target_ids: Iterable[str]) -> History:
+    """pmhub's applied write-back on these records, from the audit table (one indexed query per record)."""
+    fingerprints: set[str] = set()
+    changed_at: dict[str, datetime] = {}
     for target_id in sorted(set(target_ids)):
         for entry in store.audit_log(target_id=target_id, limit=_AUDIT_SCAN):
             if entry.action.startswith(AUDIT_PREFIX):
-                found.add(str(entry.detail.get("fingerprint")))
-    return found
+                fingerprints.add(str(entry.detail.get("fingerprint")))
+            if entry.action in _STATE_CHANGES:
+                changed_at[target_id] = max(entry.at, changed_at.get(target_id, entry.at))
+    return History(frozenset(fingerprints), changed_at)
 
 
 def apply_plan(
@@ -643,11 +692,13 @@ def apply_plan(
 
     A failed action is recorded as ``reconcile_failed`` and tried again next time; the others go on.
     """
-    applied = applied_fingerprints(store, (a.target_id for a in actions))
+    history = history_of(store, (a.target_id for a in actions))
+    ran: set[str] = set()
     results: list[ActionResult] = []
     for action in actions:
-        if action.fingerprint in applied:
-            results.append(ActionResult(action, "already_applied"))
+        blocked = "already_applied" if action.fingerprint in ran else history.blocks(action)
+        if blocked is not None:
+            results.append(ActionResult(action, blocked))
         elif action.rule not in config.apply_rules:
             results.append(ActionResult(action, "disabled"))
         elif dry_run:
@@ -667,7 +718,7 @@ def apply_plan(
                 results.append(ActionResult(action, "failed", str(exc)))
                 continue
             store.add_audit(AUDIT_PREFIX + action.kind.value, action.target_id, detail)
-            applied.add(action.fingerprint)
+            ran.add(action.fingerprint)
             results.append(ActionResult(action, "applied"))
     return results
 
@@ -687,7 +738,7 @@ def reconcile_store(store: Store, config: ReconcileConfig, now: datetime) -> Rec
     records = [r for kind in RECORD_KINDS for r in store.iter_records(kind=kind)]
     findings = find(records, config=config, now=now)
     targets = {a.target_id for f in findings for a in f.actions}
-    return Reconciliation(findings, plan(findings, applied_fingerprints(store, targets)))
+    return Reconciliation(findings, plan(findings, history_of(store, targets)))
 
 
 __all__ = [
@@ -699,17 +750,18 @@ __all__ = [
     "ActionResult",
     "Finding",
     "GitHubWriter",
+    "History",
     "JiraWriter",
     "ReconcileConfig",
     "Reconciliation",
     "Rule",
     "SourceWriteBack",
     "WriteBack",
-    "applied_fingerprints",
     "apply_plan",
     "comment_text",
     "contradictions",
     "find",
+    "history_of",
     "is_pmhub_comment",
     "plan",
     "reconcile_store",

@@ -5,17 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from connectors.github.config import GitHubSourceConfig
+from connectors.github.source import GitHubSource
+from connectors.jira.config import JiraSourceConfig
+from connectors.jira.source import JiraSource
+from hub.sources import build_source
+from sandbox.runner import Sandbox
 from schema import AnyRecord, CheckState, ConfigError, PullRequestState, Record, WorkItemType
+from sync.engine import relink, sync_source
 from sync.reconcile import (
     COMMENT_MARKER,
     FAILED_ACTION,
     Action,
     ActionKind,
+    GitHubWriter,
+    History,
+    JiraWriter,
     ReconcileConfig,
     SourceWriteBack,
     apply_plan,
@@ -26,7 +36,7 @@ from sync.reconcile import (
     reconcile_store,
 )
 from sync.store import Store
-from tests.conftest import Synced
+from tests.conftest import Synced, sync_into
 from tests.sync.builders import (
     MILESTONE_ID,
     NOW,
@@ -275,7 +285,43 @@ def test_plan_leaves_out_fingerprints_already_applied() -> None:
     item, pr = jira_item(1, "Done"), pull(7, PullRequestState.OPEN)
     findings = find([item, pr, link(pr.id, item.id)], config=CONFIG, now=NOW)
     actions = plan(findings)
-    assert plan(findings, {actions[0].fingerprint}) == actions[1:]
+    assert plan(findings, History(fingerprints=frozenset({actions[0].fingerprint}))) == actions[1:]
+
+
+def test_a_contradiction_caused_by_pmhubs_own_change_is_reported_but_never_fixed_back(store: Store) -> None:
+    config = ReconcileConfig(apply_rules=["github_closed_jira_open", "done_but_pr_open"], comment=False)
+    item, closed, abandoned = (
+        jira_item(1, "In Progress"),
+        github_issue(5, closed=True),
+        pull(7, PullRequestState.CLOSED),
+    )
+    put(store, [item, closed, abandoned, link(closed.id, item.id), link(abandoned.id, item.id)])
+    first = reconcile_store(store, config, NOW)
+    assert [(a.rule, a.value) for a in first.plan] == [("github_closed_jira_open", "Done")]
+    assert [r.outcome for r in apply_plan(first.plan, RecordingWriteBack(), store, config, dry_run=False)] == [
+        "applied"
+    ]
+
+    # the sync brings pmhub's transition back; with only an abandoned PR, Jira Done now contradicts GitHub
+    [entry] = store.audit_log(target_id=item.id)
+    done = jira_item(1, "Done", resolved=entry.at - timedelta(seconds=1))
+    put(store, [done])
+    second = reconcile_store(store, config, NOW)
+    assert [c.rule for c in second.contradictions] == ["done_but_pr_open"]
+    assert second.plan == []
+    assert [r.outcome for r in apply_plan(plan(second.findings), RecordingWriteBack(), store, config)] == ["own_change"]
+
+    # a person touches the issue afterwards: pmhub may act on it again
+    put(store, [done.model_copy(update={"updated": entry.at + timedelta(minutes=5)})])
+    assert [a.rule for a in reconcile_store(store, config, NOW).plan] == ["done_but_pr_open"]
+
+
+def test_closing_on_github_with_a_pr_still_open_only_advises_and_comments() -> None:
+    item, closed, pr = jira_item(1, "In Progress"), github_issue(5, closed=True), pull(7, PullRequestState.OPEN)
+    [finding] = find([item, closed, pr, link(closed.id, item.id), link(pr.id, item.id)], config=CONFIG, now=NOW)
+    assert finding.contradiction.summary.endswith("and acme/shop#7 is still open")
+    assert finding.contradiction.fix == "Merge acme/shop#7 and move SHOP-1 to 'Done', or reopen acme/shop#5."
+    assert [a.kind for a in finding.actions] == [ActionKind.COMMENT_JIRA]
 
 
 @dataclass
@@ -318,3 +364,59 @@ def test_reconciliation_of_the_synced_sandbox_finds_exactly_the_seeded_contradic
         (c.rule, c.subject) for c in synced.sandbox.world.contradictions
     )
     assert {a.rule for a in found.plan} == {"done_but_pr_open", "github_closed_jira_open", "epic_done_children_open"}
+
+
+def _write_back(synced: Synced) -> SourceWriteBack:
+    jira: dict[str, JiraWriter] = {}
+    github: dict[str, GitHubWriter] = {}
+    for name, config in synced.settings.sources.items():
+        source = build_source(name, synced.settings)
+        if isinstance(config, JiraSourceConfig) and isinstance(source, JiraSource):
+            jira[config.site_name] = source
+        elif isinstance(config, GitHubSourceConfig) and isinstance(source, GitHubSource):
+            github.update((repo, source) for repo in config.repos)
+    return SourceWriteBack(jira=jira, github=github)
+
+
+def _resync(synced: Synced) -> None:
+    for name in ("jira", "github"):
+        assert sync_source(synced.store, build_source(name, synced.settings)).ok
+    relink(synced.store, synced.settings.link_rules())
+
+
+def test_apply_changes_the_sandbox_through_its_apis_and_a_second_apply_does_nothing(
+    fresh_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced = sync_into(fresh_sandbox, tmp_path, monkeypatch)
+    config = ReconcileConfig(
+        apply_rules=["done_but_pr_open", "github_closed_jira_open", "epic_done_children_open"],
+        reopen_status={"*": "In Progress", "MOB": "Doing"},
+        done_status={"*": "Done", "MOB": "Shipped"},
+    )
+    writer = _write_back(synced)
+    before = reconcile_store(synced.store, config, datetime.now(UTC))
+    results = apply_plan(before.plan, writer, synced.store, config, dry_run=False)
+    assert [r.error for r in results if r.outcome != "applied"] == []
+    assert {r.action.rule for r in results} == set(config.apply_rules)
+
+    world = fresh_sandbox.world
+    commented = {a.target for a in before.plan if a.kind is ActionKind.COMMENT_JIRA}
+    assert all(any(COMMENT_MARKER in text for _, _, text in world.jira_issues[key].comments) for key in commented)
+
+    _resync(synced)
+    after = reconcile_store(synced.store, config, datetime.now(UTC))
+    moved = {(f.contradiction.rule, f.contradiction.subject_id) for f in before.findings if len(f.actions) == 2}
+    remaining = {(c.rule, c.subject_id) for c in after.contradictions}
+    assert moved
+    assert not moved & remaining
+    assert {rule for rule, _ in remaining} <= {
+        "github_closed_jira_open",  # advice only while its PR is open
+        "past_due_version",
+        "release_ci_red",
+        "released_without_github_release",
+    }
+    assert after.plan == []
+    audited = len(synced.store.audit_log(limit=1000))
+    again = apply_plan(plan(after.findings), writer, synced.store, config, dry_run=False)
+    assert {r.outcome for r in again} <= {"already_applied", "own_change", "disabled"}
+    assert len(synced.store.audit_log(limit=1000)) == audited
