@@ -337,14 +337,23 @@ def issue(links: Links, world: World, repo: Repo, item: Item, ms_json: Json | No
     return body
 
 
-def _branch(links: Links, repo: Repo, repo_json: Json, ref: str, sha: str) -> Json:
-    return {"label": f"{repo.owner}:{ref}", "ref": ref, "sha": sha, "user": repo_json["owner"], "repo": repo_json}
+def _branch(links: Links, repo: Repo, repo_json: Json | orjson.Fragment, ref: str, sha: str) -> Json:
+    return {"label": f"{repo.owner}:{ref}", "ref": ref, "sha": sha, "user": org(links, repo), "repo": repo_json}
 
 
 def pull(
-    links: Links, world: World, repo: Repo, pr: PullRequest, repo_json: Json, ms_json: Json | None, *, detail: bool
+    links: Links,
+    world: World,
+    repo: Repo,
+    pr: PullRequest,
+    repo_json: Json | orjson.Fragment,
+    ms_json: Json | None,
+    *,
+    detail: bool,
 ) -> Json:
-    """A pull request as ``/pulls`` lists it; ``detail`` adds the fields only ``/pulls/{n}`` serves."""
+    """A pull request as ``/pulls`` lists it; ``detail`` adds the fields only ``/pulls/{n}`` serves.
+
+    ``repo_json`` may be pre-serialised (an ``orjson.Fragment``): it appears twice (head and base) in every body."""
     api = f"{links.api}/repos/{repo.full_name}/pulls/{pr.number}"
     issue_api = f"{links.api}/repos/{repo.full_name}/issues/{pr.number}"
     html = f"{links.html}/{repo.full_name}/pull/{pr.number}"

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+import orjson
+
 from sandbox.github import render
 from sandbox.github.render import Item, Json, Links
 from sandbox.world import CheckRun, GitHubIssue, GitHubRelease, Milestone, PullRequest, Repo, World
@@ -113,7 +115,7 @@ class RepoState:
     milestone_counts: dict[int, list[int]] = field(default_factory=dict)  # number -> [open, closed]
     open_count: int = 0
     pushed: datetime | None = None  # the latest pull request activity: the repository's pushed_at/updated_at
-    repo_cache: dict[tuple[Links, bool], tuple[int, Json]] = field(default_factory=dict)
+    repo_cache: dict[tuple[Links, bool], tuple[int, Json, orjson.Fragment]] = field(default_factory=dict)
     filtered: dict[Query, list[Key]] = field(default_factory=dict)
     filtered_version: int = -1
     rendered: dict[tuple[str, int], tuple[object, bytes]] = field(default_factory=dict)
@@ -263,12 +265,14 @@ class GitHubStore:
 
     def repo_json(self, links: Links, state: RepoState, *, full: bool = False) -> Json:
         """The repository object (shared by every pull request body until the repository changes)."""
+        return self._repo(links, state, full)[1]
+
+    def _repo(self, links: Links, state: RepoState, full: bool) -> tuple[int, Json, orjson.Fragment]:
         cached = state.repo_cache.get((links, full))
         if cached is None or cached[0] != state.version:
-            pushed = state.pushed or state.repo.created
-            body = render.repository(links, state.repo, state.open_count, pushed, full=full)
-            cached = state.repo_cache[(links, full)] = (state.version, body)
-        return cached[1]
+            body = render.repository(links, state.repo, state.open_count, state.pushed or state.repo.created, full=full)
+            cached = state.repo_cache[(links, full)] = (state.version, body, orjson.Fragment(render.dumps(body)))
+        return cached
 
     def milestone_json(self, links: Links, state: RepoState, number: int | None) -> Json | None:
         ms = state.repo.milestones.get(number) if number else None
@@ -285,7 +289,7 @@ class GitHubStore:
         cached = state.rendered.get((view, item.number))
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        data = render.dumps(self.item_json(self.canonical, state, view, item))
+        data = render.dumps(self.item_json(self.canonical, state, view, item, fragment=True))
         state.rendered[(view, item.number)] = (stamp, data)
         return data
 
@@ -296,12 +300,13 @@ class GitHubStore:
             for item in items:
                 self.rendered(state, "issue", item)
 
-    def item_json(self, links: Links, state: RepoState, view: str, item: Item) -> Json:
+    def item_json(self, links: Links, state: RepoState, view: str, item: Item, *, fragment: bool = False) -> Json:
         ms_json = self.milestone_json(links, state, item.milestone)
         if view == "issue" or not isinstance(item, PullRequest):
             return render.issue(links, self.world, state.repo, item, ms_json)
-        repo_json = self.repo_json(links, state)
-        return render.pull(links, self.world, state.repo, item, repo_json, ms_json, detail=view == "pull_detail")
+        _, repo, serialised = self._repo(links, state, False)
+        embedded = serialised if fragment else repo
+        return render.pull(links, self.world, state.repo, item, embedded, ms_json, detail=view == "pull_detail")
 
     # -------------------------------------------------------------------------------------------- changes
 
