@@ -456,7 +456,6 @@ def test_write_back_transitions_and_comments(site: Site) -> None:
         source.transition(issue.key, "Nowhere")
 
 
-@pytest.mark.xfail(strict=True, reason="the Jira sandbox does not serve PUT /rest/api/{2,3}/version/{id} yet")
 def test_write_back_releases_a_version(cloud: Site) -> None:
     version = next(v for v in cloud.world.versions.values() if not v.released)
 
