@@ -382,7 +382,7 @@ def test_jira_and_github_comments_land_in_the_sandbox_and_deliveries_are_audited
     assert [(r.target, r.ok, r.attempts) for r in results] == [("jira", True, 1), ("github", True, 1)]
     assert all(r.reference for r in results)
     jira_text = sb.world.jira_issues[issue_key].comments[-1][2]
-    assert jira_text.startswith("h2. ⛔ CHK 2.4.0 — NO-GO")
+    assert jira_text.startswith("h2. CHK 2.4.0 — NO-GO")
     assert "|| Result || Severity || Check || Summary || Owner ||" in jira_text
     assert "| ❌ failed | blocker | CI green on the release ref |" in jira_text
     github_text = repo.issues[number].comments[-1][2]

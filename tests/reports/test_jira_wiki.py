@@ -29,7 +29,7 @@ def test_readiness_report_in_wiki_markup_keeps_every_check_row_and_no_markdown_s
     report = examples.readiness()
     wiki = to_jira_wiki(render_readiness(report, "md"))
     lines = wiki.splitlines()
-    assert lines[0] == "h2. ⛔ CHK 2.4.0 — NO-GO"
+    assert lines[0] == "h2. CHK 2.4.0 — NO-GO"
     assert "|| Result || Severity || Check || Summary || Owner ||" in lines
     assert sum(line.startswith("| ") for line in lines) == len(report.checks) + len(report.freshness)
     assert "* [CHK-12|https://acme.atlassian.net/browse/CHK-12] — Bug · Blocker · In Progress" in lines

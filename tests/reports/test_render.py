@@ -22,8 +22,8 @@ def _table_rows(markdown: str, header: str) -> list[list[str]]:
 
 def test_markdown_starts_with_the_release_and_verdict():
     md = render_readiness(examples.readiness(), "md")
-    assert md.splitlines()[0] == "## ⛔ CHK 2.4.0 — NO-GO"
-    assert "**NO-GO**: 3 blockers and 2 warnings failed" in md
+    assert md.splitlines()[0] == "## CHK 2.4.0 — NO-GO"
+    assert md.splitlines()[2].startswith("⛔ **NO-GO**: 3 blockers and 2 warnings failed · evaluated")
 
 
 def test_markdown_keeps_comparison_signs_readable():
@@ -69,7 +69,7 @@ def test_markdown_shows_what_changed_since_the_last_report_and_freshness():
 
 def test_markdown_first_evaluation_says_so():
     md = render_readiness(examples.go_release(), "md")
-    assert md.startswith("## ✅ CHK 2.3.1 — GO")
+    assert md.startswith("## CHK 2.3.1 — GO")
     assert "First evaluation of this release." in md
 
 
@@ -131,8 +131,8 @@ def test_status_markdown_has_releases_roadmap_contradictions_and_each_release():
     assert roadmap[0][-1] == "⚠️ at risk: 12 items left at 1.4 items/day"
     assert "- **Jira says Done but the linked PR is open** — CHK-12 (`done_but_pr_open`)" in md
     assert "  - Fix: Merge acme/checkout#7 or move CHK-12 back to In Progress" in md
-    assert "## ⛔ CHK 2.4.0 — NO-GO" in md
-    assert "## ✅ CHK 2.3.1 — GO" in md
+    assert "## CHK 2.4.0 — NO-GO" in md
+    assert "## CHK 2.3.1 — GO" in md
 
 
 def test_json_is_the_model_with_a_schema_marker_and_round_trips():
