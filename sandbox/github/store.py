@@ -16,6 +16,10 @@ served again at its new place (a newer version, which an idempotent upsert absor
 and therefore exact in both directions. ``direction=desc`` by a mutable key can miss an item that moves behind the
 cursor, as it would on GitHub; incremental readers should not use it. ``page=N`` still works (offset, as GitHub)
 and ``rel="last"`` carries it, which PyGithub's ``totalCount`` reads.
+
+Bodies are cached per item as bytes whose API base is :data:`PLACEHOLDER` (:func:`localize` puts the request's base
+in), keyed by what they show (``updated``, state, comments, milestone counts). Changes run on the server's event loop
+(the admin routes are ``async``); :meth:`GitHubStore.warm` may run beside it, as it only fills that cache.
 """
 
 from __future__ import annotations

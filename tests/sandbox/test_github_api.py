@@ -352,3 +352,12 @@ def test_bad_parameters_are_422_validation_failed(client):
         response = client.get(f"{REPO}/issues?{query}")
         assert response.status_code == 422, query
         assert response.json()["message"] == "Validation Failed"
+
+
+def test_private_repositories_are_404_without_a_token(world):
+    with (
+        ServedApp(create_app(world, GitHubOptions(require_auth=True))) as server,
+        httpx.Client(base_url=server.url) as http,
+    ):
+        assert http.get(REPO).status_code == 404
+        assert http.get(REPO, headers={"Authorization": f"token {TOKEN}"}).status_code == 200
