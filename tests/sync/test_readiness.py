@@ -8,10 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 
+from hub.sources import build_source
+from sandbox.runner import Sandbox
 from sandbox.world import Product
 from schema import AnyRecord, CheckState, PullRequestState, Release, ReleaseKind, StatusCategory, WorkItem, WorkItemType
 from schema.readiness import CheckResult, Outcome, ReadinessReport, Severity, Verdict
+from sync.engine import relink, sync_source
 from sync.readiness import (
     REPORT_ACTION,
     CheckSettings,
@@ -27,7 +31,7 @@ from sync.readiness import (
 )
 from sync.scope import ReleaseScope, find_release
 from sync.store import Store
-from tests.conftest import Synced
+from tests.conftest import Synced, sync_into
 from tests.sync.builders import (
     NOW,
     check,
@@ -450,3 +454,43 @@ def test_synced_sandbox_next_releases_are_no_go_with_the_exact_failing_checks(sy
         assert report.scope.prs_open == len(open_prs)
         assert by_id(report, "ci_green").evidence[0].label == f"e2e-tests on release/{wanted.name}"
         assert by_id(report, "freshness").outcome is Outcome.PASSED
+
+
+def test_the_verdict_moves_to_go_once_the_sandbox_fixes_everything_and_a_sync_runs(
+    fresh_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced = sync_into(fresh_sandbox, tmp_path, monkeypatch)
+    config = ReadinessConfig(github_release=GitHubReleaseCheck(require_notes=False, require_published=True))
+    world = fresh_sandbox.world
+    product = world.products[0]
+    wanted = world.next_release(product)
+    [release] = find_release(synced.store, wanted.name, product.jira_project)
+    before = readiness_for(synced.store, release, config, datetime.now(UTC))
+    assert before.verdict is Verdict.NO_GO
+
+    jira, github = fresh_sandbox.urls["jira"], f"{fresh_sandbox.urls['github']}/_sandbox/repos/{product.repo}"
+    project = world.jira_projects[product.jira_project]
+    for issue in [i for i in world.jira_issues.values() if wanted.id in i.fix_versions]:
+        if project.status(issue.status).category != "done":
+            admin(f"{jira}/_sandbox/issues/{issue.key}/transition", {"to": "Done"})
+    repo = world.repos[product.repo]
+    milestone_number = next(n for n, m in repo.milestones.items() if m.title == wanted.name)
+    for pr in [p for p in repo.pulls.values() if p.milestone == milestone_number and p.state == "open"]:
+        admin(f"{github}/pulls/{pr.number}/merge")
+    for gh_issue in [i for i in repo.issues.values() if i.milestone == milestone_number and i.state == "open"]:
+        admin(f"{github}/issues/{gh_issue.number}/close")
+    admin(f"{github}/commits/release/{wanted.name}/check-runs/e2e-tests", {"conclusion": "success"})
+    admin(f"{github}/releases/v{wanted.name}/publish")
+    for name in ("jira", "github"):
+        assert sync_source(synced.store, build_source(name, synced.settings)).ok
+    relink(synced.store, synced.settings.link_rules())
+
+    after = readiness_for(synced.store, release, config, datetime.now(UTC))
+    assert [(c.id, c.summary) for c in after.checks if c.outcome is Outcome.FAILED] == []
+    assert after.verdict is Verdict.GO
+    assert after.diff.previous_verdict is Verdict.NO_GO
+    assert {c.id for c in after.diff.changes} == failing(before)
+
+
+def admin(url: str, body: dict[str, str] | None = None) -> None:
+    requests.post(url, json=body or {}, timeout=10).raise_for_status()
