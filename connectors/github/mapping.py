@@ -7,6 +7,7 @@ listing that is really a pull request raises :class:`IsPullRequestError` (the pu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -55,6 +56,18 @@ _STATUS_STATES = {
     "error": CheckState.FAILURE,
     "pending": CheckState.PENDING,
 }
+
+
+# https://docs.github.com/en/issues/tracking-your-work-with-issues/configuring-issues/managing-issue-types-in-an-organization
+# (an organisation's default types are Task, Bug and Feature); any other type keeps its name in type_original
+_ISSUE_TYPES = {
+    "bug": WorkItemType.BUG,
+    "task": WorkItemType.TASK,
+    "feature": WorkItemType.STORY,
+    "story": WorkItemType.STORY,
+    "epic": WorkItemType.EPIC,
+}
+_ISSUE_URL = re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/issues/(?P<number>\d+)$")
 
 
 class IsPullRequestError(BadDataError):
@@ -137,21 +150,33 @@ def map_issue(repo: str, raw: Raw) -> WorkItem:
     number = int(raw["number"])
     if "pull_request" in raw:
         raise IsPullRequestError(f"github issue {number} of {repo} is a pull request", native_id=str(number))
+    issue_type = (raw.get("type") or {}).get("name")
     return WorkItem(
         id=ids.github(repo, "issue", number),
         source=_source(repo, number, raw, key=f"{repo.lower()}#{number}"),
         updated=_when(raw["updated_at"]),
-        type=WorkItemType.ISSUE,
-        type_original="issue",
+        type=_ISSUE_TYPES.get(str(issue_type).casefold(), WorkItemType.ISSUE),
+        type_original=issue_type or "issue",
         title=raw["title"],
         description=raw.get("body") or "",
         status=github_issue_status(raw["state"], raw.get("state_reason")),
+        parent_id=_parent_id(raw.get("parent_issue_url")),
         assignee=_login(raw.get("assignee")),
         labels=_labels(raw),
         release_ids=_milestone_ids(repo, raw),
         created=_when(raw["created_at"]),
         resolved=_maybe_when(raw.get("closed_at")) if raw["state"] == "closed" else None,
     )
+
+
+def _parent_id(url: object) -> str | None:
+    """The parent of a sub-issue, from ``parent_issue_url`` (it may live in another repository)."""
+    if not url:
+        return None
+    match = _ISSUE_URL.search(str(url))
+    if match is None:
+        raise ValueError(f"parent_issue_url is not an issue URL: {url!r}")
+    return ids.github(match["repo"], "issue", int(match["number"]))
 
 
 @_fits("pull request")

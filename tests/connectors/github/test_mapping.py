@@ -132,6 +132,27 @@ def test_closed_issue_status_follows_state_reason(state_reason: str | None, cate
     assert item.resolved == at("2011-04-23T10:00:00Z")
 
 
+@pytest.mark.parametrize(
+    ("issue_type", "expected"),
+    [
+        (None, WorkItemType.ISSUE),
+        ("Bug", WorkItemType.BUG),
+        ("Feature", WorkItemType.STORY),
+        ("Spike", WorkItemType.ISSUE),
+    ],
+)
+def test_issue_type_maps_when_the_organisation_sets_one(issue_type: str | None, expected: WorkItemType) -> None:
+    raw = {**plain_issue(), "type": {"id": 410, "name": issue_type} if issue_type else None}
+    item = map_issue(REPO, raw)
+    assert (item.type, item.type_original) == (expected, issue_type or "issue")
+
+
+def test_sub_issue_points_at_its_parent_even_in_another_repository() -> None:
+    raw = {**plain_issue(), "parent_issue_url": "https://api.github.com/repos/octocat/Roadmap/issues/12"}
+    assert map_issue(REPO, raw).parent_id == "github:octocat/roadmap:issue:12"
+    assert map_issue(REPO, plain_issue()).parent_id is None
+
+
 def test_issue_without_updated_at_is_bad_data_naming_the_field() -> None:
     raw = plain_issue()
     del raw["updated_at"]
