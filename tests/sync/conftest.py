@@ -1,8 +1,9 @@
 """Store fixtures: every store test runs on SQLite and on a real PostgreSQL server.
 
 PostgreSQL comes from ``PMHUB_TEST_POSTGRES_URL`` (default: the local ``pmhub_test`` database). When it cannot be
-reached the PostgreSQL cases skip locally and fail when ``CI=true``, so CI never passes without them. Each
-PostgreSQL test gets its own schema (selected through the URL's ``search_path`` option) that is dropped afterwards.
+reached the PostgreSQL cases skip locally and fail when ``CI=true``, so CI never passes without them. Tests work in
+schemas of their own (selected through the URL's ``search_path`` option) that are dropped afterwards: one shared
+schema emptied after every test, or a fresh one for tests that need a database without tables.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from sync.store import Store
+from sync.tables import meta, metadata
 
 POSTGRES_URL = os.environ.get("PMHUB_TEST_POSTGRES_URL", "postgresql+psycopg://pmhub:pmhub@127.0.0.1:5432/pmhub_test")
 
@@ -43,16 +45,34 @@ def postgres_admin() -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def postgres_url(postgres_admin: Engine) -> Iterator[str]:
-    """A URL whose connections work in a fresh, private schema."""
+def _schema_url(admin: Engine) -> tuple[str, str]:
     schema = f"pmhub_test_{uuid.uuid4().hex[:12]}"
-    with postgres_admin.begin() as conn:
+    with admin.begin() as conn:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with postgres_admin.begin() as conn:
+    return schema, url.render_as_string(hide_password=False)
+
+
+def _drop_schema(admin: Engine, schema: str) -> None:
+    with admin.begin() as conn:
         conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: Engine) -> Iterator[str]:
+    """A URL whose connections work in a fresh, empty schema of their own."""
+    schema, url = _schema_url(postgres_admin)
+    yield url
+    _drop_schema(postgres_admin, schema)
+
+
+@pytest.fixture(scope="session")
+def shared_postgres_url(postgres_admin: Engine) -> Iterator[str]:
+    """One schema with the store's tables for the session; ``store_url`` empties it after each test."""
+    schema, url = _schema_url(postgres_admin)
+    Store(url).close()
+    yield url
+    _drop_schema(postgres_admin, schema)
 
 
 def sqlite_url(directory: Path) -> str:
@@ -60,11 +80,27 @@ def sqlite_url(directory: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def fresh_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend: no tables yet."""
     if request.param == "sqlite":
         return sqlite_url(tmp_path)
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with the store's tables and no rows, on each backend."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+        return
+    url: str = request.getfixturevalue("shared_postgres_url")
+    yield url
+    # DELETE rather than TRUNCATE: these tables hold a few rows, and TRUNCATE recreates every table's files.
+    with Store(url) as store, store.transaction() as conn:
+        for table in reversed(metadata.sorted_tables):
+            if table is not meta:
+                conn.execute(table.delete())
 
 
 @pytest.fixture

@@ -549,9 +549,9 @@ def run_in_threads(work: Callable[[int], object], count: int) -> list[object]:
         return list(pool.map(work, range(count)))
 
 
-def test_stores_opened_at_once_on_a_fresh_database_all_work(store_url: str) -> None:
+def test_stores_opened_at_once_on_a_fresh_database_all_work(fresh_store_url: str) -> None:
     def open_and_write(worker: int) -> int:
-        with Store(store_url) as opened:
+        with Store(fresh_store_url) as opened:
             opened.set_cursor(f"source-{worker}", "issues", "c1")
             return opened.counts()["meta"]
 
@@ -601,6 +601,7 @@ def test_schema_version_mismatch_names_the_store(tmp_path: Path) -> None:
         Store(url)
 
 
+@pytest.mark.slow
 def test_ten_thousand_record_upsert_in_pages_of_100(store: Store, store_url: str) -> None:
     backend = store_url.split(":", 1)[0]
     v1 = release(10).id
