@@ -38,6 +38,7 @@ from schema import (
 )
 
 Raw = Mapping[str, Any]
+# JSON objects arrive as ``dict``; runtime checks use it (an ABC ``isinstance`` costs several times more per call)
 
 # https://support.atlassian.com/jira-cloud-administration/docs/what-are-issue-types/
 _TYPES = {
@@ -154,7 +155,7 @@ def adf_to_text(node: Any) -> str:
     """
     if isinstance(node, str):
         return node
-    if not isinstance(node, Mapping):
+    if not isinstance(node, dict):
         return ""
     kind = node.get("type")
     if kind == "text":
@@ -176,14 +177,14 @@ def adf_to_text(node: Any) -> str:
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return adf_to_text(value)
     return str(value)
 
 
 def _person(user: Any) -> str | None:
     """Cloud identifies people by ``accountId``; Server/DC by ``name`` (or ``key``)."""
-    if not isinstance(user, Mapping):
+    if not isinstance(user, dict):
         return None
     for attr in ("accountId", "name", "key"):
         value = user.get(attr)
@@ -209,7 +210,7 @@ def sprint_ids(value: Any) -> list[str]:
         return []
     found: list[str] = []
     for entry in value if isinstance(value, list) else [value]:
-        if isinstance(entry, Mapping) and entry.get("id") is not None:
+        if isinstance(entry, dict) and entry.get("id") is not None:
             found.append(str(entry["id"]))
         elif isinstance(entry, int | str) and str(entry).isdigit():
             found.append(str(entry))
@@ -223,7 +224,7 @@ def sprint_ids(value: Any) -> list[str]:
 def status_category_key(status: Raw) -> str | None:
     """``statusCategory.key`` from an issue's status, or from the ``statuses/search`` upper-case name."""
     category = status.get("statusCategory")
-    if isinstance(category, Mapping):
+    if isinstance(category, dict):
         key = category.get("key")
         return str(key) if key is not None else None
     if isinstance(category, str):
@@ -265,7 +266,7 @@ def map_issue(raw: Raw, ctx: MappingContext, remote_urls: Iterable[str] = ()) ->
     native_id = raw.get("id")
     key = raw.get("key")
     fields = raw.get("fields")
-    if native_id is None or not isinstance(key, str) or not isinstance(fields, Mapping):
+    if native_id is None or not isinstance(key, str) or not isinstance(fields, dict):
         raise BadDataError("jira issue without id, key and fields", native_id=str(native_id) if native_id else None)
     nid = str(native_id)
     missing = [name for name in _REQUIRED_ISSUE_FIELDS if fields.get(name) in (None, "")]
@@ -315,7 +316,7 @@ def _parents(fields: Raw, ctx: MappingContext, key: str) -> tuple[str | None, st
     ``ctx.epic_ids`` (an epic this source cannot see leaves ``epic_id`` empty)."""
     parent_id = epic_id = None
     parent = fields.get("parent")
-    if isinstance(parent, Mapping) and parent.get("id") is not None:
+    if isinstance(parent, dict) and parent.get("id") is not None:
         parent_type = (parent.get("fields") or {}).get("issuetype") or {}
         pid = ids.jira(ctx.site, "issue", str(parent["id"]))
         if work_item_type(parent_type) is WorkItemType.EPIC:
@@ -362,7 +363,7 @@ def changelog_histories(payload: Raw) -> list[Raw]:
 def changelog_truncated(issue: Raw) -> bool:
     """True when the search page carried only part of an issue's changelog (Cloud keeps the newest 40 or 100)."""
     changelog = issue.get("changelog")
-    if not isinstance(changelog, Mapping):
+    if not isinstance(changelog, dict):
         return False
     histories = changelog.get("histories") or []
     total = changelog.get("total")
@@ -410,7 +411,7 @@ def webhook_status_changes(payload: Raw, site: str) -> list[StatusChange]:
     delivery's ``timestamp`` (epoch ms) is when it happened and ``user`` who did it."""
     issue = payload.get("issue") or {}
     changelog = payload.get("changelog")
-    if not isinstance(changelog, Mapping) or issue.get("id") is None:
+    if not isinstance(changelog, dict) or issue.get("id") is None:
         return []
     history = {**changelog, "created": payload.get("timestamp"), "author": payload.get("user")}
     return map_histories(site, str(issue["id"]), [history])
