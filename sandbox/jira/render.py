@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from functools import cached_property
 from typing import Any
 
@@ -55,28 +55,14 @@ SYSTEM_FIELDS = (
 
 
 def jira_datetime(moment: datetime, zone: tzinfo) -> str:
-    local = moment.astimezone(zone)
-    minutes = (local.utcoffset() or timedelta()) // timedelta(minutes=1)
-    hours, rest = divmod(abs(minutes), 60)
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%03d%s%02d%02d" % (  # noqa: UP031 - several times faster than strftime
-        local.year,
-        local.month,
-        local.day,
-        local.hour,
-        local.minute,
-        local.second,
-        local.microsecond // 1000,
-        "-" if minutes < 0 else "+",
-        hours,
-        rest,
-    )
+    text = moment.astimezone(zone).isoformat(timespec="milliseconds")  # ...+01:00
+    return text[:-3] + text[-2:]
 
 
 def iso_utc(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    utc = moment.astimezone(UTC)
-    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def adf(text: str) -> Json:
@@ -115,10 +101,11 @@ class View:
     server: bool = False
     memo: dict[tuple[str, object], Any] = field(default_factory=dict, compare=False)  # shared pieces of one reply
 
-    def cached(self, kind: str, key: object, build: Callable[[], Any]) -> Any:
+    def cached(self, kind: str, key: object, build: Callable[..., Any], *args: Any) -> Any:
+        """``build(*args)``, once per reply for each (kind, key)."""
         found = self.memo.get((kind, key))
         if found is None:
-            found = self.memo[(kind, key)] = build()
+            found = self.memo[(kind, key)] = build(*args)
         return found
 
     @cached_property
@@ -157,10 +144,13 @@ class View:
     def account(self, account_id: str | None) -> Json | None:
         if account_id is None:
             return None
-        user: Json = self.cached("user", account_id, lambda: self.user(self.store.person(account_id)))
+        user: Json = self.cached("user", account_id, self._user_by_account, account_id)
         return user
 
     # -------------------------------------------------------------------------------------------- catalogue
+    def _user_by_account(self, account_id: str) -> Json:
+        return self.user(self.store.person(account_id))
+
     def category(self, key: str) -> Json:
         category_id, name, colour = _CATEGORIES[key]
         return {
@@ -358,7 +348,7 @@ class View:
         }
 
     def fix_version(self, version_id: int) -> Json:
-        version: Json = self.cached("version", version_id, lambda: self.version(self.store.world.versions[version_id]))
+        version: Json = self.cached("version", version_id, self.version, self.store.world.versions[version_id])
         return version
 
     def parent(self, issue: JiraIssue) -> Json | None:
@@ -473,10 +463,10 @@ Producer = Callable[[View, JiraIssue, JiraProject], Any]
 _SYSTEM: dict[str, Producer] = {
     "summary": lambda v, i, p: i.summary,
     "description": lambda v, i, p: v.text(i.description) if i.description else None,
-    "issuetype": lambda v, i, p: v.cached("type", i.type, lambda: v.issue_type(i.type)),
-    "status": lambda v, i, p: v.cached("status", (p.key, i.status), lambda: v.status(p.status(i.status))),
-    "priority": lambda v, i, p: v.cached("priority", i.priority, lambda: v.priority(i.priority)),
-    "project": lambda v, i, p: v.cached("project", p.key, lambda: v.project(p)),
+    "issuetype": lambda v, i, p: v.cached("type", i.type, v.issue_type, i.type),
+    "status": lambda v, i, p: v.cached("status", (p.key, i.status), v.status, p.status(i.status)),
+    "priority": lambda v, i, p: v.cached("priority", i.priority, v.priority, i.priority),
+    "project": lambda v, i, p: v.cached("project", p.key, v.project, p),
     "created": lambda v, i, p: v.when(i.created),
     "updated": lambda v, i, p: v.when(i.updated),
     "reporter": lambda v, i, p: v.account(i.reporter),
@@ -484,7 +474,7 @@ _SYSTEM: dict[str, Producer] = {
     "assignee": lambda v, i, p: v.account(i.assignee),
     "labels": lambda v, i, p: list(i.labels),
     "fixVersions": lambda v, i, p: [v.fix_version(version) for version in i.fix_versions],
-    "resolution": lambda v, i, p: v.cached("resolution", i.resolution, lambda: v.resolution(i.resolution)),
+    "resolution": lambda v, i, p: v.cached("resolution", i.resolution, v.resolution, i.resolution),
     "resolutiondate": lambda v, i, p: v.when(i.resolved),
     "parent": lambda v, i, p: v.parent(i),
     "subtasks": lambda v, i, p: [],
