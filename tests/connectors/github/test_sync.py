@@ -3,21 +3,12 @@ marks deleted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from sandbox.world import Scale
 from schema import ids
 from sync.engine import sync_source
 from sync.store import Store
-from tests.connectors.github.test_source import Sandbox, serve, source_for
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    yield from serve(Scale.named("tiny"))
+from tests.connectors.github.support import Sandbox, source_for
 
 
 def test_sync_stores_every_stream_and_a_rerun_changes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:

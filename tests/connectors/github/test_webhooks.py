@@ -20,7 +20,7 @@ from sandbox.serve import ServedApp
 from sandbox.webhooks import WebhookSender
 from sandbox.world import Scale
 from schema import CheckKind, CheckState, PullRequest, Release, WorkItem, ids
-from tests.connectors.github.test_source import Sandbox, cursors_of, records_of, run_all, serve, source_for
+from tests.connectors.github.support import Sandbox, cursors_of, records_of, run_all, serve, source_for
 from tests.support.paths import FIXTURES
 
 HOOKS = FIXTURES / "github" / "webhooks"
