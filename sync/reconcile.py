@@ -41,7 +41,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal, Protocol
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from schema import (
     Check,
@@ -101,6 +101,13 @@ class ReconcileConfig(BaseModel):
         description="Per Jira project key ('*' = any): the status an issue moves to when its GitHub twin closed.",
     )
     comment: bool = Field(True, description="Comment with the evidence on the record a fix changes.")
+
+    @field_validator("reopen_status", "done_status")
+    @classmethod
+    def _has_fallback(cls, table: dict[str, str]) -> dict[str, str]:
+        if "*" not in table:
+            raise ValueError("needs a '*' entry: the status for projects not named")
+        return table
 
     def status_for(self, table: Mapping[str, str], project: str) -> str:
         return table.get(project) or table["*"]

@@ -159,6 +159,8 @@ def test_statuses_to_move_to_are_configured_per_project() -> None:
     item, pr = jira_item(1, "Done"), pull(7, PullRequestState.OPEN)
     [finding] = find([item, pr, link(pr.id, item.id)], config=config, now=NOW)
     assert [(a.kind, a.value) for a in finding.actions] == [(ActionKind.TRANSITION_JIRA, "Doing")]
+    with pytest.raises(ValueError, match="needs a '\\*' entry"):
+        ReconcileConfig(done_status={"SHOP": "Shipped"})
 
 
 def test_epic_done_with_open_children_lists_them() -> None:
