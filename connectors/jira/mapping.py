@@ -56,8 +56,8 @@ _CATEGORY_NAMES = {"TODO": "new", "IN_PROGRESS": "indeterminate", "DONE": "done"
 _SPRINT_CUSTOM = "com.pyxis.greenhopper.jira:gh-sprint"
 _EPIC_LINK_CUSTOM = "com.pyxis.greenhopper.jira:gh-epic-link"
 
-# https://confluence.atlassian.com/jirakb/how-to-get-sprint-information-via-rest-api — old Server renders Sprint as
-# the toString() of a GreenHopper object: "com.atlassian.greenhopper.service.sprint.Sprint@14b1c359[id=1,...]"
+# Jira Server before 8.x renders the Sprint field as the toString() of a GreenHopper object, e.g.
+# "com.atlassian.greenhopper.service.sprint.Sprint@14b1c359[id=1,rapidViewId=3,state=ACTIVE,name=Sprint 1,...]"
 _SERVER_SPRINT_ID = re.compile(r"\[(?:.*,)?id=(\d+)[,\]]")
 
 
