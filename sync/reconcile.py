@@ -184,7 +184,8 @@ def _version_label(release: Release) -> str:
     return f"{release.project} {release.name}"
 
 
-def _release_name(name: str) -> str:
+def release_key(name: str) -> str:
+    """A release name as the tools' names are compared: ``v2.4.0``, ``2.4.0`` and ``2.4.0 `` are one."""
     return name.strip().casefold().removeprefix("v")
 
 
@@ -248,13 +249,13 @@ class _World:
         return sorted({by_id[m].project.lower() for m in self.twins_of.get(version.id, ()) if m in by_id})
 
     def github_releases(self, repo: str, version: Release) -> list[Release]:
-        wanted = _release_name(version.name)
+        wanted = release_key(version.name)
         return [
             r
             for r in self.releases
             if r.release_kind is ReleaseKind.GITHUB_RELEASE
             and r.project.lower() == repo
-            and wanted in (_release_name(r.name), _release_name(r.tag_name or ""))
+            and wanted in (release_key(r.name), release_key(r.tag_name or ""))
         ]
 
 
@@ -772,4 +773,5 @@ __all__ = [
     "is_pmhub_comment",
     "plan",
     "reconcile_store",
+    "release_key",
 ]

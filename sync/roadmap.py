@@ -48,6 +48,7 @@ from schema import (
 )
 from schema.readiness import RoadmapStatus
 from sync.readiness import compare
+from sync.reconcile import release_key
 from sync.store import Store
 
 RECORD_KINDS: tuple[RecordKind, ...] = ("work_item", "pull_request", "release", "link")
@@ -94,10 +95,6 @@ class RoadmapEntry(Protocol):
 Unit = WorkItem | PullRequest
 
 
-def _norm(name: str) -> str:
-    return name.strip().casefold().removeprefix("v")
-
-
 @dataclass
 class _Index:
     items: dict[str, WorkItem] = field(default_factory=dict)
@@ -121,7 +118,7 @@ class _Index:
                 index.releases[record.id] = record
                 milestone = record.release_kind is ReleaseKind.GITHUB_MILESTONE
                 if record.release_kind is not ReleaseKind.GITHUB_RELEASE:
-                    index.by_release[(record.project.casefold(), _norm(record.name), milestone)] = record.id
+                    index.by_release[(record.project.casefold(), release_key(record.name), milestone)] = record.id
             elif isinstance(record, Link):
                 if record.link_kind == "same_release":
                     index.twinned_milestones.add(record.to_id)
@@ -155,7 +152,7 @@ class _Index:
             return self.by_github.get((match.group(1).lower(), int(match.group(2))))
         owner, at, name = text.partition("@")
         if at:
-            return self.by_release.get((owner.strip().casefold(), _norm(name), "/" in owner))
+            return self.by_release.get((owner.strip().casefold(), release_key(name), "/" in owner))
         return None
 
     def descendants(self, item_id: str) -> list[WorkItem]:
