@@ -1,12 +1,17 @@
 """The Jira sandbox: Jira Cloud's (or Server/DC's) REST API over the shared world, as a FastAPI app.
 
-``create_app(world, JiraOptions())`` serves, under ``/rest/api/{2,3,latest}`` (Server: ``2`` and ``latest``):
-``serverInfo``, ``myself``, ``field``, ``project``, ``project/search``, ``project/{key}``, ``project/{key}/versions``,
-``project/{key}/version`` (paged), ``version/{id}`` GET+PUT, ``search/jql`` GET+POST (Cloud) or ``search`` (Server;
-410 Gone on Cloud), ``issue/{key}``, ``issue/{key}/changelog``, ``changelog/bulkfetch``, ``issue/{key}/transitions``
-GET+POST, ``issue/{key}/comment`` GET+POST, ``issue/{key}/remotelink``; and ``/rest/agile/1.0/board``,
-``/rest/agile/1.0/board/{id}/sprint``. The admin API is in :mod:`sandbox.jira.admin`; fault injection and request
-counts (``/_sandbox/faults``, ``/_sandbox/stats``) come from :mod:`sandbox.faults`.
+``create_app(world, JiraOptions())`` serves, under ``/rest/api/{2,3,latest}`` (Server/DC: ``2`` and ``latest``):
+
+- ``serverInfo``, ``myself``, ``field``, ``project``, ``project/search``, ``project/{key}``;
+- ``project/{key}/versions``, ``project/{key}/version`` (paged), ``version/{id}`` GET and PUT;
+- Cloud: ``search/jql`` GET and POST, ``search/approximate-count``; the removed ``search`` answers 410 Gone.
+  Server/DC: ``search`` with ``startAt``/``maxResults``/``total``; ``search/jql`` is 404;
+- ``issue/{key}``, ``issue/{key}/changelog``, ``changelog/bulkfetch``, ``issue/{key}/transitions`` GET and POST,
+  ``issue/{key}/comment`` GET and POST, ``issue/{key}/remotelink``;
+- agile: ``/rest/agile/1.0/board``, ``/rest/agile/1.0/board/{id}/sprint``.
+
+The admin API is in :mod:`sandbox.jira.admin`; fault injection, request counts and ``Server-Timing``
+(``/_sandbox/faults``, ``/_sandbox/stats``) come from :mod:`sandbox.faults`.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ REMOVED_SEARCH = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration "
     "guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
 )
+UNBOUNDED = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
 ID_ONLY_PAGE = 5_000  # search/jql with only id/key requested; see the maxResults parameter in the v3 description
 FULL_PAGE = 100
 SERVER_PAGE = 1_000
@@ -328,9 +334,7 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
             except JqlError as exc:
                 raise error(400, str(exc)) from None
             if not query.bounded:
-                raise error(
-                    400, "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
-                )
+                raise error(400, UNBOUNDED)
             ids, offset = site.store.search(query), 0
         chosen = [site.store.issue_by_id(i) for i in ids[offset : offset + size]]
         page = render_page(view, [i for i in chosen if i is not None], ask.fields, "id", ask.expand)
@@ -342,6 +346,19 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
         return reply(body)
 
     app.add_api_route(api + "/search/jql", search_jql, methods=["GET", "POST"])
+
+    @app.post(api + "/search/approximate-count")
+    async def approximate_count(request: Request, api: str) -> Response:
+        if site.server:
+            raise not_found()
+        view = site.view(request, api)
+        try:
+            query = parse(str((await read_json(request)).get("jql") or ""), world, view.zone)
+        except JqlError as exc:
+            raise error(400, str(exc)) from None
+        if not query.bounded:
+            raise error(400, UNBOUNDED)
+        return reply({"count": len(site.store.search(query))})
 
     async def search(request: Request, api: str) -> Response:
         person = site.caller(request)

@@ -64,6 +64,7 @@ def _concrete(path: str, api: str, world: World) -> str:
 _ADF = {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Ok."}]}]}
 _BODIES: dict[str, Any] = {
     "/search/jql": {"jql": "project = CHK", "fields": ["*all"], "expand": "changelog", "maxResults": 3},
+    "/search/approximate-count": {"jql": "project = CHK AND issuetype = Bug"},
     "/changelog/bulkfetch": {"issueIdsOrKeys": ["CHK-5", "CHK-6"], "maxResults": 2},
     "/3/issue/{key}/comment": {"body": _ADF},
     "/2/issue/{key}/comment": {"body": "Looks good to me."},

@@ -150,6 +150,13 @@ def test_jql_subset_selects_what_the_world_holds(jira: Jira, jql: str, select: A
     assert jira.keys(jql) == {i.key for i in jira.world.jira_issues.values() if select(i, jira.world)}
 
 
+def test_approximate_count_counts_what_search_finds(jira: Jira) -> None:
+    jql = "project = MOB AND statusCategory = Done"
+    url = jira.url + "/rest/api/3/search/approximate-count"
+    count = requests.post(url, json={"jql": jql}, auth=("ada@acme.example", DEFAULT_API_TOKEN), timeout=10).json()
+    assert count == {"count": len(jira.keys(jql))}
+
+
 def test_max_results_is_capped_like_jira(jira: Jira) -> None:
     assert len(jira.search("project = CHK", fields="*all", maxResults=500).json()["issues"]) == 100
     everything = jira.search("project = CHK", fields="id", maxResults=500).json()
