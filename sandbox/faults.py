@@ -6,7 +6,8 @@ A plan is a list of rules, written as a spec string (``pmhub sandbox --faults SP
     RULE   := APP ":" [METHOD " "] ROUTE "=" FAULT [TRIGGER]
     APP    := github | jira | posthog | amplitude | mixpanel | … | "*"     (the name the middleware was given)
     ROUTE  := a glob over the request path without the query; "*" matches anything, "/" included
-    FAULT  := "429" [":" SECONDS]          429 with Retry-After (default 1 s), the app's own error body
+    FAULT  := "429" [":" SECONDS]          429 with Retry-After (default 1 s), the app's own error body (Jira adds
+                                           X-RateLimit-Reset and RateLimit-Reason: jira-burst-based)
             | "secondary" [":" SECONDS]    GitHub's secondary-rate-limit 403, real message, Retry-After (default 60 s)
             | "500" | "502" | "503"        server errors (503 carries Retry-After: 1)
             | "slow:" DURATION             answer normally after a delay: "200ms", "1.5s"
@@ -39,6 +40,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from typing import Any
 
@@ -220,7 +222,14 @@ class FaultMiddleware:
             if status in (429, 503):
                 # why: Jira and GitHub send Retry-After on 429 (and Jira on some 503s), in seconds
                 # https://developer.atlassian.com/cloud/jira/platform/rate-limiting/
-                headers.append((b"retry-after", str(int(rule.seconds or 1)).encode()))
+                wait = int(rule.seconds or 1)
+                headers.append((b"retry-after", str(wait).encode()))
+                if self.name == "jira" and status == 429:
+                    reset = datetime.now(UTC) + timedelta(seconds=wait)
+                    headers += [
+                        (b"x-ratelimit-reset", f"{reset:%Y-%m-%dT%H:%MZ}".encode()),
+                        (b"ratelimit-reason", b"jira-burst-based"),
+                    ]
         await _send_json(send, status, body, headers)
 
     async def _truncated(self, scope: Scope, receive: Receive, send: Send) -> None:

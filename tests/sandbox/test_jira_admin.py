@@ -138,3 +138,8 @@ def test_faults_and_request_counts_apply_to_the_jira_app(admin: Admin) -> None:
     stats = admin.call("GET", "/stats").json()
     assert stats["by_route"]["GET /rest/api/{api}/myself"] == 1
     assert stats["faults"] == {"503": 1}
+    admin.plan.add("jira:*=429:2x1")
+    limited = requests.get(admin.url + "/rest/api/3/myself", auth=ADA, timeout=10)
+    assert (limited.status_code, limited.headers["Retry-After"]) == (429, "2")
+    assert limited.headers["RateLimit-Reason"] == "jira-burst-based"
+    assert limited.json()["errorMessages"]
