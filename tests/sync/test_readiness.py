@@ -12,8 +12,7 @@ import requests
 
 from hub.sources import build_source
 from sandbox.runner import Sandbox
-from sandbox.world import Product
-from schema import AnyRecord, CheckState, PullRequestState, Release, ReleaseKind, StatusCategory, WorkItem, WorkItemType
+from schema import CheckState, PullRequestState, Release, WorkItemType
 from schema.readiness import CheckResult, Outcome, ReadinessReport, Severity, Verdict
 from sync.engine import relink, sync_source
 from sync.readiness import (
@@ -44,7 +43,6 @@ from tests.sync.builders import (
     put,
     version,
 )
-from tests.sync.world_records import seeded_world, world_records
 
 CONFIG = ReadinessConfig()
 
@@ -312,87 +310,6 @@ def test_readiness_for_keeps_the_last_report_only_when_something_changed(tmp_pat
         assert [c.id for c in changed.diff.changes] == ["scope_complete"]
         kept = [e for e in store.audit_log(target_id=release.id) if e.action == REPORT_ACTION]
         assert len(kept) == 2
-
-
-# ---------------------------------------------------------------------------------------------- the seeded world
-
-
-def _world_store(tmp_path: Path, records: list[AnyRecord]) -> Store:
-    store = Store(f"sqlite:///{tmp_path / 'world.db'}")
-    put(store, records)
-    for source in ("jira", "github"):
-        store.finish_run(store.start_run(source, "all"), "ok", {})
-    return store
-
-
-def _expected_failures(items: list[WorkItem], open_prs: int) -> set[str]:
-    expected = {"ci_green", "github_release"}  # e2e-tests red on release/2.4.0; the draft release has no notes
-    if any(i.status.category not in (StatusCategory.DONE, StatusCategory.CANCELLED) for i in items):
-        expected.add("scope_complete")
-    open_bugs = [
-        i
-        for i in items
-        if i.type is WorkItemType.BUG
-        and i.priority == "Highest"
-        and i.status.category in (StatusCategory.TODO, StatusCategory.IN_PROGRESS)
-    ]
-    if open_bugs:
-        expected.add("no_open_blockers")
-    if open_prs:
-        expected.add("prs_merged")
-    return expected
-
-
-def test_next_release_of_each_seeded_product_is_no_go_with_the_exact_failing_checks(tmp_path: Path) -> None:
-    world = seeded_world(datetime.now(UTC))  # freshness and dates are judged against the real clock here
-    records = world_records(world)
-    with _world_store(tmp_path, records) as store:
-        now = store.last_success("jira")
-        assert now is not None
-        for product in world.products:
-            wanted = world.next_release(Product(product.name, product.jira_project, product.repo))
-            release = find_release(store, wanted.name, product.jira_project)[0]
-            report = readiness_for(store, release, CONFIG, now, persist=False)
-            scope_items = [i for i in records if isinstance(i, WorkItem) and release.id in i.release_ids]
-            assert report.verdict is Verdict.NO_GO
-            assert failing(report) == _expected_failures(scope_items, report.scope.prs_open)
-            assert by_id(report, "ci_green").evidence[0].label == "e2e-tests on release/2.4.0"
-            assert report.release.release_date == world.now.date() + timedelta(days=2)
-
-
-def test_seeded_next_release_turns_go_once_work_merges_ci_greens_and_notes_are_written() -> None:
-    world = seeded_world()
-    records = world_records(world)
-    release = next(
-        r
-        for r in records
-        if isinstance(r, Release)
-        and r.release_kind is ReleaseKind.JIRA_VERSION
-        and r.project == "CHK"
-        and r.name == "2.4.0"
-    )
-    items = [i for i in records if isinstance(i, WorkItem) and release.id in i.release_ids]
-    done = [
-        i.model_copy(update={"status": i.status.model_copy(update={"category": StatusCategory.DONE})}) for i in items
-    ]
-    scope = ReleaseScope(
-        release=release,
-        milestones=[
-            r
-            for r in records
-            if isinstance(r, Release)
-            and r.release_kind is ReleaseKind.GITHUB_MILESTONE
-            and r.project == "acme/checkout"
-            and r.name == "2.4.0"
-        ],
-        github_releases=[github_release().model_copy(update={"project": "acme/checkout"})],
-        items=done,
-        pull_requests=[pull(1)],
-        checks=[check("e2e-tests")],
-    )
-    report = evaluate(scope, freshness=fresh("jira", "github", age=timedelta(0)), config=CONFIG, now=NOW)
-    assert failing(report) == set()
-    assert report.verdict is Verdict.GO
 
 
 # -------------------------------------------------------------------------------------------------- performance
