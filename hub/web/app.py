@@ -1,0 +1,316 @@
+"""The FastAPI app: webhook receiver, status page, ``/api`` and live updates.
+
+``create_app(settings, store)`` wires :mod:`hub.web.intake` (open routes, signature-checked), the
+:class:`~hub.web.apply.Applier` worker, and the authenticated page and API:
+
+=========================================  =================================================================
+``POST /webhooks/github``, ``/webhooks/jira``  deliveries (no login; a valid signature or URL token instead)
+``GET  /healthz``                               liveness, open
+``GET|POST /login``, ``POST /logout``            the login form; a session cookie for the browser
+``GET  /``                                      releases with readiness, roadmap, contradictions, freshness,
+                                                webhooks (HTML)
+``GET  /releases/{project}/{name}``              one release's readiness (HTML)
+``GET  /api/status``, ``/api/releases``,          the same data as JSON
+``GET  /api/releases/{project}/{name}``
+``GET  /api/events``                            server-sent events: ``version`` whenever the data changes
+=========================================  =================================================================
+
+Everything but the webhooks, ``/healthz`` and the login form answers 401 without credentials (see
+:mod:`hub.web.security`); HTML routes answer with the login form, ``/api`` with JSON. The data version is the count
+of applied deliveries and the time of the newest successful sync, so a scheduled sync updates open pages too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+
+from hub.settings import Settings
+from hub.web.apply import Applier, OnChange, utc_now
+from hub.web.config import WebAuthSettings, WebhookSettings, load_secrets
+from hub.web.intake import Intake, webhook_router
+from hub.web.security import SESSION_COOKIE, Authenticator, Counters, LoginRefusedError
+from hub.web.status import PageConfig, StatusCache, find_report, webhook_health
+from reports.render import age, failure_counts, percent, release_label, web_url, when
+from sync.store import Store
+
+TEMPLATES = Path(__file__).parent / "templates"
+EVENT_STREAM_SECONDS = 55.0  # EventSource reconnects by itself; a bounded stream never pins a shutdown
+_SYNC_STAMP_SECONDS = 5.0
+
+
+class _Unauthorized(Exception):  # noqa: N818  (control flow to the 401 handler, not an error)
+    pass
+
+
+@dataclass
+class DataVersion:
+    """Applied deliveries plus the newest successful sync, as one string that changes whenever the data does."""
+
+    store: Store
+    applied: int = 0
+    _synced: str = ""
+    _checked: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def bump(self) -> None:
+        with self._lock:
+            self.applied += 1
+
+    def current(self) -> str:
+        now = time.monotonic()
+        if now - self._checked > _SYNC_STAMP_SECONDS:
+            finished = self.store.last_successes().values()
+            self._synced = max(finished).strftime("%Y%m%d%H%M%S") if finished else "0"
+            self._checked = now
+        return f"{self.applied}.{self._synced}"
+
+
+@dataclass
+class WebState:
+    """What the routes share; ``close()`` stops the worker and ends open event streams."""
+
+    store: Store
+    applier: Applier
+    counters: Counters
+    auth: Authenticator
+    cache: StatusCache
+    version: DataVersion
+    closing: threading.Event = field(default_factory=threading.Event)
+
+    def close(self) -> None:
+        self.closing.set()
+        self.applier.close()
+
+
+def _templates() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    env.globals.update(
+        age=age, percent=percent, when=when, label=release_label, counts=failure_counts, safe_url=web_url
+    )
+    return env
+
+
+def _safe_next(path: str | None) -> str:
+    """A local path to return to after login: never another origin (``//host``, ``/\\host``, a scheme)."""
+    if not path or not path.startswith("/") or path.startswith(("//", "/\\")):
+        return "/"
+    return path
+
+
+def create_app(
+    settings: Settings,
+    store: Store,
+    *,
+    webhooks: WebhookSettings | None = None,
+    auth: WebAuthSettings | None = None,
+    page: PageConfig | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    on_change: OnChange | None = None,
+) -> FastAPI:
+    """The web app over ``store``; ``webhooks``/``auth``/``page`` default to the settings' ``[webhooks]``,
+    ``[web]``, ``[readiness]``, ``[reconcile]`` and ``[roadmap]`` sections where present.
+
+    The apply worker starts at once; ``app.state.web.close()`` stops it.
+    """
+    webhooks = webhooks or getattr(settings, "webhooks", None) or WebhookSettings()
+    auth = auth or getattr(settings, "web", None) or WebAuthSettings()
+    page = page or PageConfig(
+        readiness=getattr(settings, "readiness", None) or PageConfig().readiness,
+        reconcile=getattr(settings, "reconcile", None) or PageConfig().reconcile,
+        roadmap=settings.roadmap,
+    )
+    secrets_ = load_secrets(webhooks, auth)
+    counters = Counters()
+    version = DataVersion(store)
+    applier = Applier(store, settings, webhooks, clock=clock, on_applied=version.bump, on_change=on_change)
+    state = WebState(
+        store=store,
+        applier=applier,
+        counters=counters,
+        auth=Authenticator(secrets_, auth.trusted_user_header, auth.session_hours),
+        cache=StatusCache(store, page, clock),
+        version=version,
+    )
+    templates = _templates()
+    header = auth.trusted_user_header
+
+    app = FastAPI(title="pmhub", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.web = state
+    app.include_router(webhook_router(Intake(store, webhooks, secrets_, counters, applier.notify)))
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        request.state.nonce = secrets.token_urlsafe(16)
+        response: Response = await call_next(request)
+        nonce = request.state.nonce
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; "
+            "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    def html(name: str, request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
+        body = templates.get_template(name).render(nonce=request.state.nonce, **context)
+        return HTMLResponse(body, status_code=status_code)
+
+    def login_page(request: Request, *, failed: bool, status_code: int, next_path: str) -> HTMLResponse:
+        return html(
+            "login.html",
+            request,
+            status_code,
+            user=None,
+            failed=failed,
+            configured=state.auth.configured,
+            next_path=_safe_next(next_path),
+        )
+
+    @app.exception_handler(_Unauthorized)
+    async def unauthorized(request: Request, _exc: _Unauthorized) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {"detail": "authentication required"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="pmhub"'},
+            )
+        return login_page(request, failed=False, status_code=401, next_path=request.url.path)
+
+    def user(request: Request) -> str:
+        try:
+            found = state.auth.identify(
+                request.headers.get("authorization"),
+                request.headers.get(header) if header else None,
+                request.cookies.get(SESSION_COOKIE),
+            )
+        except LoginRefusedError:
+            counters.failed_login()
+            raise _Unauthorized from None
+        if found is None:
+            raise _Unauthorized
+        return found
+
+    async def status_now() -> tuple[str, Any, Any]:
+        current = await run_in_threadpool(version.current)
+        status = await run_in_threadpool(state.cache.get, current)
+        health = await run_in_threadpool(webhook_health, store, counters)
+        return current, status, health
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/login", response_class=HTMLResponse)
+    async def login_form(request: Request) -> HTMLResponse:
+        return login_page(request, failed=False, status_code=200, next_path=request.query_params.get("next", "/"))
+
+    @app.post("/login")
+    async def login(request: Request) -> Response:
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+        name, password = form.get("username", ""), form.get("password", "")
+        who = None
+        if name and state.auth.check_password(name, password):
+            who = name
+        elif not name and password and state.auth.check_token(password):
+            who = "bearer"
+        if who is None:
+            counters.failed_login()
+            return login_page(request, failed=True, status_code=401, next_path=form.get("next", "/"))
+        response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            state.auth.session_cookie(who),
+            max_age=state.auth.session_seconds,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @app.post("/logout")
+    async def logout() -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index(request: Request, who: str = Depends(user)) -> HTMLResponse:
+        current, status, health = await status_now()
+        return html("index.html", request, user=who, version=current, status=status, health=health)
+
+    @app.get("/releases/{project}/{name:path}", response_class=HTMLResponse)
+    async def release_page(request: Request, project: str, name: str, who: str = Depends(user)) -> HTMLResponse:
+        current, status, _ = await status_now()
+        report = find_report(status, project, name)
+        if report is None:
+            return html(
+                "index.html",
+                request,
+                404,
+                user=who,
+                version=current,
+                status=status,
+                health=await run_in_threadpool(webhook_health, store, counters),
+            )
+        return html("release.html", request, user=who, version=current, report=report)
+
+    @app.get("/api/status")
+    async def api_status(_who: str = Depends(user)) -> dict[str, Any]:
+        current, status, health = await status_now()
+        return {"version": current, "status": status.model_dump(mode="json"), "webhooks": health.as_json()}
+
+    @app.get("/api/releases")
+    async def api_releases(_who: str = Depends(user)) -> list[dict[str, Any]]:
+        _, status, _ = await status_now()
+        return [r.model_dump(mode="json") for r in status.releases]
+
+    @app.get("/api/releases/{project}/{name:path}")
+    async def api_release(project: str, name: str, _who: str = Depends(user)) -> Response:
+        _, status, _ = await status_now()
+        report = find_report(status, project, name)
+        if report is None:
+            return JSONResponse({"detail": f"no upcoming release {name!r} in {project!r}"}, status_code=404)
+        return JSONResponse(report.model_dump(mode="json"))
+
+    @app.get("/api/version")
+    async def api_version(_who: str = Depends(user)) -> dict[str, str]:
+        return {"version": await run_in_threadpool(version.current)}
+
+    @app.get("/api/events")
+    async def api_events(request: Request, _who: str = Depends(user)) -> StreamingResponse:
+        async def stream() -> AsyncIterator[str]:
+            yield "retry: 2000\n\n"
+            sent = None
+            started = last_beat = time.monotonic()
+            while not state.closing.is_set() and time.monotonic() - started < EVENT_STREAM_SECONDS:
+                current = await run_in_threadpool(version.current)
+                if current != sent:
+                    yield f"event: version\ndata: {current}\n\n"
+                    sent, last_beat = current, time.monotonic()
+                elif time.monotonic() - last_beat > 15:
+                    yield ": keep-alive\n\n"
+                    last_beat = time.monotonic()
+                if await request.is_disconnected():
+                    return
+                await asyncio.sleep(0.25)
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
+
+    applier.start()
+    return app

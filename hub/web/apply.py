@@ -1,0 +1,495 @@
+"""Applying webhook deliveries: inbox row → the polling mapping → the store's idempotent upsert.
+
+A delivery reaches the store exactly as the next scheduled sync would write it: GitHub objects through
+:func:`connectors.github.webhooks.from_webhook` (the polling mapping), Jira issues, versions and sprints through
+:mod:`connectors.jira.mapping`, each upserted under the configured source and the polling stream's name, so the two
+paths write the same rows and the newer ``updated`` wins whichever arrives last. Deletions mark records deleted.
+
+What each event changes:
+
+- GitHub ``issues``, ``pull_request``, ``milestone``, ``release``, ``check_run``, ``status``: the embedded object;
+  ``issue_comment``: its (full) issue. ``ping``, ``push``, ``check_suite`` and ``workflow_run`` carry no record
+  of their own: applied with no change (the check runs and statuses of a suite arrive as their own events, and the
+  scheduled sync reads what GitHub never sends).
+- Jira ``jira:issue_created|updated``: the issue (and the status transition its changelog carries); an issue
+  without its core fields (some Cloud deliveries) is fetched whole through the connector: one search request per
+  delivery (``id = N``), never more, behind the connector's retry and rate-limit policy. ``comment_*`` deliveries
+  carry only a few issue fields, so the issue is fetched the same way. ``jira:issue_deleted`` marks it deleted.
+  ``jira:version_*`` and ``sprint_*``: the version or sprint (``*_deleted`` marks it deleted); a version's project
+  key comes from the stored version, the source's only project, or one ``/project/{id}`` request.
+- A repository or project no configured source covers: recorded as ignored, with the reason.
+
+An exception leaves the row ``failed`` with the error and its attempt counted; the worker retries it after
+``retry_seconds`` until ``max_attempts``. The :class:`Applier` thread drains the inbox whenever a delivery arrives
+(and once at start, for rows a previous process left pending); after each applied delivery ``on_applied`` runs,
+and the releases it touched are handed to ``on_change`` once deliveries pause for ``debounce_seconds``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from connectors.base import Mapped
+from connectors.github import webhooks as github_webhooks
+from connectors.github.config import GitHubSourceConfig
+from connectors.github.mapping import IsPullRequestError, map_issue
+from connectors.jira import mapping as jira_mapping
+from connectors.jira.config import JiraSourceConfig
+from connectors.jira.source import JiraSource
+from hub.settings import Settings, secret
+from hub.web.config import WebhookSettings
+from schema import (
+    AnyRecord,
+    Check,
+    ConfigError,
+    PullRequest,
+    Release,
+    ReleaseKind,
+    Sprint,
+    StatusChange,
+    WorkItem,
+    ids,
+)
+from sync.scope import release_refs
+from sync.status import upcoming_releases
+from sync.store import InboxEntry, Store
+
+log = logging.getLogger(__name__)
+
+Json = dict[str, Any]
+Clock = Callable[[], datetime]
+OnChange = Callable[[frozenset[str]], None]
+
+GITHUB_EVENTS = frozenset(
+    {
+        "ping",
+        "issues",
+        "issue_comment",
+        "pull_request",
+        "release",
+        "milestone",
+        "check_run",
+        "check_suite",
+        "status",
+        "push",
+        "workflow_run",
+    }
+)
+_JIRA_PREFIXES = ("jira:issue_", "comment_", "jira:version_", "sprint_")
+_JIRA_ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
+_JIRA_CORE_FIELDS = ("issuetype", "status", "summary", "created", "updated")
+
+
+def github_event_known(event: str) -> bool:
+    return event in GITHUB_EVENTS
+
+
+def jira_event_known(event: str) -> bool:
+    return event in _JIRA_ISSUE_EVENTS or event.startswith(_JIRA_PREFIXES[1:])
+
+
+@dataclass
+class Change:
+    """What one delivery does to the store: records per (source, stream), ids to mark deleted."""
+
+    upserts: dict[tuple[str, str], list[Mapped]] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+    ignored: str | None = None
+
+    def add(self, source: str, stream: str, mapped: Iterable[Mapped]) -> None:
+        self.upserts.setdefault((source, stream), []).extend(mapped)
+
+    @property
+    def records(self) -> list[AnyRecord]:
+        return [m.record for batch in self.upserts.values() for m in batch]
+
+
+def github_stream(record: AnyRecord) -> str:
+    """The stream of the GitHub source that polls this kind of record."""
+    if isinstance(record, WorkItem):
+        return "issues"
+    if isinstance(record, PullRequest):
+        return "pull_requests"
+    if isinstance(record, Check):
+        return "checks"
+    if isinstance(record, Release):
+        return "milestones" if record.release_kind is ReleaseKind.GITHUB_MILESTONE else "releases"
+    raise TypeError(f"no GitHub stream writes {record.kind} records")
+
+
+def jira_stream(record: AnyRecord) -> str:
+    """The stream of the Jira source that polls this kind of record."""
+    if isinstance(record, WorkItem):
+        return "issues"
+    if isinstance(record, StatusChange):
+        return "status_changes"
+    if isinstance(record, Release):
+        return "versions"
+    if isinstance(record, Sprint):
+        return "sprints"
+    raise TypeError(f"no Jira stream writes {record.kind} records")
+
+
+class SourceIndex:
+    """Which configured source covers a repository or a Jira project."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.github: dict[str, str] = {}
+        self.jira: dict[str, JiraSourceConfig] = {}
+        for name, config in settings.sources.items():
+            if isinstance(config, GitHubSourceConfig):
+                for repo in config.repos:
+                    self.github.setdefault(repo.lower(), name)
+            elif isinstance(config, JiraSourceConfig):
+                self.jira[name] = config
+
+    def github_source(self, repo: str) -> str | None:
+        return self.github.get(repo.lower())
+
+    def jira_source(self, project: str | None, self_url: str | None) -> str | None:
+        """The Jira source whose projects include ``project`` (any, when unknown), preferring the one whose URL
+        names the host of the payload's ``self`` link."""
+        candidates = [name for name, cfg in self.jira.items() if project is None or project.upper() in cfg.projects]
+        host = urlsplit(self_url or "").netloc.lower()
+        by_host = [name for name in candidates if urlsplit(self.jira[name].url).netloc.lower() == host]
+        chosen = by_host or candidates
+        return chosen[0] if chosen else None
+
+
+class JiraLookup:
+    """Per Jira source: the mapping context (custom field ids discovered once through the connector, epic keys)
+    and the few reads a partial delivery needs. Without the source's token, config field ids are used alone."""
+
+    def __init__(self, settings: Settings, index: SourceIndex) -> None:
+        self._settings = settings
+        self._index = index
+        self._sources: dict[str, JiraSource | None] = {}
+
+    def config(self, name: str) -> JiraSourceConfig:
+        return self._index.jira[name]
+
+    def _source(self, name: str) -> JiraSource | None:
+        if name not in self._sources:
+            config = self.config(name)
+            token = secret(config.token_env)
+            self._sources[name] = (
+                JiraSource(name, config, self._settings.status_map, token) if token is not None else None
+            )
+            if token is None:
+                log.warning(
+                    "jira source %s: %s is not set; webhooks map with configured field ids only", name, config.token_env
+                )
+        return self._sources[name]
+
+    def context(self, name: str, raw_issues: list[Json]) -> jira_mapping.MappingContext:
+        source = self._source(name)
+        if source is not None:
+            return source.context(raw_issues)
+        config = self.config(name)
+        return jira_mapping.MappingContext(
+            site=config.site_name, rules=self._settings.status_map, fields=config.fields, base_url=config.url
+        )
+
+    def fetch_issue(self, name: str, issue_id: str) -> Json | None:
+        """The whole issue by id, or ``None`` when the site no longer shows it."""
+        source = self._source(name)
+        if source is None:
+            raise ConfigError(
+                f"jira source {name}: this delivery lacks the issue's fields and fetching them needs the token in "
+                f"{self.config(name).token_env}, which is not set"
+            )
+        if not issue_id.isdigit():
+            return None
+        for page in source.client.search(f"id = {issue_id}", ["*navigable"], page_size=1):
+            for raw in page.get("issues") or ():
+                return dict(raw)
+        return None
+
+    def project_key(self, name: str, project_id: str | None) -> str | None:
+        config = self.config(name)
+        if len(config.projects) == 1:
+            return config.projects[0]
+        source = self._source(name)
+        if source is None or project_id is None or not project_id.isdigit():
+            return None
+        project = source.client.get(f"/rest/api/2/project/{project_id}", describe="project of a version")
+        return str(project["key"]) if isinstance(project, Mapping) and project.get("key") else None
+
+
+def _repo_of(payload: Json) -> str | None:
+    repository = payload.get("repository")
+    name = repository.get("full_name") if isinstance(repository, Mapping) else None
+    return name if isinstance(name, str) else None
+
+
+def github_change(index: SourceIndex, event: str, payload: Json) -> Change:
+    repo = _repo_of(payload)
+    if event in ("ping", "push", "check_suite", "workflow_run") or repo is None:
+        return Change()
+    source = index.github_source(repo)
+    if source is None:
+        return Change(ignored=f"no configured GitHub source covers {repo}")
+    change = Change()
+    if event == "issue_comment":
+        try:
+            records = [Mapped(map_issue(repo, payload["issue"]), payload["issue"])]
+        except IsPullRequestError:
+            records = []  # a pull request's conversation: the pull_request events carry the PR itself
+    else:
+        found = github_webhooks.from_webhook(event, payload)
+        records = found.upserts
+        change.deleted.extend(found.deleted)
+    for mapped in records:
+        change.add(source, github_stream(mapped.record), [mapped])
+    return change
+
+
+def _issue_complete(issue: Mapping[str, Any]) -> bool:
+    fields = issue.get("fields")
+    return isinstance(fields, Mapping) and all(fields.get(name) not in (None, "") for name in _JIRA_CORE_FIELDS)
+
+
+def jira_change(
+    index: SourceIndex, lookup: JiraLookup, store: Store, event: str, payload: Json, now: datetime
+) -> Change:
+    if event.startswith(("jira:issue_", "comment_")):
+        return _jira_issue_change(index, lookup, event, payload)
+    kind, entity = ("version", "version") if event.startswith("jira:version_") else ("sprint", "sprint")
+    raw = payload.get(kind)
+    if not isinstance(raw, Mapping) or raw.get("id") is None:
+        return Change()
+    name = index.jira_source(None, str(raw.get("self") or ""))
+    if name is None:
+        return Change(ignored="no Jira source is configured")
+    config = lookup.config(name)
+    record_id = ids.jira(config.site_name, entity, str(raw["id"]))
+    if event.endswith("_deleted"):
+        return Change(deleted=[record_id])
+    change = Change()
+    if kind == "sprint":
+        change.add(name, "sprints", [Mapped(jira_mapping.map_sprint(raw, config.site_name, now), dict(raw))])
+        return change
+    stored = store.get(record_id, include_deleted=True)
+    project = stored.project if isinstance(stored, Release) else None
+    project = project or lookup.project_key(name, str(raw.get("projectId") or "") or None)
+    if project is None:
+        return Change(ignored=f"version {raw['id']}: its project is not known to source {name}")
+    change.add(name, "versions", [Mapped(jira_mapping.map_version(raw, config.site_name, project, now), dict(raw))])
+    return change
+
+
+def _jira_issue_change(index: SourceIndex, lookup: JiraLookup, event: str, payload: Json) -> Change:
+    issue = payload.get("issue")
+    if not isinstance(issue, Mapping) or issue.get("id") is None:
+        return Change()
+    fields = issue.get("fields") if isinstance(issue.get("fields"), Mapping) else {}
+    key = str(issue.get("key") or "")
+    project = (fields.get("project") or {}).get("key") if isinstance(fields, Mapping) else None
+    project = project or (key.rsplit("-", 1)[0] if "-" in key else None)
+    name = index.jira_source(project, str(issue.get("self") or ""))
+    if name is None:
+        return Change(ignored=f"no configured Jira source covers project {project}")
+    site = lookup.config(name).site_name
+    if event == "jira:issue_deleted":
+        return Change(deleted=[ids.jira(site, "issue", str(issue["id"]))])
+    raw: Json | None = dict(issue)
+    if not _issue_complete(issue):
+        raw = lookup.fetch_issue(name, str(issue["id"]))
+    change = Change()
+    if raw is not None:
+        work_item = jira_mapping.map_issue(raw, lookup.context(name, [raw]))
+        change.add(name, "issues", [Mapped(work_item, raw)])
+    if event == "jira:issue_updated":
+        transitions = jira_mapping.webhook_status_changes(payload, site)
+        change.add(name, "status_changes", [Mapped(t, payload) for t in transitions])
+    return change
+
+
+def affected_releases(records: Iterable[AnyRecord]) -> tuple[set[str], set[str]]:
+    """(release ids, check refs) the records bear on; refs are resolved to releases when the hook fires."""
+    releases: set[str] = set()
+    refs: set[str] = set()
+    for record in records:
+        if isinstance(record, Release):
+            releases.add(record.id)
+        elif isinstance(record, WorkItem | PullRequest):
+            releases.update(record.release_ids)
+        elif isinstance(record, Check):
+            refs.add(record.ref)
+    return releases, refs
+
+
+def releases_for_refs(store: Store, refs: set[str]) -> set[str]:
+    if not refs:
+        return set()
+    published = ReleaseKind.GITHUB_RELEASE
+    github = [r for r in store.iter_records(kind="release") if isinstance(r, Release) and r.release_kind is published]
+    return {r.id for r in upcoming_releases(store) if release_refs(r, github) & refs}
+
+
+class Debouncer:
+    """Collects affected releases and calls ``on_change`` once no delivery touched one for ``delay`` seconds."""
+
+    def __init__(self, store: Store, delay: float, on_change: OnChange) -> None:
+        self._store = store
+        self._delay = delay
+        self._on_change = on_change
+        self._releases: set[str] = set()
+        self._refs: set[str] = set()
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def add(self, releases: set[str], refs: set[str]) -> None:
+        if not releases and not refs:
+            return
+        with self._lock:
+            self._releases |= releases
+            self._refs |= refs
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(self._delay, self.fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def fire(self) -> None:
+        with self._lock:
+            releases, refs = self._releases, self._refs
+            self._releases, self._refs, self._timer = set(), set(), None
+        if not releases and not refs:
+            return
+        try:
+            self._on_change(frozenset(releases | releases_for_refs(self._store, refs)))
+        except Exception:
+            log.exception("the on_change hook failed for releases %s", sorted(releases))
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = None
+
+
+class Applier:
+    """The background worker that drains the inbox (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        webhooks: WebhookSettings,
+        *,
+        clock: Clock,
+        on_applied: Callable[[], None] = lambda: None,
+        on_change: OnChange | None = None,
+    ) -> None:
+        self._store = store
+        self._index = SourceIndex(settings)
+        self._lookup = JiraLookup(settings, self._index)
+        self._webhooks = webhooks
+        self._clock = clock
+        self._on_applied = on_applied
+        self._debouncer = Debouncer(store, webhooks.debounce_seconds, on_change) if on_change else None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Condition()
+        self._busy = False
+        self._thread = threading.Thread(target=self._run, name="pmhub-webhook-applier", daemon=True)
+
+    def start(self) -> Applier:
+        self._wake.set()
+        self._thread.start()
+        return self
+
+    def notify(self) -> None:
+        with self._idle:
+            self._busy = True
+        self._wake.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        if self._debouncer is not None:
+            self._debouncer.cancel()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until every delivery received so far has had its attempt; False if ``timeout`` passed first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._busy, timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=self._webhooks.retry_seconds)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.drain()
+            except Exception:
+                log.exception("reading the webhook inbox failed; retrying in %ss", self._webhooks.retry_seconds)
+            with self._idle:
+                if not self._wake.is_set():
+                    self._busy = False
+                self._idle.notify_all()
+
+    def drain(self) -> int:
+        """Give every waiting delivery one attempt, oldest first; returns how many were attempted."""
+        attempted: set[str] = set()
+        while not self._stop.is_set():
+            batch = [
+                entry
+                for entry in self._store.inbox_pending(limit=100, max_attempts=self._webhooks.max_attempts)
+                if entry.delivery_id not in attempted
+            ]
+            if not batch:
+                break
+            for entry in batch:
+                attempted.add(entry.delivery_id)
+                self.apply(entry)
+        return len(attempted)
+
+    def apply(self, entry: InboxEntry) -> None:
+        try:
+            change = self.change_of(entry)
+            if change.ignored is not None:
+                self._store.inbox_mark(entry.delivery_id, "ignored", change.ignored)
+                return
+            touched = self._write(change)
+        except Exception as exc:
+            log.warning("webhook delivery %s (%s %s) failed: %s", entry.delivery_id, entry.tool, entry.event, exc)
+            self._store.inbox_mark(entry.delivery_id, "failed", f"{type(exc).__name__}: {exc}"[:2000])
+            return
+        self._store.inbox_mark(entry.delivery_id, "applied")
+        self._on_applied()
+        if self._debouncer is not None:
+            self._debouncer.add(*touched)
+
+    def change_of(self, entry: InboxEntry) -> Change:
+        payload = json.loads(entry.body)
+        if not isinstance(payload, dict):
+            return Change(ignored="the body is not a JSON object")
+        if entry.tool == "github":
+            return github_change(self._index, entry.event, payload)
+        return jira_change(self._index, self._lookup, self._store, entry.event, payload, self._clock())
+
+    def _write(self, change: Change) -> tuple[set[str], set[str]]:
+        store = self._store
+        gone = [r for r in (store.get(i) for i in change.deleted) if r is not None]
+        with store.transaction() as conn:
+            for (source, stream), batch in change.upserts.items():
+                store.upsert(batch, source=source, stream=stream, conn=conn)
+            if change.deleted:
+                store.mark_deleted(change.deleted, self._clock(), conn=conn)
+        return affected_releases([*change.records, *gone])
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

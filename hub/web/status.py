@@ -1,0 +1,126 @@
+"""What the status page shows, as data: the same objects back the HTML page and ``/api``.
+
+:func:`build_status` gathers a :class:`schema.readiness.StatusReport` from the store (readiness of every upcoming
+release — evaluated without being saved, so reading the page never changes the readiness history —, roadmap items,
+contradictions and per-source freshness); :func:`webhook_health` the receiver's side (last delivery per tool, inbox
+counts, deliveries that failed to apply, refused deliveries and logins). :class:`StatusCache` evaluates once per
+data version and minute, however many readers ask.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.web.security import Counters
+from schema.readiness import ReadinessReport, StatusReport
+from sync.readiness import ReadinessConfig, freshness_rows, readiness_for
+from sync.reconcile import ReconcileConfig, reconcile_store
+from sync.roadmap import RoadmapConfig, RoadmapEntry, roadmap_from_store
+from sync.status import upcoming_releases
+from sync.store import Store
+from sync.tables import webhook_inbox
+
+
+@dataclass(frozen=True)
+class PageConfig:
+    """How the page judges: the readiness checks, reconciliation rules and roadmap of the configuration."""
+
+    readiness: ReadinessConfig = field(default_factory=ReadinessConfig)
+    reconcile: ReconcileConfig | None = field(default_factory=ReconcileConfig)
+    roadmap: Mapping[str, RoadmapEntry] = field(default_factory=dict)
+    roadmap_rules: RoadmapConfig = field(default_factory=RoadmapConfig)
+
+
+def build_status(store: Store, config: PageConfig, now: datetime) -> StatusReport:
+    releases = [readiness_for(store, r, config.readiness, now, persist=False) for r in upcoming_releases(store)]
+    roadmap = roadmap_from_store(store, config.roadmap, config.roadmap_rules, now) if config.roadmap else []
+    contradictions = reconcile_store(store, config.reconcile, now).contradictions if config.reconcile else []
+    return StatusReport(
+        generated_at=now,
+        releases=releases,
+        roadmap=roadmap,
+        contradictions=contradictions,
+        freshness=freshness_rows(store.last_successes(), config.readiness.freshness, now),
+    )
+
+
+def find_report(status: StatusReport, project: str, name: str) -> ReadinessReport | None:
+    wanted = name.strip().casefold().removeprefix("v")
+    for report in status.releases:
+        release = report.release
+        if release.project.casefold() == project.casefold() and release.name.casefold().removeprefix("v") == wanted:
+            return report
+    return None
+
+
+@dataclass(frozen=True)
+class InboxFailure:
+    delivery_id: str
+    tool: str
+    event: str
+    received_at: datetime
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class WebhookHealth:
+    last_received: dict[str, datetime | None]
+    inbox: dict[str, int]
+    failures: list[InboxFailure]
+    forged_deliveries: dict[str, int]
+    failed_logins: int
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["last_received"] = {k: v.isoformat() if v else None for k, v in self.last_received.items()}
+        for failure in data["failures"]:
+            failure["received_at"] = failure["received_at"].isoformat()
+        return data
+
+
+def webhook_health(store: Store, counters: Counters, limit: int = 20) -> WebhookHealth:
+    columns = [webhook_inbox.c[name] for name in ("delivery_id", "tool", "event", "received_at", "attempts")]
+    stmt = (
+        select(*columns, webhook_inbox.c.last_error)
+        .where(webhook_inbox.c.status == "failed")
+        .order_by(webhook_inbox.c.id.desc())
+        .limit(limit)
+    )
+    with store.engine.connect() as conn:
+        failures = [InboxFailure(**row._asdict()) for row in conn.execute(stmt)]
+    forged, logins = counters.snapshot()
+    return WebhookHealth(
+        last_received={tool: store.inbox_last_received(tool) for tool in ("github", "jira")},
+        inbox=store.inbox_counts(),
+        failures=failures,
+        forged_deliveries=forged,
+        failed_logins=logins,
+    )
+
+
+class StatusCache:
+    """The last :class:`StatusReport`, rebuilt when the data version or the minute changes."""
+
+    def __init__(self, store: Store, config: PageConfig, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._config = config
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._key: tuple[str, str] | None = None
+        self._status: StatusReport | None = None
+
+    def get(self, version: str) -> StatusReport:
+        now = self._clock()
+        key = (version, now.strftime("%Y-%m-%dT%H:%M"))
+        with self._lock:
+            if self._status is None or self._key != key:
+                self._status = build_status(self._store, self._config, now)
+                self._key = key
+            return self._status
