@@ -29,6 +29,7 @@ _TYPES = {  # name: (id, hierarchy level, subtask)
     "Bug": ("10004", 0, False),
     "Sub-task": ("10003", -1, True),
 }
+EXPANDED_CHANGELOG = 100
 _ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 _PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
 _RESOLUTIONS = {"Done": "10000", "Won't Do": "10001"}
@@ -305,12 +306,15 @@ class View:
         if fields is None or fields - {"id", "key"}:
             out["fields"] = self.fields(issue, fields)
         if changelog:
+            # why: an expanded changelog holds only the latest 100 histories; the rest needs /issue/{key}/changelog
+            # https://jira.atlassian.com/browse/JRACLOUD-67458
             histories = self.histories(issue)
+            shown = histories[-EXPANDED_CHANGELOG:]
             out["changelog"] = {
-                "startAt": 0,
-                "maxResults": len(histories),
+                "startAt": len(histories) - len(shown),
+                "maxResults": len(shown),
                 "total": len(histories),
-                "histories": histories,
+                "histories": shown,
             }
         return out
 

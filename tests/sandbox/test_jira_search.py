@@ -176,6 +176,26 @@ def test_post_search_and_changelog_expansion(jira: Jira) -> None:
     assert set(issue["fields"]) == {"status"}
 
 
+def test_expanded_changelog_keeps_only_the_latest_100_histories(jira: Jira) -> None:
+    issue = jira.world.jira_issues["MOB-7"]
+    statuses = [s.name for s in jira.world.jira_projects["MOB"].statuses]
+    for step in range(101):
+        target = statuses[step % len(statuses)]
+        if target != issue.status:
+            jira.admin(f"/_sandbox/issues/{issue.key}/transition", {"to": target})
+    total = len(issue.changelog)
+    expanded = jira.search(f"key = {issue.key}", expand="changelog").json()["issues"][0]["changelog"]
+    assert (expanded["total"], expanded["startAt"], len(expanded["histories"])) == (total, total - 100, 100)
+    assert expanded["histories"][-1]["items"][0]["toString"] == issue.status
+    paged = requests.get(
+        f"{jira.url}/rest/api/3/issue/{issue.key}/changelog",
+        params={"startAt": 0, "maxResults": 100},
+        auth=("ada@acme.example", DEFAULT_API_TOKEN),
+        timeout=10,
+    ).json()
+    assert (paged["total"], paged["isLast"]) == (total, False)
+
+
 def test_bad_queries_and_tokens_are_400_with_jira_bodies(jira: Jira) -> None:
     unbounded = jira.search("ORDER BY updated")
     assert unbounded.status_code == 400
