@@ -5,6 +5,8 @@ Streams and what a run costs when nothing changed (every read is conditional, an
 ``issues``         ``GET /issues?state=all&sort=updated&direction=asc&since=<cursor>`` (``since`` is inclusive:
                    the re-read boundary items are absorbed by the idempotent upsert); pull requests in the listing
                    are skipped (the ``pull_requests`` stream owns them). A sorted read: every page carries a cursor.
+                   While everything since the cursor fits one page, the cursor stays put and keeps that page's
+                   ETag: a change costs that one request, and a poll that finds nothing new a 304.
 ``pull_requests``  ``GET /pulls?state=all&sort=updated&direction=desc`` until an item older than the cursor; the
                    cursor is only safe once the read reached it, so only the last page of a repo carries one.
 ``milestones``     ``GET /milestones?state=all``, whole listing.
@@ -17,7 +19,8 @@ Cursor (JSON, one object per stream)::
 
     {"v": 1, "repos": {"<owner/repo>": <repo state>}, "census_at": "<ISO instant>"}
 
-    issues         {"since": "<max updated_at seen>", "etag": "<ETag of GET since=<since>>" | absent}
+    issues         {"since": "<max updated_at seen>"}  after a read of several pages, else
+                   {"since": "<the since asked>" | absent, "etag": "<ETag of that one page>"}
     pull_requests  {"since": "<max updated_at seen>", "etag": "<ETag of the first page>"}
     milestones,    {"etag": "<ETag of the listing>" | absent, "ids": [<record ids in it>]}
     releases
@@ -207,7 +210,6 @@ class IssuesStream:
         if since is not None:
             params["since"] = since
         newest = _instant(since) if since else None
-        first_etag: str | None = None
         describe = f"repo {repo} issues"
         listing = self._client.pages(f"{repo_path(repo)}/issues", params, etag=prior.get("etag"), describe=describe)
         for index, answer in enumerate(listing):
@@ -215,17 +217,19 @@ class IssuesStream:
                 yield Page([], state.encode())
                 return
             items: list[Raw] = answer.data
-            first_etag = first_etag or answer.etag
             for raw in items:
                 newest = _latest(newest, _updated_at(raw))
             self._census.collect(repo, items)
             records, rejected = _map_all(items, lambda raw: map_issue(repo, raw))
-            repo_state: dict[str, Any] = {"since": _iso(newest)} if newest else {}
-            # the ETag stands for "nothing changed" only if it answered, in one page, the request made next time
-            same_window = index == 0 and answer.next_url is None and newest is not None and since == _iso(newest)
-            if same_window and first_etag:
-                repo_state["etag"] = first_etag
-            state.repos[repo] = repo_state
+            if index == 0 and answer.next_url is None and answer.etag:
+                # the window since `since` fits one page: keep asking exactly this, so the next poll that finds
+                # nothing new is a 304 (a change re-reads the window in that same one request)
+                window: dict[str, Any] = {"etag": answer.etag}
+                if since is not None:
+                    window["since"] = since
+                state.repos[repo] = window
+            else:
+                state.repos[repo] = {"since": _iso(newest)} if newest else {}
             yield Page(records, state.encode(), rejected)
 
     def census(self) -> Iterator[str] | None:
