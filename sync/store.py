@@ -3,14 +3,16 @@
 ``Store(url)`` takes any SQLAlchemy URL of the two supported backends — ``sqlite:///.pmhub/pmhub.db`` (the default;
 the folder is created) or ``postgresql+psycopg://user:password@host/db`` — creates the tables of :mod:`sync.tables`
 and checks the schema version. Nothing assumes a local file: every operation goes through the URL's connection pool.
-SQLite runs in WAL mode with foreign keys on and a busy timeout, and write transactions take the write lock up front
-(``BEGIN IMMEDIATE``) so concurrent writers queue instead of failing half-way.
+SQLite runs in WAL mode (``synchronous=NORMAL``: a killed process loses nothing committed) with foreign keys on and a
+busy timeout; write transactions take the write lock up front (``BEGIN IMMEDIATE``) so concurrent writers queue
+instead of failing half-way, and the threads of one process queue on an in-process lock first. Use a file: an
+in-memory SQLite database is private to one connection.
 
 Writing records (idempotent by id; the newer ``updated`` wins)::
 
     upsert(records: Sequence[Mapped], *, source, stream, conn=None) -> UpsertResult
     write_page(source, stream, page: Page) -> UpsertResult        # records + rejects + cursor in ONE transaction
-    replace_links(from_ids, links, *, link_kinds=None) -> LinkResult
+    replace_links(from_ids, links, *, link_kinds=None) -> LinkResult   # links are records (source "pmhub")
     ids_of(source, stream) -> set[str];  mark_deleted(ids, at, *, conn=None) -> int      # the delete census
     transaction() -> ContextManager[Connection]                    # compose writes: pass it as conn=
 
@@ -438,7 +440,8 @@ class Store:
         for lost in pending.keys() - written:  # a concurrent writer stored a newer version first
             counts[pending[lost][2]] -= 1
             counts["stale"] += 1
-        self._reindex(conn, [pending[record_id][1] for record_id in written])
+        replaced = {record_id for record_id in written if pending[record_id][2] == "updated"}
+        self._reindex(conn, [pending[record_id][1] for record_id in written], replaced)
         return UpsertResult(counts["inserted"], counts["updated"], counts["unchanged"], counts["stale"])
 
     def _write_records(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
@@ -446,10 +449,10 @@ class Store:
             return set()
         return set(conn.scalars(self._sql.records_upsert, [{**row, "deleted_at": None} for row in rows]))
 
-    def _reindex(self, conn: Connection, written: list[AnyRecord]) -> None:
-        """Rebuild the release and link index rows of records just written."""
+    def _reindex(self, conn: Connection, written: list[AnyRecord], replaced: set[str]) -> None:
+        """Rebuild the release and link index rows of records just written (``replaced``: those that existed)."""
         with_releases = [r for r in written if isinstance(r, WorkItem | PullRequest)]
-        for chunk in _chunks([r.id for r in with_releases]):
+        for chunk in _chunks([r.id for r in with_releases if r.id in replaced]):
             conn.execute(delete(record_releases).where(self._among(record_releases.c.record_id, chunk)))
         release_rows = [
             {"record_id": r.id, "release_id": release_id} for r in with_releases for release_id in set(r.release_ids)
@@ -461,7 +464,7 @@ class Store:
             for r in written
             if isinstance(r, Link)
         ]
-        for chunk in _chunks([row["id"] for row in link_rows]):
+        for chunk in _chunks([row["id"] for row in link_rows if row["id"] in replaced]):
             conn.execute(delete(links).where(self._among(links.c.id, chunk)))
         if link_rows:
             conn.execute(insert(links), link_rows)
@@ -475,15 +478,9 @@ class Store:
         for chunk in _chunks(superseded):
             conn.execute(delete(rejects).where(scope, self._among(rejects.c.native_id, chunk)))
         if rejected:
-            at = _now()
-            conn.execute(
-                insert(rejects),
-                [
-                    {"source": source, "stream": stream, "native_id": r.native_id, "reason": r.reason, "raw": r.raw}
-                    | {"at": at}
-                    for r in rejected
-                ],
-            )
+            scoped = {"source": source, "stream": stream, "at": _now()}
+            rows = [{**scoped, "native_id": r.native_id, "reason": r.reason, "raw": r.raw} for r in rejected]
+            conn.execute(insert(rejects), rows)
 
     def replace_links(
         self, from_ids: Collection[str], new_links: Sequence[Link], *, link_kinds: Collection[str] | None = None
