@@ -15,7 +15,7 @@ import itertools
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -272,9 +272,6 @@ class JiraStore:
                 if version.released and version.release_date is None:
                     version.release_date = self.now().date()
             return version.released and not was_released
-
-    def issues_with_version(self, version_id: int) -> Iterable[JiraIssue]:
-        return (i for i in self.world.jira_issues.values() if version_id in i.fix_versions)
 
 
 def _text(value: object) -> str | None:
