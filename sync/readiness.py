@@ -126,8 +126,23 @@ class MetricGuardrail(_Config):
     baseline_days: int = Field(28, ge=1, description="Days before the current window averaged into the baseline.")
     lag_days: int = Field(0, ge=0, description="Newest days left out: analytics numbers settle late.")
     tool: Tool | None = Field(None, description="Only points from this analytics tool.")
+    project: str | None = Field(None, description="Only points from this analytics project (its id).")
     dimensions: dict[str, str] = Field(default_factory=dict, description="Only points with exactly these.")
+    applies_to: list[str] = Field(
+        default_factory=list, description="Jira project keys / GitHub repos whose releases it judges; [] = all."
+    )
     severity: Severity = Severity.WARNING
+
+    def judges(self, release: Release) -> bool:
+        return not self.applies_to or release.project.casefold() in {p.casefold() for p in self.applies_to}
+
+    def selects(self, point: MetricPoint) -> bool:
+        return (
+            point.metric == self.metric
+            and (self.tool is None or point.source.tool is self.tool)
+            and (self.project is None or point.source.instance == self.project)
+            and point.dimensions == self.dimensions
+        )
 
     @model_validator(mode="after")
     def _one_threshold(self) -> Self:
@@ -464,14 +479,7 @@ def guardrail_check(
     guardrail: MetricGuardrail, metrics: Iterable[MetricPoint], now: datetime, series_days: int
 ) -> tuple[CheckResult, MetricSeries]:
     g = guardrail
-    points = sorted(
-        (
-            p
-            for p in metrics
-            if p.metric == g.metric and (g.tool is None or p.source.tool is g.tool) and p.dimensions == g.dimensions
-        ),
-        key=lambda p: p.bucket,
-    )
+    points = sorted((p for p in metrics if g.selects(p)), key=lambda p: p.bucket)
     end = now - timedelta(days=g.lag_days)
     start = end - timedelta(days=g.current_days)
     current = _window(points, start, end)
@@ -600,7 +608,7 @@ def evaluate(
 
     metric_points = list(metrics)
     series: list[MetricSeries] = []
-    for guardrail in config.guardrails:
+    for guardrail in (g for g in config.guardrails if g.judges(scope.release)):
         result, points = guardrail_check(guardrail, metric_points, now, config.metric_days)
         checks.append(result)
         series.append(points)
@@ -650,7 +658,7 @@ def readiness_for(
 ) -> ReadinessReport:
     """Evaluate ``release`` from the store; the diff is against the last report kept for it."""
     scope = release_scope(store, release)
-    wanted = {g.metric for g in config.guardrails}
+    wanted = {g.metric for g in config.guardrails if g.judges(release)}
     metrics = (
         [r for r in store.iter_records(kind="metric") if isinstance(r, MetricPoint) and r.metric in wanted]
         if wanted

@@ -262,6 +262,19 @@ def test_guardrail_against_a_share_of_the_baseline() -> None:
     assert dropped.verdict is Verdict.AT_RISK
 
 
+def test_guardrail_reads_only_its_analytics_project_and_judges_only_its_products() -> None:
+    today = NOW.date()
+    ours = metric("error_rate", 0.01, today - timedelta(days=1))
+    theirs = metric("error_rate", 0.90, today - timedelta(days=1)).model_copy(
+        update={"source": ours.source.model_copy(update={"instance": "2"}), "id": "other"}
+    )
+    rail = MetricGuardrail(metric="error_rate", op="<=", threshold=0.02, project="1", current_days=2)
+    report = run(ready_scope(), ReadinessConfig(guardrails=[rail]), metrics=[ours, theirs])
+    assert by_id(report, "metric:error_rate").outcome is Outcome.PASSED
+    elsewhere = rail.model_copy(update={"applies_to": ["MOB"]})
+    assert "metric:error_rate" not in {c.id for c in run(ready_scope(), ReadinessConfig(guardrails=[elsewhere])).checks}
+
+
 def test_guardrail_without_data_fails_rather_than_passing_silently() -> None:
     rail = MetricGuardrail(metric="error_rate", op="<=", threshold=0.02, severity=Severity.BLOCKER)
     report = run(ready_scope(), ReadinessConfig(guardrails=[rail]), metrics=[])
