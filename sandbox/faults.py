@@ -5,7 +5,8 @@ A plan is a list of rules, written as a spec string (``pmhub sandbox --faults SP
     SPEC   := RULE (";" RULE)*
     RULE   := APP ":" [METHOD " "] ROUTE "=" FAULT [TRIGGER]
     APP    := github | jira | posthog | amplitude | mixpanel | … | "*"     (the name the middleware was given)
-    ROUTE  := a glob over the request path without the query; "*" matches anything, "/" included
+    ROUTE  := a glob over the request path without the query; "*" matches anything, "/" included; anchored at
+              both ends, so GitHub Enterprise paths need "*/repos/…" (or "/api/v3/repos/…")
     FAULT  := "429" [":" SECONDS]          429 with Retry-After (default 1 s), the app's own error body (Jira adds
                                            X-RateLimit-Reset and RateLimit-Reason: jira-burst-based)
             | "secondary" [":" SECONDS]    GitHub's secondary-rate-limit 403, real message, Retry-After (default 60 s)

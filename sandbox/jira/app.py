@@ -213,7 +213,7 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
                 "deploymentType": "Server" if site.server else "Cloud",
                 "buildNumber": build,
                 "buildDate": "2025-06-02T00:00:00.000+0000",
-                "serverTime": jira_datetime(site.store.now(), _zone("UTC")),
+                "serverTime": jira_datetime(site.store.clock(), _zone("UTC")),
                 "scmInfo": "2b7d2a5b0b4d7c4ae0b5e0d4a1c7f3e6d9a8b1c2",
                 "serverTitle": "Jira",
             }

@@ -32,7 +32,7 @@ class Events:
 
     def _emit(self, event: str, body: Json) -> None:
         if self.options.on_event is not None:
-            self.options.on_event(event, {"timestamp": to_ms(self.store.now()), "webhookEvent": event, **body})
+            self.options.on_event(event, {"timestamp": to_ms(self.store.clock()), "webhookEvent": event, **body})
 
     def _issue_event(self, event: str, type_name: str | None, issue: JiraIssue, actor: Person) -> Json:
         view = self._view(actor)

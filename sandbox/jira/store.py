@@ -155,6 +155,10 @@ class JiraStore:
             return self._snapshots.get(snapshot_id)
 
     # ------------------------------------------------------------------------------------------------ changes
+    def clock(self) -> datetime:
+        """The site's current time (for serverTime and webhook timestamps); changes use :meth:`now`."""
+        return self._clock()
+
     def now(self) -> datetime:
         """A change time strictly after every earlier change, at millisecond precision."""
         with self.lock:
