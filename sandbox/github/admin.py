@@ -4,27 +4,31 @@ Every change stamps ``updated_at`` (so ETags change and ``since`` sees it) and, 
 registered, delivers the webhook GitHub would send. Bodies are JSON; ``user`` (a login) is the actor, default the
 item's author. Answers are the changed object as the REST API renders it.
 
-==========================================================  ====================================================
-``POST   /_sandbox/webhooks`` ``{url, secret?}``               register a GitHub webhook target → 201 ``{hook_id}``
-``DELETE /_sandbox/webhooks?url=``                            unregister one (or all without ``url``)
-``GET    /_sandbox/webhooks/deliveries``                      every delivery attempt: event, id, url, status
-``POST   /_sandbox/secondary-limit`` ``{count, status?, retry_after?}``  refuse the next ``count`` API requests
-``POST   /_sandbox/rate-limit/reset``                         fresh primary budgets, secondary limit disarmed
-``POST   /_sandbox/repos/{o}/{r}/issues`` ``{title, body?, labels?, milestone?}``  open an issue (``issues.opened``)
-``PATCH  /_sandbox/repos/{o}/{r}/issues/{n}`` ``{title?, body?, labels?}``        edit (``issues|pull_request.edited``)
-``POST   /_sandbox/repos/{o}/{r}/issues/{n}/close`` ``{state_reason?}``            close an issue or PR
-``POST   /_sandbox/repos/{o}/{r}/issues/{n}/reopen``                                reopen it
-``DELETE /_sandbox/repos/{o}/{r}/issues/{n}``                                       delete an issue (then 410)
-``POST   /_sandbox/repos/{o}/{r}/issues/{n}/transfer`` ``{repository: "o/r"}``      transfer (then 301)
-``POST   /_sandbox/repos/{o}/{r}/issues/{n}/comments`` ``{body}``                   comment (``issue_comment``)
-``POST   /_sandbox/repos/{o}/{r}/pulls`` ``{title, head, base?, body?, draft?}``    open a pull request
-``POST   /_sandbox/repos/{o}/{r}/pulls/{n}/merge``                                  merge it (``closed``, merged)
-``POST   /_sandbox/repos/{o}/{r}/pulls/{n}/close``                                  close it unmerged
-``POST   /_sandbox/repos/{o}/{r}/releases/{tag}/publish``                           publish (a draft, or a new one)
-``POST   /_sandbox/repos/{o}/{r}/check-runs/{id}`` ``{conclusion, status?}``        set a check run's outcome
-``POST   /_sandbox/repos/{o}/{r}/commits/{ref}/check-runs/{name}`` ``{conclusion, status?}``  same, by ref + name
-``POST   /_sandbox/repos/{o}/{r}/milestones/{n}/close``                             close a milestone
-==========================================================  ====================================================
+Routes (``?`` marks an optional field; ``{o}/{r}`` a repository, ``{n}`` an issue or pull request number):
+
+- ``POST /_sandbox/webhooks {url, secret?}`` → 201 ``{hook_id}``: register a GitHub webhook target
+- ``DELETE /_sandbox/webhooks?url=``: unregister one (all without ``url``)
+- ``GET /_sandbox/webhooks/deliveries``: every delivery attempt (tool, event, delivery_id, url, attempt, status)
+- ``POST /_sandbox/secondary-limit {count, status?, retry_after?}``: refuse the next ``count`` API requests
+- ``POST /_sandbox/rate-limit/reset``: fresh primary budgets, secondary limit disarmed
+- ``POST /_sandbox/repos/{o}/{r}/issues {title, body?, labels?, milestone?}``: open an issue (``issues.opened``)
+- ``PATCH /_sandbox/repos/{o}/{r}/issues/{n} {title?, body?, labels?}``: edit (``issues``/``pull_request.edited``)
+- ``POST /_sandbox/repos/{o}/{r}/issues/{n}/close {state_reason?}``: close an issue or pull request
+- ``POST /_sandbox/repos/{o}/{r}/issues/{n}/reopen``: reopen it
+- ``DELETE /_sandbox/repos/{o}/{r}/issues/{n}``: delete an issue (the REST API then answers 410)
+- ``POST /_sandbox/repos/{o}/{r}/issues/{n}/transfer {repository: "o/r"}``: transfer (then 301 to the new place)
+- ``POST /_sandbox/repos/{o}/{r}/issues/{n}/comments {body}``: comment (``issue_comment.created``)
+- ``POST /_sandbox/repos/{o}/{r}/pulls {title, head, base?, body?, draft?}``: open a pull request
+- ``POST /_sandbox/repos/{o}/{r}/pulls/{n}/merge``: merge it (``pull_request.closed`` with ``merged: true``)
+- ``POST /_sandbox/repos/{o}/{r}/pulls/{n}/close``: close it unmerged
+- ``POST /_sandbox/repos/{o}/{r}/releases/{tag}/publish``: publish the tag's draft release, or a new one
+  (``release.created`` when new, ``published``, ``released``)
+- ``POST /_sandbox/repos/{o}/{r}/check-runs/{id} {conclusion, status?}``: set a check run's outcome
+  (``check_run.completed``; ``status`` queued/in_progress sends ``created``)
+- ``POST /_sandbox/repos/{o}/{r}/commits/{ref}/check-runs/{name} {conclusion, status?}``: the same, by ref + name
+- ``POST /_sandbox/repos/{o}/{r}/milestones/{n}/close``: close a milestone (``milestone.closed``)
+
+The fault middleware adds ``/_sandbox/stats`` and ``/_sandbox/faults`` (see :mod:`sandbox.faults`).
 """
 
 from __future__ import annotations
