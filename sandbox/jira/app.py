@@ -5,7 +5,8 @@
 - ``serverInfo``, ``myself``, ``field``, ``project``, ``project/search``, ``project/{key}``;
 - ``project/{key}/versions``, ``project/{key}/version`` (paged), ``version/{id}`` GET and PUT;
 - Cloud: ``search/jql`` GET and POST, ``search/approximate-count``; the removed ``search`` answers 410 Gone.
-  Server/DC: ``search`` with ``startAt``/``maxResults``/``total``; ``search/jql`` is 404;
+  Server/DC: ``search`` with ``startAt``/``maxResults``/``total``; the Cloud-only routes (``search/jql``,
+  ``search/approximate-count``, ``issue/{key}/changelog``, ``changelog/bulkfetch``) are 404;
 - ``issue/{key}``, ``issue/{key}/changelog``, ``changelog/bulkfetch``, ``issue/{key}/transitions`` GET and POST,
   ``issue/{key}/comment`` GET and POST, ``issue/{key}/remotelink``;
 - agile: ``/rest/agile/1.0/board``, ``/rest/agile/1.0/board/{id}/sprint``.
@@ -198,6 +199,10 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
 
     api = "/rest/api/{api}"
 
+    def cloud_only() -> None:
+        if site.server:
+            raise not_found()
+
     @app.get(api + "/serverInfo")
     async def server_info(request: Request, api: str) -> Response:
         view = site.view(request, api, person=world.people[0])  # anonymous access is allowed here
@@ -312,8 +317,7 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
         return [view.issue(i, wanted, changelog) for i in issues]
 
     async def search_jql(request: Request, api: str) -> Response:
-        if site.server:
-            raise not_found()
+        cloud_only()
         person = site.caller(request)
         view = site.view(request, api, person)
         ask = await SearchRequest.read(request)
@@ -349,8 +353,7 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
 
     @app.post(api + "/search/approximate-count")
     async def approximate_count(request: Request, api: str) -> Response:
-        if site.server:
-            raise not_found()
+        cloud_only()
         view = site.view(request, api)
         try:
             query = parse(str((await read_json(request)).get("jql") or ""), world, view.zone)
@@ -390,6 +393,7 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
 
     @app.get(api + "/issue/{key}/changelog")
     async def changelog(request: Request, api: str, key: str) -> Response:
+        cloud_only()
         view = site.view(request, api)
         histories = view.histories(site.issue(key))
         start, size = int_param(request, "startAt", 0), min(int_param(request, "maxResults", 100), 100)
@@ -397,6 +401,7 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
 
     @app.post(api + "/changelog/bulkfetch")
     async def bulk_changelog(request: Request, api: str) -> Response:
+        cloud_only()
         view = site.view(request, api)
         body = await read_json(request)
         keys = [str(k) for k in body.get("issueIdsOrKeys", [])]

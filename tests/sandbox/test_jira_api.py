@@ -207,6 +207,7 @@ def test_server_flavour_pages_with_start_at_and_total(server: Site) -> None:
     info = server.get("/rest/api/2/serverInfo").json()
     assert info["deploymentType"] == "Server"
     assert server.get("/rest/api/2/search/jql", jql="project = CHK").status_code == 404
+    assert server.get("/rest/api/2/issue/CHK-1/changelog").status_code == 404
     assert server.get("/rest/api/3/myself").status_code == 404
     expected = sorted(i.key for i in server.world.jira_issues.values() if i.project == "MOB")
     seen: list[str] = []
