@@ -424,3 +424,20 @@ def test_the_verdict_moves_to_go_once_the_sandbox_fixes_everything_and_a_sync_ru
 
 def admin(url: str, body: dict[str, str] | None = None) -> None:
     requests.post(url, json=body or {}, timeout=10).raise_for_status()
+
+
+def test_guardrails_judge_the_synced_analytics_of_their_own_product(synced: Synced) -> None:
+    rails = [
+        MetricGuardrail(metric="error_rate", op="<=", threshold=0.05, project="1000", applies_to=["CHK"], lag_days=2),
+        MetricGuardrail(metric="activation_rate", op=">=", baseline_pct=80, project="1000", applies_to=["CHK"]),
+    ]
+    config = ReadinessConfig(guardrails=rails)
+    [checkout] = find_release(synced.store, "2.4.0", "CHK")
+    report = readiness_for(synced.store, checkout, config, datetime.now(UTC), persist=False)
+    assert [(c.id, c.outcome) for c in report.checks if c.id.startswith("metric:")] == [
+        ("metric:error_rate", Outcome.PASSED),
+        ("metric:activation_rate", Outcome.PASSED),
+    ]
+    assert [len(m.points) for m in report.metrics] == [config.metric_days, config.metric_days]
+    [mobile] = find_release(synced.store, "2.4.0", "MOB")
+    assert readiness_for(synced.store, mobile, config, datetime.now(UTC), persist=False).metrics == []
