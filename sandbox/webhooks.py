@@ -90,7 +90,9 @@ class _Job:
 
 
 class WebhookSender:
-    def __init__(self, *, timeout: float = 10.0, jira_retry_delays: tuple[float, ...] = (0.2, 0.4, 0.8, 1.6, 3.2)):
+    def __init__(
+        self, *, timeout: float = 10.0, jira_retry_delays: tuple[float, ...] = (0.2, 0.4, 0.8, 1.6, 3.2)
+    ) -> None:
         self._timeout = timeout
         self._jira_delays = jira_retry_delays
         self._targets: list[Target] = []
