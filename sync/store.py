@@ -16,11 +16,12 @@ Writing records (idempotent by id; the newer ``updated`` wins)::
     ids_of(source, stream) -> set[str];  mark_deleted(ids, at, *, conn=None) -> int      # the delete census
     transaction() -> ContextManager[Connection]                    # compose writes: pass it as conn=
 
-An incoming record is *inserted* (new id), *updated* (newer ``updated``; or the same ``updated`` with different data,
-which is how a replayed mapping fix lands; or a record marked deleted that reappears), *unchanged* (same ``updated``
-and same data digest) or *stale* (older than the stored one: a no-op). A page costs a handful of statements whatever
-its size: one SELECT of the stored (id, updated, digest), one batched INSERT … ON CONFLICT DO UPDATE guarded by the
-same rule (so a concurrent newer write still wins), and the release/link index maintenance.
+An incoming record is *inserted* (new id), *stale* (``updated`` older than the stored one: a no-op), *updated* (not
+older, and its content — everything but ``updated`` — differs, which is also how a replayed mapping fix lands; or a
+record marked deleted reappears) or *unchanged* (same content; a newer ``updated`` is still saved so that older writes
+stay stale — Jira versions and sprints, stamped when read, count as unchanged run after run). A page costs a handful
+of statements whatever its size: one SELECT of the stored (id, updated, digest), one batched INSERT … ON CONFLICT DO
+UPDATE guarded by the newer-wins rule (so a concurrent newer write still wins), and the release/link index upkeep.
 
 Cursors and runs::
 
@@ -222,19 +223,20 @@ def _record_row(record: AnyRecord, raw: dict[str, Any], source: str, stream: str
         "updated": record.updated,
         "data": data,
         "raw": raw,
-        "digest": hashlib.sha256(data.encode()).hexdigest(),
+        "digest": hashlib.sha256(record.model_dump_json(exclude={"updated"}).encode()).hexdigest(),
     }
 
 
-def _verdict(stored: _Stored | None, updated: datetime, digest: str) -> Verdict:
-    """What writing a record with this ``updated`` and data digest does to the stored version."""
+def _verdict(stored: _Stored | None, updated: datetime, digest: str) -> tuple[Verdict, bool]:
+    """How a write with this ``updated`` and content digest counts, and whether it must be written."""
     if stored is None:
-        return "inserted"
+        return "inserted", True
     if updated < stored.updated:
-        return "stale"
-    if updated > stored.updated or digest != stored.digest or stored.deleted:
-        return "updated"
-    return "unchanged"
+        return "stale", False
+    if digest != stored.digest or stored.deleted:
+        return "updated", True
+    # Same content: a newer ``updated`` is still stored, so that an older write arriving later stays stale.
+    return "unchanged", updated > stored.updated
 
 
 def _safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -431,9 +433,9 @@ class Store:
         pending: dict[str, tuple[dict[str, Any], AnyRecord, Verdict]] = {}
         for mapped in batch:
             row = _record_row(mapped.record, mapped.raw, source, stream)
-            result = _verdict(stored.get(row["id"]), row["updated"], row["digest"])
+            result, write = _verdict(stored.get(row["id"]), row["updated"], row["digest"])
             counts[result] += 1
-            if result in ("inserted", "updated"):
+            if write:
                 pending[row["id"]] = (row, mapped.record, result)
                 stored[row["id"]] = _Stored(row["updated"], row["digest"], deleted=False)
         written = self._write_records(conn, [row for row, _, _ in pending.values()])

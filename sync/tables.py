@@ -2,7 +2,7 @@
 
 ``records`` holds every record of the unified model (links included, as kind ``link``) as the JSON text pydantic
 writes (read back with pydantic's JSON parser; ``data::json`` on PostgreSQL and ``json_extract`` on SQLite query
-it), the raw payload beside it, and a digest of the data for cheap no-change detection. ``record_releases`` and
+it), the raw payload beside it, and a digest of its content for cheap no-change detection. ``record_releases`` and
 ``links`` are indexes derived from the records on every write, so "items in a release" and "links of a record" are
 single indexed queries. The remaining tables hold sync state (``cursors``, ``sync_runs``, ``rejects``), the webhook
 inbox, the write-back audit trail and ``meta`` (the schema version).
@@ -77,7 +77,7 @@ records = Table(
     Column("updated", UtcDateTime(), nullable=False),
     Column("data", Text, nullable=False, comment="the record as JSON text (record.model_dump_json())"),
     Column("raw", Json, nullable=False, comment="the source payload the record was mapped from"),
-    Column("digest", String(64), nullable=False, comment="sha256 of data"),
+    Column("digest", String(64), nullable=False, comment="sha256 of the record's JSON without 'updated'"),
     Column("deleted_at", UtcDateTime(), nullable=True),
     Index("ix_records_kind_tool", "kind", "tool"),
     Index("ix_records_source_stream", "source", "stream"),

@@ -161,6 +161,16 @@ def test_newer_updated_replaces_record_and_raw(store: Store) -> None:
     assert store.raw_of(newer.id) == {"id": "1", "fields": {"summary": "renamed"}}
 
 
+def test_newer_updated_with_the_same_content_counts_unchanged_yet_keeps_older_writes_stale(store: Store) -> None:
+    store.upsert(mapped(work_item(1)), source="jira", stream="versions")
+    reread = work_item(1, updated=T0 + timedelta(hours=2))
+    late_older = work_item(1, updated=T0 + timedelta(hours=1), title="changed in between")
+
+    assert store.upsert(mapped(reread), source="jira", stream="versions") == UpsertResult(unchanged=1)
+    assert store.upsert(mapped(late_older), source="jira", stream="versions") == UpsertResult(stale=1)
+    assert store.get(reread.id) == reread
+
+
 def test_newest_version_wins_inside_one_page_in_any_order(store: Store) -> None:
     versions = [work_item(1, updated=T0 + timedelta(minutes=m), title=f"v{m}") for m in (2, 0, 1)]
 
@@ -613,7 +623,12 @@ def test_ten_thousand_record_upsert_in_pages_of_100(store: Store, store_url: str
     ]
     renamed = [
         Page(
-            records=mapped(*(work_item(n, updated=T0 + timedelta(hours=1), releases=(v1,)) for n in range(s, s + 100))),
+            records=mapped(
+                *(
+                    work_item(n, updated=T0 + timedelta(hours=1), title="renamed", releases=(v1,))
+                    for n in range(s, s + 100)
+                )
+            ),
             cursor=str(s),
         )
         for s in range(0, 10_000, 100)
