@@ -11,6 +11,7 @@ import pytest
 from connectors.github.mapping import map_issue
 from connectors.github.webhooks import from_webhook
 from schema import (
+    AnyRecord,
     Check,
     CheckState,
     PullRequest,
@@ -75,6 +76,7 @@ def test_signed_github_example_is_accepted_and_the_store_holds_what_polling_woul
         assert _inbox_status(web.store) == {"ignored": 1}
         return
     assert _inbox_status(web.store) == {"applied": 1}
+    expected: list[AnyRecord]
     if event == "issue_comment":
         issue = payload["issue"]
         expected = [] if "pull_request" in issue else [map_issue(payload["repository"]["full_name"], issue)]

@@ -1,0 +1,181 @@
+"""The receiver's contract: dedupe, newest state wins, bounded input, ignored events, retries, deletions, hooks."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hub.web.config import WebhookSettings
+from schema import Release, WorkItem, ids
+from sync.store import Store
+from tests.support.paths import FIXTURES
+from tests.web.conftest import BEARER, JIRA_URL_TOKEN, WEBHOOKS, Web, fixture_settings, load, serve_web
+
+REPO = "Codertocat/Hello-World"
+SITE = "some-instance-test.atlassian.net"
+HOOKS = FIXTURES / "github" / "webhooks"
+JIRA_HOOKS = FIXTURES / "jira" / "webhooks" / "cloud"
+SETTINGS = fixture_settings([REPO], ["TES", "IDT", "TEST"], f"https://{SITE}")
+
+
+class Changes:
+    """What the on_change hook was told, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[frozenset[str]] = []
+        self.arrived = threading.Event()
+
+    def __call__(self, releases: frozenset[str]) -> None:
+        self.calls.append(releases)
+        self.arrived.set()
+
+
+@pytest.fixture
+def changes() -> Changes:
+    return Changes()
+
+
+@pytest.fixture
+def web(tmp_path: Any, changes: Changes) -> Iterator[Web]:
+    with serve_web(SETTINGS, Store(f"sqlite:///{tmp_path / 'pmhub.db'}"), on_change=changes) as served:
+        yield served
+
+
+def _edited(title: str, updated: str) -> bytes:
+    _, payload = load(HOOKS / "issues" / "edited.json")
+    payload["issue"] |= {"title": title, "updated_at": updated}
+    return json.dumps(payload).encode()
+
+
+def _issue(web: Web) -> WorkItem:
+    item = web.store.get(ids.github(REPO, "issue", 1))
+    assert isinstance(item, WorkItem)
+    return item
+
+
+def test_a_replayed_delivery_id_is_stored_and_applied_once(web: Web) -> None:
+    body = _edited("First title", "2030-01-01T10:00:00Z")
+    assert web.github("issues", body, delivery="delivery-1").json()["status"] == "accepted"
+    again = web.github("issues", body, delivery="delivery-1")
+    web.settle()
+    assert (again.status_code, again.json()["status"]) == (200, "duplicate")
+    assert web.store.inbox_counts()["applied"] == 1
+    assert web.state.version.applied == 1
+    assert _issue(web).title == "First title"
+
+
+def test_updates_delivered_newest_first_end_with_the_newest_state(web: Web) -> None:
+    assert web.github("issues", _edited("Newest", "2030-01-01T12:00:00Z")).status_code == 202
+    web.settle()
+    assert web.github("issues", _edited("Older", "2030-01-01T11:00:00Z")).status_code == 202
+    web.settle()
+    assert web.store.inbox_counts()["applied"] == 2
+    assert _issue(web).title == "Newest"
+
+
+def test_an_unknown_event_is_accepted_and_kept_as_ignored(web: Web) -> None:
+    raw, _ = load(HOOKS / "create" / "payload.json")
+    answer = web.github("create", raw)
+    assert (answer.status_code, answer.json()["status"]) == (202, "ignored")
+    web.settle()
+    assert web.store.inbox_counts()["ignored"] == 1
+    assert web.store.counts()["records"] == 0
+
+
+def test_a_signed_body_that_is_not_json_is_refused_with_400_and_not_stored(web: Web) -> None:
+    before = web.store.counts()
+    assert web.github("issues", b"{not json").status_code == 400
+    assert web.github("issues", b"[1, 2]").status_code == 400
+    assert web.github("issues", "\u00e9".encode("latin-1")).status_code == 400
+    assert web.store.counts() == before
+
+
+def test_a_body_over_the_limit_is_refused_with_413_before_anything_is_stored(web: Web) -> None:
+    before = web.store.counts()
+    huge = json.dumps({"blob": "x" * (WEBHOOKS.max_body_bytes + 1)}).encode()
+    assert web.github("issues", huge).status_code == 413
+    chunks = (huge[i : i + 65536] for i in range(0, len(huge), 65536))  # no Content-Length: streamed
+    answer = web.client.post("/webhooks/github", content=chunks, headers={"X-GitHub-Event": "issues"})
+    assert answer.status_code == 413
+    assert web.store.counts() == before
+
+
+def test_forged_deliveries_are_counted_and_shown_without_detail(web: Web) -> None:
+    raw, _ = load(HOOKS / "issues" / "opened.json")
+    first = web.github("issues", raw, secret="wrong")
+    second = web.github("issues", raw, secret=None)
+    assert first.status_code == second.status_code == 401
+    assert first.content == second.content
+    status = web.client.get("/api/status", headers={"Authorization": f"Bearer {BEARER}"}).json()
+    assert status["webhooks"]["forged_deliveries"] == {"github": 2}
+
+
+def test_a_delivery_that_fails_to_apply_is_retried_kept_and_listed(web: Web) -> None:
+    raw, _ = load(JIRA_HOOKS / "comment_created.json")  # a partial issue: fetching it needs the unset token
+    assert web.jira(raw).status_code == 202
+    deadline = threading.Event()
+    for _ in range(100):
+        if not web.store.inbox_pending(max_attempts=WEBHOOKS.max_attempts):
+            break
+        deadline.wait(0.1)
+    assert web.store.inbox_counts()["failed"] == 1
+    status = web.client.get("/api/status", headers={"Authorization": f"Bearer {BEARER}"}).json()
+    [failure] = status["webhooks"]["failures"]
+    assert failure["attempts"] == WEBHOOKS.max_attempts
+    assert failure["event"] == "comment_created"
+
+
+def test_jira_deletion_marks_the_issue_deleted(web: Web) -> None:
+    raw, payload = load(JIRA_HOOKS / "jira_issue_deleted.json")
+    created = dict(payload, webhookEvent="jira:issue_created")
+    assert web.jira(json.dumps(created).encode()).status_code == 202
+    web.settle()
+    issue_id = ids.jira(SITE, "issue", payload["issue"]["id"])
+    assert web.store.get(issue_id) is not None
+    assert web.jira(raw).status_code == 202
+    web.settle()
+    assert web.store.get(issue_id) is None
+
+
+def test_an_applied_delivery_tells_on_change_which_releases_it_touched(web: Web, changes: Changes) -> None:
+    _, milestoned = load(HOOKS / "issues" / "milestoned.json")
+    _, payload = load(HOOKS / "issues" / "opened.json")
+    payload["issue"]["milestone"] = milestoned["issue"]["milestone"]
+    assert web.github("issues", json.dumps(payload).encode()).status_code == 202
+    web.settle()
+    assert changes.arrived.wait(5)
+    milestone = ids.github(REPO, "milestone", milestoned["issue"]["milestone"]["number"])
+    assert changes.calls == [frozenset({milestone})]
+
+
+def test_several_deliveries_in_a_burst_give_one_debounced_call(web: Web, changes: Changes) -> None:
+    for title in ("a", "b", "c"):
+        _, payload = load(HOOKS / "milestone" / "created.json")
+        payload["milestone"] |= {"title": title, "updated_at": f"2030-01-01T10:00:0{len(changes.calls)}Z"}
+        assert web.github("milestone", json.dumps(payload).encode()).status_code == 202
+    web.settle()
+    assert changes.arrived.wait(5)
+    release = web.store.get(ids.github(REPO, "milestone", payload["milestone"]["number"]))
+    assert isinstance(release, Release)
+    assert changes.calls == [frozenset({release.id})]
+
+
+def test_jira_without_a_secret_accepts_the_url_token_only(tmp_path: Any) -> None:
+    hooks = WebhookSettings(
+        github_secret_env=None, jira_secret_env=None, jira_url_token_env="PMHUB_TEST_JIRA_URL_TOKEN"
+    )
+    store = Store(f"sqlite:///{tmp_path / 'pmhub.db'}")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PMHUB_TEST_JIRA_URL_TOKEN", JIRA_URL_TOKEN)
+        with serve_web(SETTINGS, store, webhooks=hooks) as web:
+            raw, _ = load(JIRA_HOOKS / "jira_issue_created.json")
+            assert web.jira(raw, secret=None, query="?token=wrong").status_code == 401
+            assert web.jira(raw, secret=None).status_code == 401
+            assert store.counts()["webhook_inbox"] == 0
+            assert web.jira(raw, secret=None, query=f"?token={JIRA_URL_TOKEN}").status_code == 202
+            gh, _ = load(HOOKS / "issues" / "opened.json")
+            assert web.github("issues", gh).status_code == 401  # no GitHub secret configured: nothing is trusted
