@@ -442,8 +442,9 @@ class Store:
         for lost in pending.keys() - written:  # a concurrent writer stored a newer version first
             counts[pending[lost][2]] -= 1
             counts["stale"] += 1
-        replaced = {record_id for record_id in written if pending[record_id][2] == "updated"}
-        self._reindex(conn, [pending[record_id][1] for record_id in written], replaced)
+        changed = [pending[record_id] for record_id in written if pending[record_id][2] != "unchanged"]
+        replaced = {record.id for _, record, result in changed if result == "updated"}
+        self._reindex(conn, [record for _, record, _ in changed], replaced)
         return UpsertResult(counts["inserted"], counts["updated"], counts["unchanged"], counts["stale"])
 
     def _write_records(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
@@ -452,7 +453,7 @@ class Store:
         return set(conn.scalars(self._sql.records_upsert, [{**row, "deleted_at": None} for row in rows]))
 
     def _reindex(self, conn: Connection, written: list[AnyRecord], replaced: set[str]) -> None:
-        """Rebuild the release and link index rows of records just written (``replaced``: those that existed)."""
+        """Index the release and link rows of records whose content was just written (``replaced``: had rows)."""
         with_releases = [r for r in written if isinstance(r, WorkItem | PullRequest)]
         for chunk in _chunks([r.id for r in with_releases if r.id in replaced]):
             conn.execute(delete(record_releases).where(self._among(record_releases.c.record_id, chunk)))

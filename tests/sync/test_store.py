@@ -372,6 +372,18 @@ def test_replace_links_removes_links_whose_evidence_disappeared(store: Store) ->
     assert store.counts()["records"] == 2
 
 
+def test_relinking_with_newer_timestamps_keeps_the_same_links(store: Store) -> None:
+    pr1, issue1 = ids.github(REPO, "pr", 1), ids.jira(SITE, "issue", 1)
+    store.replace_links([pr1], [link(pr1, issue1)])
+    relinked = link(pr1, issue1).model_copy(update={"updated": T0 + timedelta(hours=1)})
+
+    result = store.replace_links([pr1], [relinked])
+
+    assert (result.added, result.changed, result.kept, result.removed) == (0, 0, 1, 0)
+    assert store.links_of(issue1) == [relinked]
+    assert store.counts()["links"] == 1
+
+
 def test_replace_links_refuses_links_from_outside_its_scope(store: Store) -> None:
     pr1, pr2 = ids.github(REPO, "pr", 1), ids.github(REPO, "pr", 2)
 
