@@ -398,14 +398,18 @@ class View:
         return {"comments": values, "maxResults": len(values), "total": len(values), "startAt": 0}
 
     def history(self, issue: JiraIssue, index: int, transition: Transition) -> Json:
-        project = self.store.world.jira_projects[issue.project]
-        old, new = project.status(transition.from_status), project.status(transition.to_status)
+        move = (issue.project, transition.from_status, transition.to_status)
         return {
             "id": str(issue.id * 100 + index),
             "author": self.account(transition.author),
             "created": self.when(transition.at),
-            "items": [self.change(Change("status", old.id, old.name, new.id, new.name))],
+            "items": [self.cached("move", move, self._status_change, *move)],
         }
+
+    def _status_change(self, project_key: str, from_status: str, to_status: str) -> Json:
+        project = self.store.world.jira_projects[project_key]
+        old, new = project.status(from_status), project.status(to_status)
+        return self.change(Change("status", old.id, old.name, new.id, new.name))
 
     def histories(self, issue: JiraIssue) -> list[Json]:
         return [self.history(issue, i, t) for i, t in enumerate(issue.changelog)]
