@@ -38,6 +38,7 @@ from schema import (
     PullRequest,
     PullRequestState,
     Release,
+    ReleaseKind,
     StatusCategory,
     Tool,
     WorkItem,
@@ -389,7 +390,9 @@ class _Checks:
 
     def github_release(self) -> CheckResult:
         cfg = self.config.github_release
-        repos = sorted(self.scope.repos | {r.project.lower() for r in self.scope.github_releases})
+        release = self.scope.release
+        own = {release.project.lower()} if release.release_kind is ReleaseKind.GITHUB_MILESTONE else set()
+        repos = sorted(self.scope.repos | own | {r.project.lower() for r in self.scope.github_releases})
         if not repos:
             return skipped("github_release", cfg, "No GitHub repository is linked to this release.")
         problems: list[str] = []

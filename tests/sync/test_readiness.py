@@ -163,6 +163,8 @@ def test_github_release_needs_notes_and_is_skipped_without_a_repo() -> None:
 
     alone = by_id(run(ready_scope(milestones=[], github_releases=[])), "github_release")
     assert alone.outcome is Outcome.SKIPPED
+    github_only = ready_scope(release=milestone(), milestones=[], github_releases=[])
+    assert by_id(run(github_only), "github_release").summary == "no GitHub release in acme/shop"
 
 
 @pytest.mark.parametrize(
