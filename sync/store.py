@@ -247,6 +247,16 @@ _SQLITE_WRITERS: dict[str, threading.RLock] = {}
 _SQLITE_WRITERS_GUARD = threading.Lock()
 
 
+def _sqlite_file(url: URL) -> URL:
+    """The URL with its database file made absolute (a later chdir must not switch files), folder created."""
+    database = url.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return url
+    path = Path(database).expanduser().resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return url.set(database=str(path))
+
+
 def _sqlite_writer_lock(url: URL) -> threading.RLock:
     """One lock per database file for every Store of this process (and its own for an in-memory database)."""
     # why: SQLite's busy handler waits by sleeping with growing back-off, so threads contending for the write lock
@@ -255,10 +265,8 @@ def _sqlite_writer_lock(url: URL) -> threading.RLock:
     database = url.database or ""
     if not database or database == ":memory:" or database.startswith("file:"):
         return threading.RLock()
-    path = Path(database).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
     with _SQLITE_WRITERS_GUARD:
-        return _SQLITE_WRITERS.setdefault(str(path.resolve()), threading.RLock())
+        return _SQLITE_WRITERS.setdefault(database, threading.RLock())
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -332,6 +340,7 @@ class Store:
             )
         self._write_lock: AbstractContextManager[object]
         if backend == "sqlite":
+            parsed = _sqlite_file(parsed)
             self._write_lock = _sqlite_writer_lock(parsed)
             self._engine = create_engine(parsed)
             event.listen(self._engine, "connect", _on_sqlite_connect)

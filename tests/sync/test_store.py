@@ -600,6 +600,7 @@ def test_sqlite_default_is_a_wal_file_under_dot_pmhub(tmp_path: Path, monkeypatc
         }
 
     assert (tmp_path / ".pmhub" / "pmhub.db").is_file()
+    assert store.url == f"sqlite:///{tmp_path.resolve() / '.pmhub' / 'pmhub.db'}"
     assert pragmas["journal_mode"] == "wal"
     assert pragmas["foreign_keys"] == 1
     assert pragmas["busy_timeout"] >= 5000
