@@ -102,6 +102,7 @@ def summary_markdown(summary: list[dict[str, Any]]) -> str:
 
 
 def _outcome(source: str, stream: str, future: PrefectFuture[dict[str, Any]]) -> dict[str, Any]:
+    future.wait()
     state = future.state
     if state.is_completed():
         return future.result()
@@ -126,8 +127,8 @@ def sync_flow(config: str | None = None, source: str | None = None, full: bool =
             previous = sync_stream_task.submit(config, name, stream, full, wait_for=wait, return_state=False)
             submitted.append((name, stream, previous))
     linked = link_task.submit(config, wait_for=[allow_failure(f) for _, _, f in submitted], return_state=False)
-    summary = [_outcome(name, stream, future) for name, stream, future in submitted]
     links = linked.result()
+    summary = [_outcome(name, stream, future) for name, stream, future in submitted]
     create_markdown_artifact(
         summary_markdown(summary) + "\n\nLinks: " + ", ".join(f"{k} {v}" for k, v in links.items()),
         key="pmhub-sync-summary",

@@ -3,7 +3,8 @@
 ``with Sandbox(SandboxOptions(seed=7)) as sb:`` starts every server on its own port (0 = the OS picks), shares one
 fault plan and one webhook sender between them, and exposes their base URLs and the credentials they accept.
 ``sb.config_toml(store_url)`` is a pmhub.toml pointing at it; ``sb.environment()`` the variables that config names.
-``pmhub sandbox`` is this class in the foreground.
+``SandboxOptions(tls=TlsFiles(cert, key))`` serves every service over HTTPS with that certificate (for clients that
+insist on ``https://``). ``pmhub sandbox`` is this class in the foreground.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from starlette.types import ASGIApp
 from sandbox.analytics import create_sandbox as create_analytics
 from sandbox.analytics.data import AnalyticsOptions
 from sandbox.analytics.sources import source_configs, sources_toml
-from sandbox.faults import FaultMiddleware, FaultPlan
+from sandbox.faults import FaultPlan
 from sandbox.github.app import create_app as create_github
 from sandbox.github.core import DEFAULT_TOKENS, GitHubOptions
 from sandbox.jira.app import create_app as create_jira
@@ -33,6 +34,14 @@ ENV_PREFIX = "PMHUB_SANDBOX_"
 
 
 @dataclass(frozen=True)
+class TlsFiles:
+    """A PEM certificate (chain) and its private key."""
+
+    certfile: Path
+    keyfile: Path
+
+
+@dataclass(frozen=True)
 class SandboxOptions:
     seed: int = 7
     scale: Scale = field(default_factory=Scale)
@@ -41,6 +50,7 @@ class SandboxOptions:
     jira_flavour: Literal["cloud", "server"] = "cloud"
     host: str = "127.0.0.1"
     ports: dict[str, int] = field(default_factory=dict)  # service -> port; missing = 0 (any free port)
+    tls: TlsFiles | None = None
 
 
 class Sandbox:
@@ -62,14 +72,19 @@ class Sandbox:
                     register_webhook=self._jira_webhook,
                 ),
             ),
-            "github": FaultMiddleware(
-                create_github(self.world, GitHubOptions(webhooks=self.webhooks)), "github", self.faults
-            ),
+            "github": create_github(self.world, GitHubOptions(webhooks=self.webhooks, faults=self.faults)),
         }
         self.apps.update({str(tool): app for tool, app in analytics.apps.items()})
         self.analytics_data = analytics.data
+        tls = self.options.tls
         self.servers = {
-            name: ServedApp(app, host=self.options.host, port=self.options.ports.get(name, 0))
+            name: ServedApp(
+                app,
+                host=self.options.host,
+                port=self.options.ports.get(name, 0),
+                ssl_certfile=tls.certfile if tls else None,
+                ssl_keyfile=tls.keyfile if tls else None,
+            )
             for name, app in self.apps.items()
         }
 

@@ -411,6 +411,12 @@ class _Builder:
         days = self.rng.uniform(days_ago_min, days_ago_max)
         return (self.now - timedelta(days=days)).replace(microsecond=0)
 
+    def settle(self, moment: datetime) -> datetime:
+        """``moment``, or a random instant of the last day when it would be in the future: no pile-up at ``now``."""
+        if moment < self.now:
+            return moment.replace(microsecond=0)
+        return self.now - timedelta(seconds=self.rng.randint(60, 86_400))
+
     def title(self) -> str:
         return f"{self.rng.choice(_VERBS)} {self.rng.choice(_THINGS)}"
 
@@ -535,7 +541,7 @@ class _Builder:
                 kind = self.rng.choices(["Story", "Task", "Bug", "Sub-task"], [50, 20, 20, 10])[0]
             status = self._status_for(project, version)
             created = self.when(150, 20)
-            updated = min(self.now, created + timedelta(days=self.rng.uniform(0.5, 20)))
+            updated = self.settle(created + timedelta(days=self.rng.uniform(0.5, 20)))
             assignee = self.someone().account_id if status.category != "new" or self.rng.random() < 0.5 else None
             issue = JiraIssue(
                 id=10_000 + len(w.jira_issues) + 1,
@@ -728,7 +734,7 @@ class _Builder:
                 w.contradictions.append(
                     Contradiction("done_but_pr_open", issue.key, f"{repo.full_name}#{number} still open")
                 )
-            updated = min(self.now, created + timedelta(days=self.rng.uniform(0.1, 6)))
+            updated = self.settle(created + timedelta(days=self.rng.uniform(0.1, 6)))
             pr = PullRequest(
                 number=number,
                 id=w.new_id(),
@@ -787,7 +793,7 @@ class _Builder:
             twin = twins[index] if index < len(twins) else None
             author = self.someone()
             created = self.when(90, 1)
-            updated = min(self.now, created + timedelta(days=self.rng.uniform(0.1, 10)))
+            updated = self.settle(created + timedelta(days=self.rng.uniform(0.1, 10)))
             closed = self.rng.random() < 0.45
             issue = GitHubIssue(
                 number=number,

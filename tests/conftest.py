@@ -65,3 +65,12 @@ def fresh_sandbox() -> Iterator[Sandbox]:
 def synced(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Synced:
     """The shared sandbox synced once into a SQLite store (read-only for tests)."""
     return sync_into(sandbox, tmp_path_factory.mktemp("synced"))
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect API for the whole session: flows run for real, started once."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
