@@ -267,15 +267,22 @@ def _points(unit: Unit) -> float:
 
 
 def _metric_notes(targets: Iterable[MetricTarget], metrics: Sequence[MetricPoint]) -> list[str]:
+    """A note per target missed by the newest point; each analytics project reporting the metric is judged (and
+    named, when there are several) on its own."""
     notes = []
     for target in targets:
-        points = [p for p in metrics if p.metric == target.metric and not p.dimensions]
-        if not points:
+        latest: dict[tuple[str, str], MetricPoint] = {}
+        for point in metrics:
+            if point.metric == target.metric and not point.dimensions:
+                where = (point.source.tool.value, point.source.instance)
+                if where not in latest or point.bucket > latest[where].bucket:
+                    latest[where] = point
+        if not latest:
             notes.append(f"no {target.metric} data")
-            continue
-        latest = max(points, key=lambda p: p.bucket)
-        if not compare(latest.value, target.op, target.value):
-            notes.append(f"{target.metric} {latest.value:g} misses {target.op} {target.value:g}")
+        for (tool, project), point in sorted(latest.items()):
+            if not compare(point.value, target.op, target.value):
+                name = f"{target.metric} ({tool} {project})" if len(latest) > 1 else target.metric
+                notes.append(f"{name} {point.value:g} misses {target.op} {target.value:g}")
     return notes
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from hub.settings import RoadmapSettings
-from schema import MetricTarget, PullRequestState, Record, StatusCategory, WorkItemType
+from schema import MetricTarget, PullRequestState, Record, StatusCategory, Tool, WorkItemType
 from schema.readiness import RoadmapStatus
 from sync.roadmap import RoadmapConfig, roadmap, roadmap_from_store
 from sync.store import Store
@@ -146,6 +146,16 @@ def test_metric_targets_are_reported_in_the_reason() -> None:
         metrics=[metric("activation", 0.31, NOW.date())],
     )
     assert status.reason == "activation 0.31 misses >= 0.4; no nps data"
+
+    other = metric("activation", 0.5, NOW.date(), tool=Tool.AMPLITUDE)
+    [both] = roadmap(
+        {"faster": entry("SHOP-1", metrics=targets[:1])},
+        records,
+        config=CONFIG,
+        now=NOW,
+        metrics=[metric("activation", 0.31, NOW.date()), other],
+    )
+    assert both.reason == "activation (posthog 1) 0.31 misses >= 0.4"
 
 
 def test_rule_items_come_from_open_epics_and_untwinned_milestones() -> None:
