@@ -126,6 +126,12 @@ def statements(store: Store) -> Iterator[list[str]]:
         event.remove(store.engine, "before_cursor_execute", record)
 
 
+def run_in_threads(work: Callable[[int], object], count: int) -> list[object]:
+    """Run ``work(i)`` for each i in parallel threads; results in order, the first exception re-raised."""
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(work, range(count)))
+
+
 def test_idempotent_double_write_changes_nothing(store: Store) -> None:
     page = Page(records=mapped(*(work_item(n) for n in range(1, 6))), cursor='{"since": "2026-11-02T09:30"}')
 
@@ -565,12 +571,6 @@ def test_concurrent_writers_all_commit(store: Store) -> None:
 
     assert store.counts()["records"] == 400
     assert {store.get_cursor(f"source-{w}", "issues") for w in range(4)} == {"9"}
-
-
-def run_in_threads(work: Callable[[int], object], count: int) -> list[object]:
-    """Run ``work(i)`` for each i in parallel threads; results in order, the first exception re-raised."""
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(work, range(count)))
 
 
 def test_stores_opened_at_once_on_a_fresh_database_all_work(fresh_store_url: str) -> None:
