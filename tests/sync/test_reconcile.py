@@ -3,7 +3,6 @@ audited, loop-free write-back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -89,12 +88,6 @@ class RecordingWriteBack:
 
     def comment_github(self, repo: str, number: int, body: str) -> None:
         self._call("comment_github", repo, str(number), body)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path / 'pmhub.db'}") as opened:
-        yield opened
 
 
 # ------------------------------------------------------------------------------------------------------- rules

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from hub.settings import RoadmapSettings
 from schema import MetricTarget, PullRequestState, Record, StatusCategory, Tool, WorkItemType
@@ -179,10 +178,9 @@ def test_rule_items_come_from_open_epics_and_untwinned_milestones() -> None:
     assert [s.id for s in claimed] == ["pmhub:roadmap:x"]
 
 
-def test_roadmap_from_store_reads_what_a_sync_stored(tmp_path: Path) -> None:
-    with Store(f"sqlite:///{tmp_path / 'pmhub.db'}") as store:
-        put(store, [version(), jira_item(1, "Done"), jira_item(2, "To Do")])
-        [status] = roadmap_from_store(store, {"faster": entry("SHOP@2.4.0")}, CONFIG, NOW)
+def test_roadmap_from_store_reads_what_a_sync_stored(store: Store) -> None:
+    put(store, [version(), jira_item(1, "Done"), jira_item(2, "To Do")])
+    [status] = roadmap_from_store(store, {"faster": entry("SHOP@2.4.0")}, CONFIG, NOW)
     assert (status.items_done, status.items_total, status.category) == (1, 2, "in_progress")
 
 
