@@ -13,8 +13,10 @@ import pytest
 from schema import StatusCategory, WorkItem
 from sync.status import is_open
 from tests.conftest import Synced, start_sandbox, sync_into
+from tests.support.browser import ARTIFACTS
 from tests.support.paths import FIXTURES
-from tests.web.conftest import BEARER, GITHUB_SECRET, JIRA_SECRET, Web, serve_web
+from tests.web.cdp import Chromium
+from tests.web.conftest import BEARER, GITHUB_SECRET, JIRA_SECRET, PASSWORD, USER, Web, serve_web
 
 AUTH = {"Authorization": f"Bearer {BEARER}"}
 
@@ -142,3 +144,43 @@ def test_the_page_lists_the_releases_and_the_last_webhook(live: Live) -> None:
         assert str(release["name"]) in page.text
     assert "Last GitHub delivery" in page.text
     assert "never" not in page.text.split('id="last-github">', 1)[1].split("<", 1)[0]
+
+
+def test_the_page_in_chromium_logs_in_shows_the_releases_and_updates_after_a_webhook(live: Live) -> None:
+    releases = live.releases()
+    report, item = _open_jira_item_of_a_release(live)
+    release = report["release"]
+    assert isinstance(release, dict)
+    with Chromium.launch() as browser:
+        browser.goto(live.web.url + "/login?next=/")
+        assert browser.evaluate("document.querySelector('form[action=\"/login\"]') !== null")
+        browser.evaluate(
+            f"document.getElementById('username').value = {json.dumps(USER)};"
+            f"document.getElementById('password').value = {json.dumps(PASSWORD)};"
+            "document.querySelector('form[action=\"/login\"]').submit(); true"
+        )
+        browser.wait_for("document.getElementById('releases') !== null")
+        text = browser.evaluate("document.getElementById('releases').innerText")
+        for shown in releases:
+            assert isinstance(shown["release"], dict)
+            assert str(shown["release"]["name"]) in text
+        browser.wait_for("document.getElementById('live').textContent === 'live'")
+        version = browser.evaluate("document.querySelector('main').dataset.version")
+        assert browser.errors == [], "\n".join(browser.errors)
+
+        key = item.source.key
+        assert key is not None
+        done = live.synced.sandbox.world.jira_projects[key.rsplit("-", 1)[0]].first_in("done").name
+        jira = live.synced.sandbox.urls["jira"]
+        assert live.admin.post(f"{jira}/_sandbox/issues/{key}/transition", json={"to": done}).status_code == 200
+        live.delivered()
+        browser.wait_for(f"document.querySelector('main').dataset.version !== {json.dumps(version)}")
+        row = browser.evaluate(
+            "Array.from(document.querySelectorAll('#releases tbody tr')).map(r => r.innerText)"
+            f".find(t => t.includes({json.dumps(str(release['name']))}))"
+        )
+        scope = next(r for r in live.releases() if r["release"] == release)["scope"]
+        assert isinstance(scope, dict)
+        assert f"{scope['items_done']}/{scope['items_total']} items" in row
+        assert browser.errors == [], "\n".join(browser.errors)
+        browser.screenshot(ARTIFACTS / "web-status-page.png")
