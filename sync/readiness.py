@@ -237,7 +237,7 @@ def _pct(part: float, whole: float) -> float:
     return 100.0 if whole == 0 else 100.0 * part / whole
 
 
-def skipped(check_id: str, settings: CheckSettings, summary: str) -> CheckResult:
+def _skipped(check_id: str, settings: CheckSettings, summary: str) -> CheckResult:
     return CheckResult(
         id=check_id, title=TITLES[check_id], outcome=Outcome.SKIPPED, severity=settings.severity, summary=summary
     )
@@ -394,7 +394,7 @@ class _Checks:
         own = {release.project.lower()} if release.release_kind is ReleaseKind.GITHUB_MILESTONE else set()
         repos = sorted(self.scope.repos | own | {r.project.lower() for r in self.scope.github_releases})
         if not repos:
-            return skipped("github_release", cfg, "No GitHub repository is linked to this release.")
+            return _skipped("github_release", cfg, "No GitHub repository is linked to this release.")
         problems: list[str] = []
         evidence: list[Evidence] = []
         for repo in repos:
@@ -607,7 +607,7 @@ def evaluate(
         ("github_release", config.github_release, build.github_release),
         ("release_dates", config.release_dates, build.release_dates),
     ]
-    checks = [run() if cfg.enabled else skipped(cid, cfg, "Disabled in config.") for cid, cfg, run in named]
+    checks = [run() if cfg.enabled else _skipped(cid, cfg, "Disabled in config.") for cid, cfg, run in named]
 
     metric_points = list(metrics)
     series: list[MetricSeries] = []
@@ -618,7 +618,7 @@ def evaluate(
 
     rows = freshness_rows(freshness, config.freshness, now)
     enabled = config.freshness.enabled
-    checks.append(build.freshness(rows) if enabled else skipped("freshness", config.freshness, "Disabled in config."))
+    checks.append(build.freshness(rows) if enabled else _skipped("freshness", config.freshness, "Disabled in config."))
 
     release = scope.release
     return ReadinessReport(
