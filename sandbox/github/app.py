@@ -49,7 +49,7 @@ from sandbox.github.core import (
 )
 from sandbox.github.limits import Budget
 from sandbox.github.render import Json, Links
-from sandbox.github.store import GitHubStore, InvalidCursorError, Query, RepoState, Sort, localize
+from sandbox.github.store import GitHubStore, InvalidCursorError, Query, RepoState, Sort
 from sandbox.world import World
 
 __all__ = ["DEFAULT_TOKENS", "GitHubOptions", "create_app"]
@@ -128,7 +128,7 @@ def _api_router(api: GitHubApi) -> APIRouter:
             rels["last"] = {"page": last}
         if query.after or page > 1:
             rels["first"] = {"page": 1}
-        return api.reply(request, localize(join(parts), links), link=link_header(request.url, rels))
+        return api.reply(request, store.localize(state, view, join(parts), links), link=link_header(request.url, rels))
 
     def _item(request: Request, state: RepoState, number: int) -> Any:
         item = state.item(number)
@@ -147,7 +147,9 @@ def _api_router(api: GitHubApi) -> APIRouter:
     async def get_issue(request: Request, owner: str, name: str, number: int) -> Response:
         state = api.repo(request, owner, name)
         item = _item(request, state, number)
-        return api.reply(request, localize(store.rendered(state, "issue", item), api.links(request)))
+        return api.reply(
+            request, store.localize(state, "issue", store.rendered(state, "issue", item), api.links(request))
+        )
 
     @router.get(repo_path + "/pulls/{number}")
     async def get_pull(request: Request, owner: str, name: str, number: int) -> Response:
@@ -155,7 +157,8 @@ def _api_router(api: GitHubApi) -> APIRouter:
         pr = state.repo.pulls.get(number)
         if pr is None:
             raise not_found()
-        return api.reply(request, localize(store.rendered(state, "pull_detail", pr), api.links(request)))
+        body = store.rendered(state, "pull_detail", pr)
+        return api.reply(request, store.localize(state, "pull_detail", body, api.links(request)))
 
     @router.get(repo_path + "/issues/{number}/comments")
     async def list_comments(request: Request, owner: str, name: str, number: int) -> Response:

@@ -17,9 +17,11 @@ and therefore exact in both directions. ``direction=desc`` by a mutable key can 
 cursor, as it would on GitHub; incremental readers should not use it. ``page=N`` still works (offset, as GitHub)
 and ``rel="last"`` carries it, which PyGithub's ``totalCount`` reads.
 
-Bodies are cached per item as bytes whose API base is :data:`PLACEHOLDER` (:func:`localize` puts the request's base
-in), keyed by what they show (``updated``, state, comments, milestone counts). Changes run on the server's event loop
-(the admin routes are ``async``); :meth:`GitHubStore.warm` may run beside it, as it only fills that cache.
+Bodies are cached per item as bytes whose API base is :data:`PLACEHOLDER`, keyed by what they show (``updated``,
+state, comments, milestone counts); a pull request's head and base repository are a slot filled at serve time, so a
+change elsewhere in the repository does not invalidate them. :meth:`GitHubStore.localize` fills both in. Changes run
+on the server's event loop (the admin routes are ``async``); :meth:`GitHubStore.warm` may run beside it, as it only
+fills that cache.
 """
 
 from __future__ import annotations
@@ -39,14 +41,11 @@ from sandbox.github.render import Item, Json, Links
 from sandbox.world import CheckRun, GitHubIssue, GitHubRelease, Milestone, PullRequest, Repo, World
 
 PLACEHOLDER = "http://api.sandbox.invalid"  # the API base cached bodies carry; replaced per request
+_REPO_SLOT = b'"@sandbox-repository@"'  # where cached pull request bodies embed their repository
 Kind = Literal["all", "pr"]
 Sort = Literal["created", "updated", "comments"]
 _SORTS: tuple[Sort, ...] = ("created", "updated", "comments")
 Key = tuple[int, int]  # (sort value, number)
-
-
-def localize(data: bytes, links: Links) -> bytes:
-    return data.replace(PLACEHOLDER.encode(), links.api.encode())
 
 
 class InvalidCursorError(ValueError):
@@ -119,7 +118,7 @@ class RepoState:
     milestone_counts: dict[int, list[int]] = field(default_factory=dict)  # number -> [open, closed]
     open_count: int = 0
     pushed: datetime | None = None  # the latest pull request activity: the repository's pushed_at/updated_at
-    repo_cache: dict[tuple[Links, bool], tuple[int, Json, orjson.Fragment]] = field(default_factory=dict)
+    repo_cache: dict[tuple[Links, bool], tuple[int, Json, bytes]] = field(default_factory=dict)
     filtered: dict[Query, list[Key]] = field(default_factory=dict)
     filtered_version: int = -1
     rendered: dict[tuple[str, int], tuple[object, bytes]] = field(default_factory=dict)
@@ -271,11 +270,11 @@ class GitHubStore:
         """The repository object (shared by every pull request body until the repository changes)."""
         return self._repo(links, state, full)[1]
 
-    def _repo(self, links: Links, state: RepoState, full: bool) -> tuple[int, Json, orjson.Fragment]:
+    def _repo(self, links: Links, state: RepoState, full: bool) -> tuple[int, Json, bytes]:
         cached = state.repo_cache.get((links, full))
         if cached is None or cached[0] != state.version:
             body = render.repository(links, state.repo, state.open_count, state.pushed or state.repo.created, full=full)
-            cached = state.repo_cache[(links, full)] = (state.version, body, orjson.Fragment(render.dumps(body)))
+            cached = state.repo_cache[(links, full)] = (state.version, body, render.dumps(body))
         return cached
 
     def milestone_json(self, links: Links, state: RepoState, number: int | None) -> Json | None:
@@ -286,10 +285,10 @@ class GitHubStore:
         return render.milestone(links, self.world, state.repo, ms, open_items, closed_items)
 
     def rendered(self, state: RepoState, view: str, item: Item) -> bytes:
-        """An item's JSON bytes (``view``: issue | pull | pull_detail) with the :data:`PLACEHOLDER` API base, cached
-        until the item or its context changes; :func:`localize` puts the request's base in."""
+        """An item's JSON bytes (``view``: issue | pull | pull_detail) as cached, until the item or its milestone
+        changes; :meth:`localize` makes them servable."""
         context = tuple(state.milestone_counts.get(item.milestone, ())) if item.milestone else ()
-        stamp = (item.updated, item.state, len(item.comments), context, view != "issue" and state.version)
+        stamp = (item.updated, item.state, len(item.comments), context)
         cached = state.rendered.get((view, item.number))
         if cached is not None and cached[0] == stamp:
             return cached[1]
@@ -297,19 +296,27 @@ class GitHubStore:
         state.rendered[(view, item.number)] = (stamp, data)
         return data
 
+    def localize(self, state: RepoState, view: str, data: bytes, links: Links) -> bytes:
+        """Cached bytes → the body to serve: the repository slot filled, the request's API base in."""
+        if view != "issue":
+            data = data.replace(_REPO_SLOT, self._repo(self.canonical, state, False)[2])
+        return data.replace(PLACEHOLDER.encode(), links.api.encode())
+
     def warm(self) -> None:
-        """Render every issue body ahead of the first request (safe beside the server: it only fills caches)."""
+        """Render every issue and pull request body ahead of the first request (safe beside the server: it only
+        fills caches)."""
         for state in list(self.repos.values()):
             items: list[Item] = [*state.repo.issues.values(), *state.repo.pulls.values()]
             for item in items:
                 self.rendered(state, "issue", item)
+            for pr in list(state.repo.pulls.values()):
+                self.rendered(state, "pull", pr)
 
     def item_json(self, links: Links, state: RepoState, view: str, item: Item, *, fragment: bool = False) -> Json:
         ms_json = self.milestone_json(links, state, item.milestone)
         if view == "issue" or not isinstance(item, PullRequest):
             return render.issue(links, self.world, state.repo, item, ms_json)
-        _, repo, serialised = self._repo(links, state, False)
-        embedded = serialised if fragment else repo
+        embedded = orjson.Fragment(_REPO_SLOT) if fragment else self.repo_json(links, state)
         return render.pull(links, self.world, state.repo, item, embedded, ms_json, detail=view == "pull_detail")
 
     # -------------------------------------------------------------------------------------------- changes
