@@ -8,71 +8,38 @@ schema emptied after every test, or a fresh one for tests that need a database w
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine
 
 from sync.store import Store
 from sync.tables import meta, metadata
-
-POSTGRES_URL = os.environ.get("PMHUB_TEST_POSTGRES_URL", "postgresql+psycopg://pmhub:pmhub@127.0.0.1:5432/pmhub_test")
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+from tests.support import postgres
 
 
 @pytest.fixture(scope="session")
 def postgres_admin() -> Iterator[Engine]:
-    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
-    try:
-        with engine.connect():
-            pass
-    except OperationalError as exc:
-        engine.dispose()
-        where = make_url(POSTGRES_URL).render_as_string(hide_password=True)
-        message = f"PostgreSQL at {where} is unreachable ({type(exc.orig).__name__})"
-        if _in_ci():
-            pytest.fail(f"{message}; CI=true requires the PostgreSQL store tests to run", pytrace=False)
-        pytest.skip(f"{message}; set PMHUB_TEST_POSTGRES_URL or start the server")
-    yield engine
-    engine.dispose()
-
-
-def _schema_url(admin: Engine) -> tuple[str, str]:
-    schema = f"pmhub_test_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    return schema, url.render_as_string(hide_password=False)
-
-
-def _drop_schema(admin: Engine, schema: str) -> None:
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres.postgres_admin() as engine:
+        yield engine
 
 
 @pytest.fixture
 def postgres_url(postgres_admin: Engine) -> Iterator[str]:
     """A URL whose connections work in a fresh, empty schema of their own."""
-    schema, url = _schema_url(postgres_admin)
+    schema, url = postgres.create_schema(postgres_admin)
     yield url
-    _drop_schema(postgres_admin, schema)
+    postgres.drop_schema(postgres_admin, schema)
 
 
 @pytest.fixture(scope="session")
 def shared_postgres_url(postgres_admin: Engine) -> Iterator[str]:
     """One schema with the store's tables for the session; ``store_url`` empties it after each test."""
-    schema, url = _schema_url(postgres_admin)
+    schema, url = postgres.create_schema(postgres_admin)
     Store(url).close()
     yield url
-    _drop_schema(postgres_admin, schema)
+    postgres.drop_schema(postgres_admin, schema)
 
 
 def sqlite_url(directory: Path) -> str:
