@@ -615,6 +615,7 @@ def combined_status(links: Links, repo: Repo, repo_json: Json, sha: str, statuse
     """GitHub's rule: failure/error anywhere → failure; all success → success; otherwise (or none) pending."""
     states = {s.state for s in statuses}
     state = "failure" if states & {"failure", "error"} else ("success" if states == {"success"} else "pending")
+    # why: the combined status embeds GitHub's minimal repository: identity fields and API URL templates only
     keep = ("id", "node_id", "name", "full_name", "private", "owner", "html_url", "description", "fork", "url")
     urls = {
         k: v
