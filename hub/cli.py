@@ -15,6 +15,7 @@ from hub.settings import Settings, config_path, credential_envs, load_settings, 
 from schema import ConfigError
 
 if TYPE_CHECKING:
+    from connectors.notify import DeliveryResult
     from sync.store import Store
 
 app = typer.Typer(
@@ -284,11 +285,16 @@ def sandbox_cmd(
 
 @app.command()
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo keeps its config and store.")] = Path(".pmhub/demo"),
+    workdir: Annotated[Path, typer.Option(help="Where the demo keeps its config, store and reports.")] = Path(
+        ".pmhub/demo"
+    ),
 ) -> None:
-    """Start the sandbox, write a config for it, sync it through Prefect and show the status."""
+    """Start the sandbox, sync it through Prefect, show the status and the readiness of the next releases."""
     import os
+    from datetime import UTC, datetime
 
+    from hub import service
+    from reports import render_readiness
     from sandbox.runner import Sandbox, SandboxOptions
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -306,7 +312,128 @@ def demo(
         sync(source=None, full=True)
         console.rule("status")
         status(stale_after=60)
+        console.rule("launch readiness of the next releases")
+        cfg = settings()
+        store = open_store_or_exit(cfg)
+        for product in sb.world.products:
+            release = sb.world.next_release(product)
+            target = service.resolve_release(store, release.name, product.jira_project)
+            report = service.readiness(store, cfg, target, datetime.now(UTC))
+            html = render_readiness(report, "html")
+            stem = f"readiness-{product.jira_project}-{release.name}"
+            path = service.write_report(html, workdir / f"{stem}.html", stem, "html")
+            failing = [c.title for c in report.checks if c.outcome == "failed"]
+            console.print(f"  {product.jira_project} {release.name}: [bold]{report.verdict}[/bold]", highlight=False)
+            if failing:
+                console.print(f"    failing: {', '.join(failing)}", highlight=False)
+            console.print(f"    report: {path.resolve()}", highlight=False)
     console.rule("next")
-    console.print(f"config: {config}   store: {store_file}")
-    console.print(f"try: pmhub --config {config} store info   (the sandbox stops with the demo; run `pmhub sandbox`")
-    console.print("     --write-config pmhub.toml to keep one running)")
+    console.print(f"config {config}, store {store_file}. The sandbox stopped with the demo; to keep one running:")
+    console.print("  pmhub sandbox --write-config pmhub.toml   then export the tokens it prints; pmhub sync; pmhub serve")
+
+
+class OutputFormat(StrEnum):
+    MD = "md"
+    HTML = "html"
+    JSON = "json"
+
+
+VERDICT_EXIT = {"GO": 0, "AT RISK": 3, "NO-GO": 4}
+
+
+@app.command("readiness")
+def readiness_cmd(
+    release: Annotated[str, typer.Argument(help="Release name, e.g. '2.4.0' or 'CHK 2.4.0'.")],
+    project: Annotated[str | None, typer.Option(help="Jira project key or owner/repo of the release.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="md, html or json.")] = OutputFormat.MD,
+    out: Annotated[Path | None, typer.Option(help="Write the report here instead of printing it.")] = None,
+    notify: Annotated[bool, typer.Option("--notify", help="Deliver the verdict to the notify targets.")] = False,
+) -> None:
+    """Launch readiness of a release. Exit code: 0 GO, 3 AT RISK, 4 NO-GO, 1 error."""
+    from datetime import UTC, datetime
+
+    from hub import service
+    from reports import render_readiness
+
+    cfg = settings()
+    store = open_store_or_exit(cfg)
+    try:
+        target = service.resolve_release(store, release, project)
+    except ConfigError as exc:
+        err.print(f"[red]error[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    report = service.readiness(store, cfg, target, datetime.now(UTC))
+    text = render_readiness(report, fmt.value)
+    if out is not None or fmt is OutputFormat.HTML:
+        path = service.write_report(text, out, f"readiness-{target.project}-{target.name}", fmt.value)
+        console.print(f"{report.release.project} {report.release.name}: {report.verdict}  ({path})")
+    else:
+        print(text)
+    if notify:
+        _print_deliveries(service.notify(
+            store, cfg, service.readiness_message_for(report, cfg), event="readiness", subject_id=target.id
+        ))
+    raise typer.Exit(VERDICT_EXIT[report.verdict])
+
+
+@app.command("report")
+def report_cmd(
+    out: Annotated[Path, typer.Option(help="Folder for status.md, status.html and status.json.")] = Path(
+        ".pmhub/reports"
+    ),
+    notify: Annotated[bool, typer.Option("--notify", help="Send the digest to the notify targets.")] = False,
+) -> None:
+    """The consolidated status report across releases and roadmap items, in Markdown, HTML and JSON."""
+    from datetime import UTC, datetime
+
+    from hub import service
+    from reports import render_status
+
+    cfg = settings()
+    store = open_store_or_exit(cfg)
+    report = service.status_report(store, cfg, datetime.now(UTC))
+    out.mkdir(parents=True, exist_ok=True)
+    for fmt in OutputFormat:
+        path = service.write_report(render_status(report, fmt.value), out / f"status.{fmt.value}", "status", fmt.value)
+        console.print(f"wrote {path}")
+    for release in report.releases:
+        console.print(f"  {release.release.project} {release.release.name}: {release.verdict}")
+    if notify:
+        _print_deliveries(service.notify(
+            store, cfg, service.status_message_for(report, cfg), event="digest", subject_id="pmhub:status"
+        ))
+
+
+@app.command("reconcile")
+def reconcile_cmd(
+    apply: Annotated[bool, typer.Option("--apply", help="Execute the plan (rules enabled in [reconcile]).")] = False,
+) -> None:
+    """Contradictions between tools and the write-back plan that resolves them (a dry run unless --apply)."""
+    from datetime import UTC, datetime
+
+    from hub import service
+    from sync.reconcile import apply_plan, reconcile_store
+
+    cfg = settings()
+    store = open_store_or_exit(cfg)
+    result = reconcile_store(store, cfg.reconcile, datetime.now(UTC))
+    table = Table("rule", "subject", "what", "suggested fix", title="contradictions")
+    for c in result.contradictions:
+        table.add_row(c.rule, c.subject_label, c.summary, c.fix)
+    console.print(table)
+    executor = service.write_back(cfg)
+    outcomes = apply_plan(result.plan, executor, store, cfg.reconcile, dry_run=not apply)
+    plan = Table("action", "outcome", title="write-back" + ("" if apply else " (dry run: --apply executes)"))
+    for outcome in outcomes:
+        plan.add_row(outcome.action.describe(), outcome.outcome + (f": {outcome.error}" if outcome.error else ""))
+    console.print(plan)
+    if any(o.outcome == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _print_deliveries(results: list[DeliveryResult]) -> None:
+    if not results:
+        console.print("no notify targets subscribed to this event")
+    for r in results:
+        mark = "[green]delivered[/green]" if r.ok else f"[red]failed after {r.attempts} attempts[/red]: {r.error}"
+        console.print(f"  {r.target} ({r.service}): {mark}", highlight=False)

@@ -26,6 +26,9 @@ from connectors.github.config import GitHubSourceConfig
 from connectors.jira.config import JiraSourceConfig
 from schema import ConfigError, MetricTarget, StatusRules
 from sync.linking import DEFAULT_KEY_PATTERN, LinkRules
+from sync.readiness import ReadinessConfig
+from sync.reconcile import ReconcileConfig
+from sync.roadmap import RoadmapConfig
 
 DEFAULT_CONFIG = Path("pmhub.toml")
 DEFAULT_STORE_URL = "sqlite:///.pmhub/pmhub.db"
@@ -111,6 +114,9 @@ class Settings(BaseSettings):
     roadmap: dict[str, RoadmapSettings] = Field(default_factory=dict)
     products: dict[str, ProductSettings] = Field(default_factory=dict)
     linking: LinkingSettings = LinkingSettings()
+    readiness: ReadinessConfig = ReadinessConfig()
+    reconcile: ReconcileConfig = ReconcileConfig()
+    roadmap_rules: RoadmapConfig = RoadmapConfig()
     serve: ServeSettings = ServeSettings()
 
     def link_rules(self) -> LinkRules:
@@ -190,6 +196,7 @@ def secret(env_name: str | None) -> SecretStr | None:
 __all__ = [
     "DEFAULT_STORE_URL",
     "LinkingSettings",
+    "NotifyEvent",
     "NotifyTarget",
     "ProductSettings",
     "RoadmapSettings",

@@ -181,8 +181,55 @@ class Sandbox:
         for product in w.products:
             lines += [
                 "",
-                f'[products."{product.name.lower().replace(" ", "-")}"]',
+                f'[products."{_slug(product.name)}"]',
                 f'jira_project = "{product.jira_project}"',
                 f'repo = "{product.repo}"',
             ]
+        lines += self._reconcile_toml() + self._guardrails_toml()
         return "\n".join(lines) + "\n"
+
+    def _reconcile_toml(self) -> list[str]:
+        """Which status each project's workflow calls "back in progress" and "done"."""
+        projects = self.world.jira_projects.values()
+        return [
+            "",
+            "[reconcile.reopen_status]",
+            *(f'{p.key} = "{p.first_in("indeterminate").name}"' for p in projects),
+            '"*" = "In Progress"',
+            "",
+            "[reconcile.done_status]",
+            *(f'{p.key} = "{p.first_in("done").name}"' for p in projects),
+            '"*" = "Done"',
+        ]
+
+    def _guardrails_toml(self) -> list[str]:
+        """Error rate and activation guardrails per product, from the first analytics source that measures it."""
+        lines: list[str] = []
+        guarded: set[str] = set()
+        for name, config in source_configs(self.analytics_data, self.urls, ENV_PREFIX)[0].items():
+            product = next(p for p in self.world.products if name.endswith(_slug(p.name)))
+            if product.jira_project in guarded:
+                continue
+            guarded.add(product.jira_project)
+            scope = "\n".join(
+                (
+                    f'tool = "{config["kind"]}"',
+                    f'project = "{config["project_id"]}"',
+                    f'applies_to = ["{product.jira_project}"]',
+                )
+            )
+            lines += [
+                "",
+                "[[readiness.guardrails]]",
+                'metric = "error_rate"\nop = "<="\nthreshold = 0.02\nlag_days = 1',
+                scope,
+                "",
+                "[[readiness.guardrails]]",
+                'metric = "activation_rate"\nop = ">="\nbaseline_pct = 90\ncurrent_days = 3\nlag_days = 2',
+                scope,
+            ]
+        return lines
+
+
+def _slug(name: str) -> str:
+    return "-".join(name.lower().split())

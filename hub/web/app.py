@@ -37,6 +37,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.settings import Settings
 from hub.web.apply import Applier, OnChange, utc_now
@@ -66,9 +67,9 @@ class DataVersion:
     _checked: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def bump(self) -> None:
+    def bump(self, count: int = 1) -> None:
         with self._lock:
-            self.applied += 1
+            self.applied += count
 
     def current(self) -> str:
         now = time.monotonic()
@@ -94,6 +95,43 @@ class WebState:
     def close(self) -> None:
         self.closing.set()
         self.applier.close()
+
+
+def page_policy(nonce: str) -> str:
+    """The Content-Security-Policy of an HTML page: its own inline script and style, same-origin fetches only."""
+    return (
+        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; "
+        "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+
+
+_DEFAULT_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+)
+
+
+class SecurityHeaders:
+    """Adds the headers every answer carries (HTML pages set their own, stricter-scoped CSP), as plain ASGI."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(name, value) for name, value in _DEFAULT_HEADERS if name not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def _templates() -> Environment:
@@ -149,27 +187,14 @@ def create_app(
     header = auth.trusted_user_header
 
     app = FastAPI(title="pmhub", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SecurityHeaders)
     app.state.web = state
     app.include_router(webhook_router(Intake(store, webhooks, secrets_, counters, applier.notify)))
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        request.state.nonce = secrets.token_urlsafe(16)
-        response: Response = await call_next(request)
-        nonce = request.state.nonce
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; "
-            "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
     def html(name: str, request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
-        body = templates.get_template(name).render(nonce=request.state.nonce, **context)
-        return HTMLResponse(body, status_code=status_code)
+        nonce = secrets.token_urlsafe(16)
+        body = templates.get_template(name).render(nonce=nonce, **context)
+        return HTMLResponse(body, status_code=status_code, headers={"Content-Security-Policy": page_policy(nonce)})
 
     def login_page(request: Request, *, failed: bool, status_code: int, next_path: str) -> HTMLResponse:
         return html(

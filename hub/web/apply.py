@@ -30,11 +30,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, update
 
 from connectors.base import Mapped
 from connectors.github import webhooks as github_webhooks
@@ -60,6 +63,7 @@ from schema import (
 from sync.scope import release_refs
 from sync.status import upcoming_releases
 from sync.store import InboxEntry, Store
+from sync.tables import webhook_inbox
 
 log = logging.getLogger(__name__)
 
@@ -334,50 +338,24 @@ def releases_for_refs(store: Store, refs: set[str]) -> set[str]:
     return {r.id for r in upcoming_releases(store) if release_refs(r, github) & refs}
 
 
-class Debouncer:
-    """Collects affected releases and calls ``on_change`` once no delivery touched one for ``delay`` seconds."""
+@dataclass
+class _Touched:
+    """Releases (and check refs) touched since ``on_change`` last ran; ``due`` is when it runs next."""
 
-    def __init__(self, store: Store, delay: float, on_change: OnChange) -> None:
-        self._store = store
-        self._delay = delay
-        self._on_change = on_change
-        self._releases: set[str] = set()
-        self._refs: set[str] = set()
-        self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
-
-    def add(self, releases: set[str], refs: set[str]) -> None:
-        if not releases and not refs:
-            return
-        with self._lock:
-            self._releases |= releases
-            self._refs |= refs
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = threading.Timer(self._delay, self.fire)
-            self._timer.daemon = True
-            self._timer.start()
-
-    def fire(self) -> None:
-        with self._lock:
-            releases, refs = self._releases, self._refs
-            self._releases, self._refs, self._timer = set(), set(), None
-        if not releases and not refs:
-            return
-        try:
-            self._on_change(frozenset(releases | releases_for_refs(self._store, refs)))
-        except Exception:
-            log.exception("the on_change hook failed for releases %s", sorted(releases))
-
-    def cancel(self) -> None:
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = None
+    releases: set[str] = field(default_factory=set)
+    refs: set[str] = field(default_factory=set)
+    due: float | None = None
 
 
 class Applier:
-    """The background worker that drains the inbox (see the module docstring)."""
+    """The background worker that drains the inbox (see the module docstring).
+
+    Deliveries are applied in batches of up to ``BATCH`` in one transaction (records per source and stream, newest
+    per id, deletions in delivery order, the rows marked applied); if the batch write fails, each delivery is tried
+    alone so only the one at fault is marked failed.
+    """
+
+    BATCH = 100
 
     def __init__(
         self,
@@ -386,7 +364,7 @@ class Applier:
         webhooks: WebhookSettings,
         *,
         clock: Clock,
-        on_applied: Callable[[], None] = lambda: None,
+        on_applied: Callable[[int], None] = lambda _count: None,
         on_change: OnChange | None = None,
     ) -> None:
         self._store = store
@@ -395,7 +373,8 @@ class Applier:
         self._webhooks = webhooks
         self._clock = clock
         self._on_applied = on_applied
-        self._debouncer = Debouncer(store, webhooks.debounce_seconds, on_change) if on_change else None
+        self._on_change = on_change
+        self._touched = _Touched()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Condition()
@@ -417,17 +396,20 @@ class Applier:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
-        if self._debouncer is not None:
-            self._debouncer.cancel()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until every delivery received so far has had its attempt; False if ``timeout`` passed first."""
         with self._idle:
             return self._idle.wait_for(lambda: not self._busy, timeout)
 
+    def _timeout(self) -> float:
+        due = self._touched.due
+        wait = self._webhooks.retry_seconds
+        return wait if due is None else max(0.0, min(wait, due - time.monotonic()))
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(timeout=self._webhooks.retry_seconds)
+            self._wake.wait(timeout=self._timeout())
             self._wake.clear()
             if self._stop.is_set():
                 return
@@ -435,6 +417,7 @@ class Applier:
                 self.drain()
             except Exception:
                 log.exception("reading the webhook inbox failed; retrying in %ss", self._webhooks.retry_seconds)
+            self._changed_when_due()
             with self._idle:
                 if not self._wake.is_set():
                     self._busy = False
@@ -446,31 +429,47 @@ class Applier:
         while not self._stop.is_set():
             batch = [
                 entry
-                for entry in self._store.inbox_pending(limit=100, max_attempts=self._webhooks.max_attempts)
+                for entry in self._store.inbox_pending(limit=self.BATCH, max_attempts=self._webhooks.max_attempts)
                 if entry.delivery_id not in attempted
             ]
             if not batch:
                 break
-            for entry in batch:
-                attempted.add(entry.delivery_id)
-                self.apply(entry)
+            attempted.update(entry.delivery_id for entry in batch)
+            self.apply(batch)
         return len(attempted)
 
-    def apply(self, entry: InboxEntry) -> None:
-        try:
-            change = self.change_of(entry)
+    def apply(self, entries: Sequence[InboxEntry]) -> None:
+        planned: list[tuple[InboxEntry, Change]] = []
+        for entry in entries:
+            try:
+                change = self.change_of(entry)
+            except Exception as exc:
+                self._failed(entry, exc)
+                continue
             if change.ignored is not None:
                 self._store.inbox_mark(entry.delivery_id, "ignored", change.ignored)
-                return
-            touched = self._write(change)
-        except Exception as exc:
-            log.warning("webhook delivery %s (%s %s) failed: %s", entry.delivery_id, entry.tool, entry.event, exc)
-            self._store.inbox_mark(entry.delivery_id, "failed", f"{type(exc).__name__}: {exc}"[:2000])
+            else:
+                planned.append((entry, change))
+        if not planned:
             return
-        self._store.inbox_mark(entry.delivery_id, "applied")
-        self._on_applied()
-        if self._debouncer is not None:
-            self._debouncer.add(*touched)
+        try:
+            releases, refs = self._write(planned)
+        except Exception as exc:
+            if len(planned) == 1:
+                self._failed(planned[0][0], exc)
+            else:
+                for entry, _ in planned:
+                    self.apply([entry])
+            return
+        self._on_applied(len(planned))
+        if self._on_change is not None and (releases or refs):
+            self._touched.releases |= releases
+            self._touched.refs |= refs
+            self._touched.due = time.monotonic() + self._webhooks.debounce_seconds
+
+    def _failed(self, entry: InboxEntry, exc: Exception) -> None:
+        log.warning("webhook delivery %s (%s %s) failed: %s", entry.delivery_id, entry.tool, entry.event, exc)
+        self._store.inbox_mark(entry.delivery_id, "failed", f"{type(exc).__name__}: {exc}"[:2000])
 
     def change_of(self, entry: InboxEntry) -> Change:
         payload = json.loads(entry.body)
@@ -480,15 +479,51 @@ class Applier:
             return github_change(self._index, entry.event, payload)
         return jira_change(self._index, self._lookup, self._store, entry.event, payload, self._clock())
 
-    def _write(self, change: Change) -> tuple[set[str], set[str]]:
+    def _write(self, planned: Sequence[tuple[InboxEntry, Change]]) -> tuple[set[str], set[str]]:
         store = self._store
-        gone = [r for r in (store.get(i) for i in change.deleted) if r is not None]
+        deleted = [record_id for _, change in planned for record_id in change.deleted]
+        gone = [r for r in (store.get(i) for i in deleted) if r is not None]
+        waiting: dict[tuple[str, str], dict[str, Mapped]] = {}
+
+        def flush(conn: Connection) -> None:
+            for (source, stream), newest in waiting.items():
+                store.upsert(list(newest.values()), source=source, stream=stream, conn=conn)
+            waiting.clear()
+
         with store.transaction() as conn:
-            for (source, stream), batch in change.upserts.items():
-                store.upsert(batch, source=source, stream=stream, conn=conn)
-            if change.deleted:
-                store.mark_deleted(change.deleted, self._clock(), conn=conn)
-        return affected_releases([*change.records, *gone])
+            for _, change in planned:
+                for key, batch in change.upserts.items():
+                    newest = waiting.setdefault(key, {})
+                    for mapped in batch:
+                        held = newest.get(mapped.record.id)
+                        if held is None or mapped.record.updated >= held.record.updated:
+                            newest[mapped.record.id] = mapped
+                if change.deleted:
+                    flush(conn)
+                    store.mark_deleted(change.deleted, self._clock(), conn=conn)
+            flush(conn)
+            _mark_applied(conn, [entry.delivery_id for entry, _ in planned])
+        return affected_releases([*(r for _, c in planned for r in c.records), *gone])
+
+    def _changed_when_due(self) -> None:
+        touched = self._touched
+        if self._on_change is None or touched.due is None or time.monotonic() < touched.due:
+            return
+        self._touched = _Touched()
+        try:
+            self._on_change(frozenset(touched.releases | releases_for_refs(self._store, touched.refs)))
+        except Exception:
+            log.exception("the on_change hook failed for releases %s", sorted(touched.releases))
+
+
+def _mark_applied(conn: Connection, delivery_ids: list[str]) -> None:
+    """``Store.inbox_mark(…, "applied")`` for a batch, inside the transaction that wrote its records."""
+    stmt = (
+        update(webhook_inbox)
+        .where(webhook_inbox.c.delivery_id.in_(delivery_ids))
+        .values(status="applied", attempts=webhook_inbox.c.attempts + 1, last_error=None)
+    )
+    conn.execute(stmt)
 
 
 def utc_now() -> datetime:

@@ -1,0 +1,141 @@
+"""Use cases shared by the CLI, the Prefect flows and the web app: readiness, the status report, reconciliation
+write-back and delivery, each composed from sync/, reports/ and connectors/ with the configured settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from connectors.github.source import GitHubSource
+from connectors.jira.source import JiraSource
+from connectors.notify import (
+    CommentKind,
+    CommentPoster,
+    DeliveryResult,
+    GitHubCommenter,
+    JiraCommenter,
+    Message,
+    deliver,
+    readiness_message,
+    record,
+    status_message,
+)
+from hub.settings import NotifyEvent, Settings
+from hub.sources import build_source
+from schema import ConfigError, Release
+from schema.readiness import ReadinessReport, StatusReport
+from sync.readiness import freshness_rows, readiness_for
+from sync.reconcile import SourceWriteBack, reconcile_store
+from sync.roadmap import roadmap_from_store
+from sync.scope import find_release
+from sync.status import upcoming_releases
+from sync.store import Store
+
+Format = Literal["md", "html", "json"]
+
+
+def resolve_release(store: Store, name: str, project: str | None = None) -> Release:
+    """The one release called ``name`` (``CHK 2.4.0`` or ``2.4.0`` with ``project``); ambiguity is an error."""
+    if project is None and " " in name.strip():
+        project, name = name.strip().split(" ", 1)
+    found = find_release(store, name, project)
+    if not found:
+        raise ConfigError(f"no release {name!r}{f' in {project}' if project else ''} in the store; run `pmhub sync`")
+    if len(found) > 1:
+        choices = ", ".join(f"{r.project} {r.name}" for r in found)
+        raise ConfigError(f"release {name!r} exists in several projects ({choices}); name one: 'PROJECT {name}'")
+    return found[0]
+
+
+def readiness(store: Store, cfg: Settings, release: Release, now: datetime) -> ReadinessReport:
+    return readiness_for(store, release, cfg.readiness, now)
+
+
+def status_report(store: Store, cfg: Settings, now: datetime) -> StatusReport:
+    return StatusReport(
+        generated_at=now,
+        releases=[readiness_for(store, release, cfg.readiness, now) for release in upcoming_releases(store)],
+        roadmap=roadmap_from_store(store, cfg.roadmap, cfg.roadmap_rules, now),
+        contradictions=reconcile_store(store, cfg.reconcile, now).contradictions,
+        freshness=freshness_rows(store.last_successes(), cfg.readiness.freshness, now),
+    )
+
+
+def write_back(cfg: Settings) -> SourceWriteBack:
+    """The reconciliation executor over every configured Jira site and GitHub repo."""
+    jira: dict[str, JiraSource] = {}
+    github: dict[str, GitHubSource] = {}
+    for name in cfg.sources:
+        source = build_source(name, cfg)
+        if isinstance(source, JiraSource):
+            jira[source.config.site_name] = source
+        elif isinstance(source, GitHubSource):
+            github.update({repo: source for repo in source.config.repos})
+    return SourceWriteBack(jira=jira, github=github)
+
+
+@dataclass(frozen=True)
+class _JiraRouter:
+    """Posts a Jira comment through the source whose projects include the key's project."""
+
+    by_project: dict[str, JiraSource]
+
+    def add_comment(self, key: str, text: str) -> str:
+        project = key.split("-", 1)[0].upper()
+        if project not in self.by_project:
+            raise ConfigError(f"no Jira source is configured for project {project} (comment target {key})")
+        return self.by_project[project].add_comment(key, text)
+
+
+def comment_posters(cfg: Settings) -> dict[CommentKind, CommentPoster]:
+    jira: dict[str, JiraSource] = {}
+    github: GitHubSource | None = None
+    for name in cfg.sources:
+        source = build_source(name, cfg)
+        if isinstance(source, JiraSource):
+            jira.update({project: source for project in source.config.projects})
+        elif isinstance(source, GitHubSource) and github is None:
+            github = source
+    posters: dict[CommentKind, CommentPoster] = {"jira_comment": JiraCommenter(_JiraRouter(jira).add_comment)}
+    if github is not None:
+        posters["github_comment"] = GitHubCommenter(github.add_comment)
+    return posters
+
+
+def notify(
+    store: Store, cfg: Settings, message: Message, *, event: NotifyEvent, subject_id: str
+) -> list[DeliveryResult]:
+    """Deliver to every target subscribed to ``event``; every result is recorded in the audit table."""
+    wanted = {name: t for name, t in cfg.notify.items() if event in t.events}
+    if not wanted:
+        return []
+    posters = comment_posters(cfg) if any(t.kind != "apprise" for t in wanted.values()) else {}
+    results = deliver(message, wanted, event=event, posters=posters)
+    record(results, store, subject_id=subject_id)
+    return results
+
+
+def page_url(cfg: Settings, path: str = "/") -> str | None:
+    """``path`` on the status page, when pmhub's public URL is configured."""
+    return f"{cfg.serve.public_url.rstrip('/')}{path}" if cfg.serve.public_url else None
+
+
+def readiness_message_for(report: ReadinessReport, cfg: Settings) -> Message:
+    release = report.release
+    return readiness_message(report, report_url=page_url(cfg, f"/releases/{release.project}/{release.name}"))
+
+
+def status_message_for(report: StatusReport, cfg: Settings) -> Message:
+    return status_message(report, report_url=page_url(cfg))
+
+
+def write_report(text: str, out: Path | None, default_stem: str, fmt: Format) -> Path:
+    path = out or Path(".pmhub") / "reports" / f"{default_stem}.{fmt}"
+    if path.is_dir():
+        path = path / f"{default_stem}.{fmt}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
