@@ -329,7 +329,7 @@ def demo(
             console.print(f"    report: {path.resolve()}", highlight=False)
     console.rule("next")
     console.print(f"config {config}, store {store_file}. The sandbox stopped with the demo; to keep one running:")
-    console.print("  pmhub sandbox --write-config pmhub.toml   then export the tokens it prints; pmhub sync; pmhub serve")
+    console.print("  pmhub sandbox --write-config pmhub.toml; export the tokens it prints; pmhub sync; pmhub serve")
 
 
 class OutputFormat(StrEnum):
