@@ -17,10 +17,12 @@ from typing import Any
 from prefect import Flow, serve
 from prefect.deployments.runner import RunnerDeployment
 
+from flows.readiness import digest_flow, readiness_flow
 from flows.sync import sync_flow
 from hub.settings import Settings
 
 SYNC_DEPLOYMENT = "scheduled-sync"
+DIGEST_DEPLOYMENT = "scheduled-digest"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -40,23 +42,59 @@ def sync_deployment(cfg: Settings, config: Path | None) -> RunnerDeployment:
     return deployment
 
 
-def serve_schedules(cfg: Settings, config: Path | None, extra: list[RunnerDeployment] | None = None) -> None:
-    """Block, running the scheduled deployments from this process."""
-    serve(sync_deployment(cfg, config), *(extra or []), print_starting_message=True)
-
-
-def deploy_to_pool(cfg: Settings, config: Path | None, pool: str) -> str:
-    """Register the scheduled sync with ``pool`` (a process work pool); returns the deployment's id."""
-    flow = sync_flow.from_source(source=str(PROJECT_ROOT), entrypoint="flows/sync.py:sync_flow")
-    assert isinstance(flow, Flow)  # sync context: not a coroutine
-    deployment_id = flow.deploy(
-        name=SYNC_DEPLOYMENT,
-        work_pool_name=pool,
-        cron=cfg.schedules.sync,
+def digest_deployment(cfg: Settings, config: Path | None) -> RunnerDeployment:
+    deployment = digest_flow.to_deployment(
+        name=DIGEST_DEPLOYMENT,
+        cron=cfg.schedules.digest,
         parameters=_parameters(config),
+        description="The consolidated status report, delivered to the digest targets.",
         tags=["pmhub"],
-        build=False,
-        push=False,
-        print_next_steps=False,
     )
-    return str(deployment_id)
+    assert isinstance(deployment, RunnerDeployment)  # sync context: not a coroutine
+    return deployment
+
+
+def readiness_deployment(config: Path | None) -> RunnerDeployment:
+    deployment = readiness_flow.to_deployment(
+        name="on-demand",
+        parameters=_parameters(config),
+        description="Launch readiness of one release: run with parameter release='CHK 2.4.0'.",
+        tags=["pmhub"],
+    )
+    assert isinstance(deployment, RunnerDeployment)  # sync context: not a coroutine
+    return deployment
+
+
+def serve_schedules(cfg: Settings, config: Path | None) -> None:
+    """Block, running the scheduled and on-demand deployments from this process."""
+    serve(
+        sync_deployment(cfg, config),
+        digest_deployment(cfg, config),
+        readiness_deployment(config),
+        print_starting_message=True,
+    )
+
+
+def deploy_to_pool(cfg: Settings, config: Path | None, pool: str) -> list[str]:
+    """Register the sync, digest and readiness deployments with ``pool`` (a process work pool); returns their ids."""
+    plans: list[tuple[str, str, str | None]] = [
+        ("flows/sync.py:sync_flow", SYNC_DEPLOYMENT, cfg.schedules.sync),
+        ("flows/readiness.py:digest_flow", DIGEST_DEPLOYMENT, cfg.schedules.digest),
+        ("flows/readiness.py:readiness_flow", "on-demand", None),
+    ]
+    ids = []
+    for entrypoint, name, cron in plans:
+        flow = Flow.from_source(source=str(PROJECT_ROOT), entrypoint=entrypoint)
+        assert isinstance(flow, Flow)  # sync context: not a coroutine
+        deployment_id = flow.deploy(
+            name=name,
+            work_pool_name=pool,
+            cron=cron,
+            parameters=_parameters(config),
+            tags=["pmhub"],
+            build=False,
+            push=False,
+            print_next_steps=False,
+        )
+        ids.append(str(deployment_id))
+    return ids

@@ -2,7 +2,8 @@
 
 One task per source and stream. Streams of one source run one after another (they share its rate limit); different
 sources run concurrently. Tasks take names, not clients or records, build what they need inside, and retry only
-:class:`RetryLaterError`. Linking runs once every stream has finished. The run summary becomes a markdown artifact.
+:class:`RetryLaterError`. Linking runs once every stream has finished, then readiness is re-evaluated (and changed
+verdicts delivered). The run summary becomes a markdown artifact.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.futures import PrefectFuture
 from prefect.tasks import Task
 
+from flows.readiness import reevaluate_changed
 from hub.settings import Settings, load_settings
 from hub.sources import build_source, open_store
 from schema import PmhubError, RetryLaterError
@@ -129,8 +131,13 @@ def sync_flow(config: str | None = None, source: str | None = None, full: bool =
     linked = link_task.submit(config, wait_for=[allow_failure(f) for _, _, f in submitted], return_state=False)
     links = linked.result()
     summary = [_outcome(name, stream, future) for name, stream, future in submitted]
+    changed = reevaluate_changed.submit(config, wait_for=[linked], return_state=False).result()
     create_markdown_artifact(
-        summary_markdown(summary) + "\n\nLinks: " + ", ".join(f"{k} {v}" for k, v in links.items()),
+        summary_markdown(summary)
+        + "\n\nLinks: "
+        + ", ".join(f"{k} {v}" for k, v in links.items())
+        + "\n\nReadiness re-evaluated: "
+        + (", ".join(changed) or "no release changed"),
         key="pmhub-sync-summary",
         description="Pages, records and errors per source and stream",
     )

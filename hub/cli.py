@@ -226,13 +226,14 @@ def serve() -> None:
 def deploy(
     pool: Annotated[str, typer.Option("--pool", help="Prefect work pool (process type) to deploy to.")] = "pmhub",
 ) -> None:
-    """Register the scheduled sync with a Prefect server's work pool (PREFECT_API_URL); workers run it."""
+    """Register pmhub's deployments with a Prefect server's work pool (PREFECT_API_URL); workers run them."""
     from flows.deploy import deploy_to_pool
 
     cfg = settings()
     path = config_path(_State.config)
-    deployment_id = deploy_to_pool(cfg, path if path.exists() else None, pool)
-    console.print(f"deployed pmhub-sync/scheduled-sync ({deployment_id}) to work pool {pool!r}")
+    deploy_to_pool(cfg, path if path.exists() else None, pool)
+    names = "pmhub-sync/scheduled-sync, pmhub-digest/scheduled-digest, pmhub-readiness/on-demand"
+    console.print(f"deployed {names} to work pool {pool!r}")
     console.print(f"start a worker with: prefect worker start --pool {pool}")
 
 
