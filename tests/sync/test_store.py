@@ -3,7 +3,6 @@ SQLite and PostgreSQL (each test runs on both; see conftest)."""
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -627,8 +626,7 @@ def test_schema_version_mismatch_names_the_store(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_ten_thousand_record_upsert_in_pages_of_100(store: Store, store_url: str) -> None:
-    backend = store_url.split(":", 1)[0]
+def test_ten_thousand_records_in_pages_of_100_are_counted_exactly(store: Store) -> None:
     v1 = release(10).id
     pages = [
         Page(records=mapped(*(work_item(n, releases=(v1,)) for n in range(start, start + 100))), cursor=str(start))
@@ -647,20 +645,13 @@ def test_ten_thousand_record_upsert_in_pages_of_100(store: Store, store_url: str
         for s in range(0, 10_000, 100)
     ]
 
-    rates: dict[str, float] = {}
     totals: dict[str, UpsertResult] = {}
     for label, batch in (("insert", pages), ("unchanged", pages), ("update", renamed)):
-        started = time.perf_counter()
         total = UpsertResult()
         for page in batch:
             total += store.write_page("jira", "issues", page)
-        rates[label] = 10_000 / (time.perf_counter() - started)
         totals[label] = total
-    started = time.perf_counter()
-    read = sum(1 for _ in store.iter_records(kind="work_item"))
-    rates["iter_records"] = read / (time.perf_counter() - started)
-
-    print(f"\n{backend} pages of 100: " + ", ".join(f"{label} {rate:,.0f} records/s" for label, rate in rates.items()))
+    assert sum(1 for _ in store.iter_records(kind="work_item")) == 10_000
     assert totals == {
         "insert": UpsertResult(inserted=10_000),
         "unchanged": UpsertResult(unchanged=10_000),
