@@ -183,10 +183,10 @@ def _text(value: Any) -> str:
 
 
 def _person(user: Any) -> str | None:
-    """Cloud identifies people by ``accountId``; Server/DC by ``name`` (or ``key``)."""
+    """The name a PM knows a person by; the account id (Cloud) or login (Server/DC) when none is shown."""
     if not isinstance(user, dict):
         return None
-    for attr in ("accountId", "name", "key"):
+    for attr in ("displayName", "accountId", "name", "key"):
         value = user.get(attr)
         if isinstance(value, str) and value:
             return value
@@ -435,9 +435,12 @@ def map_version(raw: Raw, site: str, project: str, observed: datetime) -> Releas
     if native is None or not isinstance(name, str):
         raise BadDataError("jira version without id and name", native_id=str(native) if native else None)
     nid = str(native)
+    self_url = raw.get("self")
+    # "self" is the REST resource; people open the version's page under the site root.
+    page = f"{self_url.split('/rest/', 1)[0]}/projects/{project}/versions/{nid}" if isinstance(self_url, str) else None
     return Release(
         id=ids.jira(site, "version", nid),
-        source=SourceRef(tool=Tool.JIRA, instance=site, native_id=nid, url=raw.get("self")),
+        source=SourceRef(tool=Tool.JIRA, instance=site, native_id=nid, url=page),
         updated=observed,
         release_kind=ReleaseKind.JIRA_VERSION,
         name=name,

@@ -132,7 +132,8 @@ def test_version_answers_map_to_releases(fixture: str, select: Any) -> None:
     assert first.released is True
     assert first.archived is False
     assert first.release_date == date(2010, 7, 6)
-    assert first.source.url == "https://your-domain.atlassian.net/rest/api/3/version/10000"
+    # the page people open, not the REST "self" resource
+    assert first.source.url == "https://your-domain.atlassian.net/projects/PR/versions/10000"
 
 
 def test_project_answer_embeds_its_versions_and_search_lists_project_keys() -> None:
@@ -170,7 +171,7 @@ def test_bulk_changelog_groups_histories_by_issue_and_sends_epoch_seconds() -> N
     assert change.updated == datetime(2017, 4, 13, 8, 0, 29, tzinfo=UTC)
     assert (change.from_status, change.to_status) == ("To Do", "Done")
     assert change.item_id == "jira:acme.atlassian.net:issue:10100"
-    assert change.author == "5b10a2844c20165700ede21g"
+    assert change.author == "Mia Krystof"  # the display name, not the account id
 
 
 @pytest.mark.parametrize(
@@ -313,7 +314,7 @@ def test_cloud_issue_fix_versions_labels_and_assignee() -> None:
 
     assert item.release_ids == ("jira:acme.atlassian.net:version:10000", "jira:acme.atlassian.net:version:10001")
     assert item.labels == ("Label1", "Label2")
-    assert item.assignee == "5cedcb4355a88a0fc86388ba"
+    assert item.assignee == "Sample User"  # the display name, not the account id
     assert item.description == "The good description"
 
 

@@ -126,8 +126,7 @@ def expected_item(world: World, issue: JiraIssue) -> dict[str, object]:
         "status": (category, issue.status),
         "parent_id": issue_id(issue.parent_key),
         "epic_id": issue_id(issue.epic_key),
-        # the sandbox's Server users carry an accountId too (real Server/DC sends only name/key, which map_issue reads)
-        "assignee": person.account_id if person else None,
+        "assignee": person.display_name if person else None,
         "labels": tuple(issue.labels),
         "priority": issue.priority,
         "story_points": issue.story_points,
