@@ -42,7 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.settings import Settings
 from hub.web.apply import Applier, OnChange, utc_now
 from hub.web.config import WebAuthSettings, WebhookSettings, load_secrets
-from hub.web.intake import Intake, webhook_router
+from hub.web.intake import InboxWriter, Intake, webhook_router
 from hub.web.security import SESSION_COOKIE, Authenticator, Counters, LoginRefusedError
 from hub.web.status import PageConfig, StatusCache, find_report, webhook_health
 from reports.render import age, failure_counts, percent, release_label, web_url, when
@@ -90,10 +90,13 @@ class WebState:
     auth: Authenticator
     cache: StatusCache
     version: DataVersion
+    writer: InboxWriter | None = None
     closing: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
         self.closing.set()
+        if self.writer is not None:
+            self.writer.close()
         self.applier.close()
 
 
@@ -189,7 +192,9 @@ def create_app(
     app = FastAPI(title="pmhub", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SecurityHeaders)
     app.state.web = state
-    app.include_router(webhook_router(Intake(store, webhooks, secrets_, counters, applier.notify)))
+    writer = InboxWriter(store)
+    state.writer = writer
+    app.include_router(webhook_router(Intake(store, webhooks, secrets_, counters, applier.notify, writer)))
 
     def html(name: str, request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)

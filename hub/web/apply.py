@@ -21,13 +21,12 @@ What each event changes:
 
 An exception leaves the row ``failed`` with the error and its attempt counted; the worker retries it after
 ``retry_seconds`` until ``max_attempts``. The :class:`Applier` thread drains the inbox whenever a delivery arrives
-(and once at start, for rows a previous process left pending); after each applied delivery ``on_applied`` runs,
-and the releases it touched are handed to ``on_change`` once deliveries pause for ``debounce_seconds``.
+(and once at start, for rows a previous process left pending); after each applied batch ``on_applied(count)``
+runs, and the releases it touched are handed to ``on_change`` once deliveries pause for ``debounce_seconds``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -37,6 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from sqlalchemy import Connection, update
 
 from connectors.base import Mapped
@@ -350,12 +350,16 @@ class _Touched:
 class Applier:
     """The background worker that drains the inbox (see the module docstring).
 
-    Deliveries are applied in batches of up to ``BATCH`` in one transaction (records per source and stream, newest
-    per id, deletions in delivery order, the rows marked applied); if the batch write fails, each delivery is tried
-    alone so only the one at fault is marked failed.
+    Deliveries are applied in batches of up to ``BATCH`` (``BUSY_BATCH`` while more keep arriving), each in one
+    transaction: records per source and stream, newest per id, deletions in delivery order, the rows marked
+    applied. If a batch write fails, each delivery is tried alone so only the one at fault is marked failed. While
+    deliveries keep arriving, the worker pauses ``YIELD_FACTOR`` times as long as each batch took, so receiving
+    keeps most of the process and the inbox catches up as the burst eases.
     """
 
     BATCH = 100
+    BUSY_BATCH = 10
+    YIELD_FACTOR = 6.0
 
     def __init__(
         self,
@@ -426,21 +430,31 @@ class Applier:
     def drain(self) -> int:
         """Give every waiting delivery one attempt, oldest first; returns how many were attempted."""
         attempted: set[str] = set()
+        arriving = False
         while not self._stop.is_set():
+            limit = self.BUSY_BATCH if arriving else self.BATCH
             batch = [
                 entry
-                for entry in self._store.inbox_pending(limit=self.BATCH, max_attempts=self._webhooks.max_attempts)
+                for entry in self._store.inbox_pending(limit=limit, max_attempts=self._webhooks.max_attempts)
                 if entry.delivery_id not in attempted
             ]
             if not batch:
                 break
             attempted.update(entry.delivery_id for entry in batch)
+            started = time.monotonic()
             self.apply(batch)
+            arriving = self._wake.is_set()
+            if arriving:
+                # deliveries are arriving: give way to receiving them (durable already) for most of the time, so a
+                # burst is answered at intake speed and applied as it eases
+                self._wake.clear()
+                self._stop.wait(self.YIELD_FACTOR * (time.monotonic() - started))
         return len(attempted)
 
     def apply(self, entries: Sequence[InboxEntry]) -> None:
         planned: list[tuple[InboxEntry, Change]] = []
         for entry in entries:
+            time.sleep(0)  # why: hand the GIL to the request path between deliveries; receiving comes first
             try:
                 change = self.change_of(entry)
             except Exception as exc:
@@ -472,7 +486,7 @@ class Applier:
         self._store.inbox_mark(entry.delivery_id, "failed", f"{type(exc).__name__}: {exc}"[:2000])
 
     def change_of(self, entry: InboxEntry) -> Change:
-        payload = json.loads(entry.body)
+        payload = orjson.loads(entry.body)
         if not isinstance(payload, dict):
             return Change(ignored="the body is not a JSON object")
         if entry.tool == "github":
