@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from schema import StatusCategory, WorkItem
+from schema import Release, Sprint, StatusCategory, WorkItem, ids
 from sync.status import is_open
 from tests.conftest import Synced, start_sandbox, sync_into
 from tests.support.browser import ARTIFACTS
@@ -184,3 +185,47 @@ def test_the_page_in_chromium_logs_in_shows_the_releases_and_updates_after_a_web
         assert f"{scope['items_done']}/{scope['items_total']} items" in row
         assert browser.errors == [], "\n".join(browser.errors)
         browser.screenshot(ARTIFACTS / "web-status-page.png")
+
+
+def test_a_released_jira_version_reaches_the_store(live: Live) -> None:
+    store = live.synced.store
+    world = live.synced.sandbox.world
+    version = next(v for v in world.versions.values() if not v.released)
+    record_id = ids.jira(world.site, "version", version.id)
+    before = store.get(record_id)
+    assert isinstance(before, Release)
+    assert not before.released
+    answer = live.admin.post(f"{live.synced.sandbox.urls['jira']}/_sandbox/versions/{version.id}/release", json={})
+    assert answer.status_code == 200
+    live.delivered()
+    after = store.get(record_id)
+    assert isinstance(after, Release)
+    assert (after.released, after.project, after.name) == (True, before.project, before.name)
+
+
+def test_a_sprint_delivery_is_mapped_like_the_sprint_listing(live: Live) -> None:
+    world = live.synced.sandbox.world
+    sprint = next(iter(world.sprints.values()))
+    jira = live.synced.sandbox.urls["jira"]
+    listed = live.admin.get(
+        f"{jira}/rest/agile/1.0/board/{sprint.board_id}/sprint",
+        auth=(live.synced.sandbox.jira_login.email, live.synced.sandbox.credentials()["jira"]["api_token"]),
+    ).json()["values"]
+    raw = next(s for s in listed if s["id"] == sprint.id) | {"name": "Renamed sprint"}
+    body = json.dumps({"timestamp": 1_900_000_000_000, "webhookEvent": "sprint_updated", "sprint": raw}).encode()
+    assert live.web.jira(body).status_code == 202
+    live.web.settle()
+    stored = live.synced.store.get(ids.jira(world.site, "sprint", sprint.id))
+    assert isinstance(stored, Sprint)
+    assert (stored.name, stored.state) == ("Renamed sprint", raw["state"])
+
+
+def test_stale_data_is_flagged_on_the_page(live: Live) -> None:
+    later = datetime.now(UTC) + timedelta(hours=3)
+    with serve_web(live.synced.settings, live.synced.store, clock=lambda: later) as stale:
+        page = stale.client.get("/", headers=AUTH).text
+        assert 'id="stale-warning"' in page
+        api = stale.client.get("/api/status", headers=AUTH).json()
+        assert all(row["stale"] for row in api["status"]["freshness"])
+    fresh = live.web.client.get("/", headers=AUTH).text
+    assert 'id="stale-warning"' not in fresh
