@@ -42,7 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.settings import Settings
 from hub.web.apply import Applier, OnChange, utc_now
 from hub.web.config import WebAuthSettings, WebhookSettings, load_secrets
-from hub.web.intake import InboxWriter, Intake, webhook_router
+from hub.web.intake import InboxWriter, Intake, install_webhooks
 from hub.web.security import SESSION_COOKIE, Authenticator, Counters, LoginRefusedError
 from hub.web.status import PageConfig, StatusCache, find_report, webhook_health
 from reports.render import age, failure_counts, percent, release_label, web_url, when
@@ -194,7 +194,7 @@ def create_app(
     app.state.web = state
     writer = InboxWriter(store)
     state.writer = writer
-    app.include_router(webhook_router(Intake(store, webhooks, secrets_, counters, applier.notify, writer)))
+    install_webhooks(app, Intake(store, webhooks, secrets_, counters, applier.notify, writer))
 
     def html(name: str, request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)

@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy.dialects import postgresql, sqlite
-from starlette.requests import ClientDisconnect
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 
 from hub.web.apply import github_event_known, jira_event_known
 from hub.web.config import Secrets, WebhookSettings
@@ -63,7 +63,7 @@ class InboxWriter:
         self._insert = (
             dialect.insert(webhook_inbox)
             .on_conflict_do_nothing(index_elements=[webhook_inbox.c.delivery_id])
-            .returning(webhook_inbox.c.id)
+            .returning(webhook_inbox.c.delivery_id)
         )
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool], asyncio.AbstractEventLoop]] = []
         self._cond = threading.Condition()
@@ -95,18 +95,20 @@ class InboxWriter:
                 if not self._waiting:
                     return
                 batch, self._waiting = self._waiting[: self.MAX_BATCH], self._waiting[self.MAX_BATCH :]
+            first: dict[str, int] = {}
+            for index, (row, _, _) in enumerate(batch):
+                first.setdefault(row["delivery_id"], index)
+            received = datetime.now(UTC)
+            rows = [batch[index][0] | {"received_at": received, "attempts": 0} for index in first.values()]
             try:
-                received = datetime.now(UTC)
                 with self._store.transaction() as conn:
-                    results = [
-                        conn.execute(self._insert, row | {"received_at": received, "attempts": 0}).first() is not None
-                        for row, _, _ in batch
-                    ]
+                    inserted = set(conn.scalars(self._insert, rows))
             except Exception as exc:
                 for _, done, loop in batch:
                     loop.call_soon_threadsafe(_settle, done, None, exc)
                 continue
-            for (_, done, loop), stored in zip(batch, results, strict=True):
+            for index, (row, done, loop) in enumerate(batch):
+                stored = first[row["delivery_id"]] == index and row["delivery_id"] in inserted
                 loop.call_soon_threadsafe(_settle, done, stored, None)
 
 
@@ -197,15 +199,15 @@ class Intake:
         return _answer(202, "ignored", delivery=delivery, event=event)
 
 
-def webhook_router(intake: Intake) -> APIRouter:
-    router = APIRouter(prefix="/webhooks")
+def install_webhooks(app: Starlette, intake: Intake) -> None:
+    """``POST /webhooks/github`` and ``/webhooks/jira`` as plain Starlette routes (no dependency solving: the
+    receiver's answer time is the hot path)."""
 
-    @router.post("/github")
-    async def github(request: Request) -> JSONResponse:
+    async def github(request: Request) -> Response:
         return await intake.receive("github", request)
 
-    @router.post("/jira")
-    async def jira(request: Request) -> JSONResponse:
+    async def jira(request: Request) -> Response:
         return await intake.receive("jira", request)
 
-    return router
+    app.add_route("/webhooks/github", github, methods=["POST"], include_in_schema=False)
+    app.add_route("/webhooks/jira", jira, methods=["POST"], include_in_schema=False)
