@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from hub.web.config import WebhookSettings
 from schema import Release, WorkItem, ids
 from sync.store import Store
+from sync.tables import webhook_inbox
 from tests.support.paths import FIXTURES
 from tests.web.conftest import BEARER, JIRA_URL_TOKEN, WEBHOOKS, Web, fixture_settings, load, serve_web
 
@@ -179,3 +182,22 @@ def test_jira_without_a_secret_accepts_the_url_token_only(tmp_path: Any) -> None
             assert web.jira(raw, secret=None, query=f"?token={JIRA_URL_TOKEN}").status_code == 202
             gh, _ = load(HOOKS / "issues" / "opened.json")
             assert web.github("issues", gh).status_code == 401  # no GitHub secret configured: nothing is trusted
+
+
+def test_the_same_delivery_posted_concurrently_is_accepted_once(web: Web) -> None:
+    body = _edited("Concurrent", "2030-01-02T10:00:00Z")
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(lambda _: web.github("issues", body, delivery="same-id"), range(10)))
+    web.settle()
+    assert sorted(a.json()["status"] for a in answers) == ["accepted"] + ["duplicate"] * 9
+    assert web.store.inbox_counts()["applied"] == 1
+
+
+def test_the_inbox_keeps_identifying_headers_but_never_the_signature(web: Web) -> None:
+    raw, _ = load(HOOKS / "issues" / "opened.json")
+    assert web.github("issues", raw, delivery="kept-headers").status_code == 202
+    with web.store.engine.connect() as conn:
+        headers = conn.execute(select(webhook_inbox.c.headers)).scalar_one()
+    assert headers["x-github-event"] == "issues"
+    assert headers["x-github-delivery"] == "kept-headers"
+    assert not any("signature" in name for name in headers)
