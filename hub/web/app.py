@@ -44,8 +44,9 @@ from hub.web.apply import Applier, OnChange, utc_now
 from hub.web.config import WebAuthSettings, WebhookSettings, load_secrets
 from hub.web.intake import InboxWriter, Intake, install_webhooks
 from hub.web.security import SESSION_COOKIE, Authenticator, Counters, LoginRefusedError
-from hub.web.status import PageConfig, StatusCache, find_report, webhook_health
+from hub.web.status import PageConfig, StatusCache, WebhookHealth, find_report, webhook_health
 from reports.render import age, failure_counts, percent, release_label, web_url, when
+from schema.readiness import StatusReport
 from sync.store import Store
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -90,13 +91,12 @@ class WebState:
     auth: Authenticator
     cache: StatusCache
     version: DataVersion
-    writer: InboxWriter | None = None
+    writer: InboxWriter
     closing: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
         self.closing.set()
-        if self.writer is not None:
-            self.writer.close()
+        self.writer.close()
         self.applier.close()
 
 
@@ -185,6 +185,7 @@ def create_app(
         auth=Authenticator(secrets_, auth.trusted_user_header, auth.session_hours),
         cache=StatusCache(store, page, clock),
         version=version,
+        writer=InboxWriter(store),
     )
     templates = _templates()
     header = auth.trusted_user_header
@@ -192,19 +193,16 @@ def create_app(
     app = FastAPI(title="pmhub", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SecurityHeaders)
     app.state.web = state
-    writer = InboxWriter(store)
-    state.writer = writer
-    install_webhooks(app, Intake(store, webhooks, secrets_, counters, applier.notify, writer))
+    install_webhooks(app, Intake(store, webhooks, secrets_, counters, applier.notify, state.writer))
 
-    def html(name: str, request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
+    def html(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)
         body = templates.get_template(name).render(nonce=nonce, **context)
         return HTMLResponse(body, status_code=status_code, headers={"Content-Security-Policy": page_policy(nonce)})
 
-    def login_page(request: Request, *, failed: bool, status_code: int, next_path: str) -> HTMLResponse:
+    def login_page(*, failed: bool, status_code: int, next_path: str) -> HTMLResponse:
         return html(
             "login.html",
-            request,
             status_code,
             user=None,
             failed=failed,
@@ -220,7 +218,7 @@ def create_app(
                 status_code=401,
                 headers={"WWW-Authenticate": 'Bearer realm="pmhub"'},
             )
-        return login_page(request, failed=False, status_code=401, next_path=request.url.path)
+        return login_page(failed=False, status_code=401, next_path=request.url.path)
 
     def user(request: Request) -> str:
         try:
@@ -236,7 +234,7 @@ def create_app(
             raise _Unauthorized
         return found
 
-    async def status_now() -> tuple[str, Any, Any]:
+    async def status_now() -> tuple[str, StatusReport, WebhookHealth]:
         current = await run_in_threadpool(version.current)
         status = await run_in_threadpool(state.cache.get, current)
         health = await run_in_threadpool(webhook_health, store, counters)
@@ -248,7 +246,7 @@ def create_app(
 
     @app.get("/login", response_class=HTMLResponse)
     async def login_form(request: Request) -> HTMLResponse:
-        return login_page(request, failed=False, status_code=200, next_path=request.query_params.get("next", "/"))
+        return login_page(failed=False, status_code=200, next_path=request.query_params.get("next", "/"))
 
     @app.post("/login")
     async def login(request: Request) -> Response:
@@ -261,7 +259,7 @@ def create_app(
             who = "bearer"
         if who is None:
             counters.failed_login()
-            return login_page(request, failed=True, status_code=401, next_path=form.get("next", "/"))
+            return login_page(failed=True, status_code=401, next_path=form.get("next", "/"))
         response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
@@ -280,25 +278,17 @@ def create_app(
         return response
 
     @app.get("/", response_class=HTMLResponse)
-    async def index(request: Request, who: str = Depends(user)) -> HTMLResponse:
+    async def index(who: str = Depends(user)) -> HTMLResponse:
         current, status, health = await status_now()
-        return html("index.html", request, user=who, version=current, status=status, health=health)
+        return html("index.html", user=who, version=current, status=status, health=health)
 
     @app.get("/releases/{project}/{name:path}", response_class=HTMLResponse)
-    async def release_page(request: Request, project: str, name: str, who: str = Depends(user)) -> HTMLResponse:
-        current, status, _ = await status_now()
+    async def release_page(project: str, name: str, who: str = Depends(user)) -> HTMLResponse:
+        current, status, health = await status_now()
         report = find_report(status, project, name)
         if report is None:
-            return html(
-                "index.html",
-                request,
-                404,
-                user=who,
-                version=current,
-                status=status,
-                health=await run_in_threadpool(webhook_health, store, counters),
-            )
-        return html("release.html", request, user=who, version=current, report=report)
+            return html("index.html", 404, user=who, version=current, status=status, health=health)
+        return html("release.html", user=who, version=current, report=report)
 
     @app.get("/api/status")
     async def api_status(_who: str = Depends(user)) -> dict[str, Any]:
