@@ -11,8 +11,9 @@ Deployments carry only the absolute config path as a parameter; everything else 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from prefect import Flow, serve
 from prefect.deployments.runner import RunnerDeployment
@@ -21,76 +22,67 @@ from flows.readiness import digest_flow, readiness_flow
 from flows.sync import sync_flow
 from hub.settings import Settings
 
-SYNC_DEPLOYMENT = "scheduled-sync"
-DIGEST_DEPLOYMENT = "scheduled-digest"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Plan:
+    flow: Flow[..., Any]
+    entrypoint: str  # where a worker finds the flow in the project
+    name: str
+    schedule: Literal["sync", "digest"] | None  # which [schedules] cron runs it; None: on demand only
+    description: str
+
+
+PLANS = (
+    Plan(sync_flow, "flows/sync.py:sync_flow", "scheduled-sync", "sync", "Sync, link, re-evaluate readiness."),
+    Plan(digest_flow, "flows/readiness.py:digest_flow", "scheduled-digest", "digest", "The digest to its targets."),
+    Plan(
+        readiness_flow,
+        "flows/readiness.py:readiness_flow",
+        "on-demand",
+        None,
+        "Launch readiness of one release: run with parameter release='CHK 2.4.0'.",
+    ),
+)
+
+
+def _cron(cfg: Settings, plan: Plan) -> str | None:
+    return getattr(cfg.schedules, plan.schedule) if plan.schedule else None
 
 
 def _parameters(config: Path | None) -> dict[str, Any]:
     return {"config": str(config.resolve())} if config is not None else {}
 
 
-def sync_deployment(cfg: Settings, config: Path | None) -> RunnerDeployment:
-    deployment = sync_flow.to_deployment(
-        name=SYNC_DEPLOYMENT,
-        cron=cfg.schedules.sync,
-        parameters=_parameters(config),
-        description="Sync every configured source into the store, then link across tools.",
-        tags=["pmhub"],
-    )
-    assert isinstance(deployment, RunnerDeployment)  # sync context: not a coroutine
-    return deployment
-
-
-def digest_deployment(cfg: Settings, config: Path | None) -> RunnerDeployment:
-    deployment = digest_flow.to_deployment(
-        name=DIGEST_DEPLOYMENT,
-        cron=cfg.schedules.digest,
-        parameters=_parameters(config),
-        description="The consolidated status report, delivered to the digest targets.",
-        tags=["pmhub"],
-    )
-    assert isinstance(deployment, RunnerDeployment)  # sync context: not a coroutine
-    return deployment
-
-
-def readiness_deployment(config: Path | None) -> RunnerDeployment:
-    deployment = readiness_flow.to_deployment(
-        name="on-demand",
-        parameters=_parameters(config),
-        description="Launch readiness of one release: run with parameter release='CHK 2.4.0'.",
-        tags=["pmhub"],
-    )
-    assert isinstance(deployment, RunnerDeployment)  # sync context: not a coroutine
-    return deployment
-
-
 def serve_schedules(cfg: Settings, config: Path | None) -> None:
     """Block, running the scheduled and on-demand deployments from this process."""
-    serve(
-        sync_deployment(cfg, config),
-        digest_deployment(cfg, config),
-        readiness_deployment(config),
-        print_starting_message=True,
-    )
+    deployments = []
+    for plan in PLANS:
+        deployment = plan.flow.to_deployment(
+            name=plan.name,
+            cron=_cron(cfg, plan),
+            parameters=_parameters(config),
+            description=plan.description,
+            tags=["pmhub"],
+        )
+        assert isinstance(deployment, RunnerDeployment)  # sync context: not a coroutine
+        deployments.append(deployment)
+    serve(*deployments, print_starting_message=True)
 
 
 def deploy_to_pool(cfg: Settings, config: Path | None, pool: str) -> list[str]:
-    """Register the sync, digest and readiness deployments with ``pool`` (a process work pool); returns their ids."""
-    plans: list[tuple[str, str, str | None]] = [
-        ("flows/sync.py:sync_flow", SYNC_DEPLOYMENT, cfg.schedules.sync),
-        ("flows/readiness.py:digest_flow", DIGEST_DEPLOYMENT, cfg.schedules.digest),
-        ("flows/readiness.py:readiness_flow", "on-demand", None),
-    ]
+    """Register every deployment with ``pool`` (a process work pool); workers load the flows from the project."""
     ids = []
-    for entrypoint, name, cron in plans:
-        flow = Flow.from_source(source=str(PROJECT_ROOT), entrypoint=entrypoint)
+    for plan in PLANS:
+        flow = Flow.from_source(source=str(PROJECT_ROOT), entrypoint=plan.entrypoint)
         assert isinstance(flow, Flow)  # sync context: not a coroutine
         deployment_id = flow.deploy(
-            name=name,
+            name=plan.name,
             work_pool_name=pool,
-            cron=cron,
+            cron=_cron(cfg, plan),
             parameters=_parameters(config),
+            description=plan.description,
             tags=["pmhub"],
             build=False,
             push=False,
