@@ -162,17 +162,18 @@ def create_app(
     clock: Callable[[], datetime] = utc_now,
     on_change: OnChange | None = None,
 ) -> FastAPI:
-    """The web app over ``store``; ``webhooks``/``auth``/``page`` default to the settings' ``[webhooks]``,
-    ``[web]``, ``[readiness]``, ``[reconcile]`` and ``[roadmap]`` sections where present.
+    """The web app over ``store``; ``webhooks`` and ``auth`` default to the settings' ``[webhooks]`` and ``[web]``
+    sections where present, ``page`` to its ``[readiness]``, ``[reconcile]``, ``[roadmap]`` and ``[roadmap_rules]``.
 
     The apply worker starts at once; ``app.state.web.close()`` stops it.
     """
     webhooks = webhooks or getattr(settings, "webhooks", None) or WebhookSettings()
     auth = auth or getattr(settings, "web", None) or WebAuthSettings()
     page = page or PageConfig(
-        readiness=getattr(settings, "readiness", None) or PageConfig().readiness,
-        reconcile=getattr(settings, "reconcile", None) or PageConfig().reconcile,
+        readiness=settings.readiness,
+        reconcile=settings.reconcile,
         roadmap=settings.roadmap,
+        roadmap_rules=settings.roadmap_rules,
     )
     secrets_ = load_secrets(webhooks, auth)
     counters = Counters()

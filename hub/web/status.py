@@ -38,6 +38,8 @@ class PageConfig:
 
 
 def build_status(store: Store, config: PageConfig, now: datetime) -> StatusReport:
+    """Like :func:`hub.service.status_report`, but nothing is saved: a report kept by the page would become the
+    baseline the readiness notifications diff against, and a change seen first on the page would never be sent."""
     releases = [readiness_for(store, r, config.readiness, now, persist=False) for r in upcoming_releases(store)]
     roadmap = roadmap_from_store(store, config.roadmap, config.roadmap_rules, now) if config.roadmap else []
     contradictions = reconcile_store(store, config.reconcile, now).contradictions if config.reconcile else []
