@@ -42,7 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.settings import Settings
 from hub.web.apply import Applier, OnChange, utc_now
 from hub.web.config import WebAuthSettings, WebhookSettings, load_secrets
-from hub.web.intake import InboxWriter, Intake, install_webhooks
+from hub.web.intake import InboxWriter, Intake, WebhookEndpoints
 from hub.web.security import SESSION_COOKIE, Authenticator, Counters, LoginRefusedError
 from hub.web.status import PageConfig, StatusCache, WebhookHealth, find_report, webhook_health
 from reports.render import age, failure_counts, percent, release_label, web_url, when
@@ -192,9 +192,11 @@ def create_app(
     header = auth.trusted_user_header
 
     app = FastAPI(title="pmhub", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(
+        WebhookEndpoints, intake=Intake(store, webhooks, secrets_, counters, applier.notify, state.writer)
+    )
     app.add_middleware(SecurityHeaders)
     app.state.web = state
-    install_webhooks(app, Intake(store, webhooks, secrets_, counters, applier.notify, state.writer))
 
     def html(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)

@@ -15,16 +15,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import parse_qs
 
 import orjson
 from sqlalchemy.dialects import postgresql, sqlite
-from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.web.apply import github_event_known, jira_event_known
 from hub.web.config import Secrets, WebhookSettings
@@ -125,22 +124,20 @@ class _TooLargeError(Exception):
     pass
 
 
-async def _read_bounded(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLargeError
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLargeError
-        chunks.append(chunk)
-    return b"".join(chunks)
+class _DisconnectedError(Exception):
+    pass
 
 
-def _answer(status: int, outcome: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"status": outcome, **extra}, status_code=status)
+@dataclass(frozen=True)
+class Delivery:
+    """What the receiver reads of one request: lower-cased headers, the ``token`` query parameter, the raw body."""
+
+    headers: Mapping[str, str]
+    token: str | None
+    body: bytes
+
+
+Answer = tuple[int, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -152,62 +149,106 @@ class Intake:
     notify: Callable[[], None]
     writer: InboxWriter
 
-    def verified(self, tool: Tool, request: Request, body: bytes) -> bool:
+    def verified(self, tool: Tool, delivery: Delivery) -> bool:
+        headers, body = delivery.headers, delivery.body
         if tool == "github":
-            return signature_valid(self.secrets.github, body, request.headers.get("x-hub-signature-256"))
+            return signature_valid(self.secrets.github, body, headers.get("x-hub-signature-256"))
         if self.secrets.jira is not None:
-            return signature_valid(self.secrets.jira, body, request.headers.get("x-hub-signature"))
-        return token_valid(self.secrets.jira_url_token, request.query_params.get("token"))
+            return signature_valid(self.secrets.jira, body, headers.get("x-hub-signature"))
+        return token_valid(self.secrets.jira_url_token, delivery.token)
 
-    async def receive(self, tool: Tool, request: Request) -> JSONResponse:
-        try:
-            body = await _read_bounded(request, self.settings.max_body_bytes)
-        except _TooLargeError:
-            return _answer(413, "too_large", limit=self.settings.max_body_bytes)
-        except ClientDisconnect:
-            return _answer(400, "incomplete")  # the sender went away mid-body: nothing to store
-        if not self.verified(tool, request, body):
+    async def receive(self, tool: Tool, delivery: Delivery) -> Answer:
+        if not self.verified(tool, delivery):
             self.counters.forged_delivery(tool)
-            return _answer(401, "unauthorized")
+            return 401, {"status": "unauthorized"}
         try:
-            text = body.decode("utf-8")
+            text = delivery.body.decode("utf-8")
             payload = orjson.loads(text)
         except (UnicodeDecodeError, orjson.JSONDecodeError):
-            return _answer(400, "not_json")
+            return 400, {"status": "not_json"}
         if not isinstance(payload, dict):
-            return _answer(400, "not_json")
+            return 400, {"status": "not_json"}
+        headers = delivery.headers
         if tool == "github":
-            event = request.headers.get("x-github-event", "")
-            delivery = request.headers.get("x-github-delivery", "")
+            event = headers.get("x-github-event", "")
+            delivery_id = headers.get("x-github-delivery", "")
             known = github_event_known(event)
         else:
             event = str(payload.get("webhookEvent") or "")
-            delivery = request.headers.get("x-atlassian-webhook-identifier", "")
+            delivery_id = headers.get("x-atlassian-webhook-identifier", "")
             known = jira_event_known(event)
-        delivery = delivery.strip()[:200] or "sha256:" + hashlib.sha256(body).hexdigest()
+        delivery_id = delivery_id.strip()[:200] or "sha256:" + hashlib.sha256(delivery.body).hexdigest()
         status: InboxStatus = "pending" if known else "ignored"
-        headers = {k: v for k, v in request.headers.items() if k.startswith(_KEPT_HEADERS)}
+        kept = {k: v for k, v in headers.items() if k.startswith(_KEPT_HEADERS)}
         stored = await self.writer.put(
-            {"delivery_id": delivery, "tool": tool, "event": event[:100], "headers": headers, "body": text}
+            {"delivery_id": delivery_id, "tool": tool, "event": event[:100], "headers": kept, "body": text}
             | {"status": status}
         )
         if not stored:
-            return _answer(200, "duplicate", delivery=delivery)
+            return 200, {"status": "duplicate", "delivery": delivery_id}
         if known:
             self.notify()
-            return _answer(202, "accepted", delivery=delivery)
-        return _answer(202, "ignored", delivery=delivery, event=event)
+            return 202, {"status": "accepted", "delivery": delivery_id}
+        return 202, {"status": "ignored", "delivery": delivery_id, "event": event}
 
 
-def install_webhooks(app: Starlette, intake: Intake) -> None:
-    """``POST /webhooks/github`` and ``/webhooks/jira`` as plain Starlette routes (no dependency solving: the
-    receiver's answer time is the hot path)."""
+_PATHS: dict[str, Tool] = {"/webhooks/github": "github", "/webhooks/jira": "jira"}
 
-    async def github(request: Request) -> Response:
-        return await intake.receive("github", request)
 
-    async def jira(request: Request) -> Response:
-        return await intake.receive("jira", request)
+class WebhookEndpoints:
+    """``POST /webhooks/github`` and ``/webhooks/jira`` as plain ASGI in front of the app; every other request
+    passes through. The receiver's answer time is the hot path, so it skips the framework's routing, request and
+    response objects."""
 
-    app.add_route("/webhooks/github", github, methods=["POST"], include_in_schema=False)
-    app.add_route("/webhooks/jira", jira, methods=["POST"], include_in_schema=False)
+    def __init__(self, app: ASGIApp, intake: Intake) -> None:
+        self.app = app
+        self.intake = intake
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        tool = _PATHS.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if tool is None:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            await _send_json(send, 405, {"status": "method_not_allowed"}, [(b"allow", b"POST")])
+            return
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        limit = self.intake.settings.max_body_bytes
+        try:
+            body = await _read_body(receive, headers.get("content-length"), limit)
+        except _TooLargeError:
+            await _send_json(send, 413, {"status": "too_large", "limit": limit}, [(b"connection", b"close")])
+            return
+        except _DisconnectedError:
+            return  # the sender went away mid-body: nothing to store, nobody to answer
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        token = query["token"][0] if query.get("token") else None
+        status, answer = await self.intake.receive(tool, Delivery(headers, token, body))
+        await _send_json(send, status, answer)
+
+
+async def _read_body(receive: Receive, declared: str | None, limit: int) -> bytes:
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLargeError
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _DisconnectedError
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _TooLargeError
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _send_json(
+    send: Send, status: int, answer: dict[str, Any], extra: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    body = orjson.dumps(answer)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
