@@ -1,6 +1,7 @@
 """Serve an ASGI app on 127.0.0.1 in a background thread: used by the sandbox runner and by tests.
 
-Real uvicorn, real sockets, port 0 (the OS picks a free port) unless one is given.
+Real uvicorn, real sockets, port 0 (the OS picks a free port) unless one is given; HTTPS when a certificate and
+its key are given (``url`` then starts with ``https://``).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
@@ -17,19 +19,36 @@ from starlette.types import ASGIApp
 class ServedApp:
     """``with ServedApp(app) as served: requests.get(served.url + "/path")``."""
 
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+        ssl_certfile: Path | None = None,
+        ssl_keyfile: Path | None = None,
+    ) -> None:
         # IPPROTO_TCP explicitly: with protocol 0 asyncio never sets TCP_NODELAY, and keep-alive requests stall ~40 ms.
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.host, self.port = self._sock.getsockname()[:2]
-        config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", timeout_keep_alive=30)
+        self.scheme = "https" if ssl_certfile is not None else "http"
+        config = uvicorn.Config(
+            app,
+            log_level=log_level,
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=30,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> ServedApp:
         self._thread.start()
