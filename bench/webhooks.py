@@ -1,10 +1,11 @@
 """Webhook intake under load: N signed GitHub deliveries at concurrency C against the app served by uvicorn.
 
 ``python -m bench.webhooks [--quick] [--deliveries N] [--concurrency C]`` starts the app in a child process
-(uvicorn, one worker, a temporary SQLite store), posts ``issues`` deliveries (500 issues edited over and over, each
-delivery newer than the last) from an async httpx client, then waits until the worker applied them and checks
-that every delivery is in the inbox exactly once and applied. It prints one line: throughput, p50/p99 latency of
-the 2xx answers and how long applying took (targets: ≥ 500 deliveries/s, p99 < 50 ms for 10,000 at concurrency 50).
+(:class:`hub.web.server.WebServer`, a temporary SQLite store), posts ``issues`` deliveries (500 issues edited over
+and over, each delivery newer than the last) over C keep-alive HTTP/1.1 connections, then waits until the worker
+applied them and checks that every delivery is in the inbox exactly once and applied. It prints one line:
+throughput, p50/p99 latency of the answers and how long applying took (targets: ≥ 500 deliveries/s, p99 < 50 ms for
+10,000 at concurrency 50). The exit status is 1 only when a delivery was lost, refused or stored twice.
 """
 
 from __future__ import annotations
@@ -167,6 +168,8 @@ def _percentile(values: list[float], pct: float) -> float:
 
 
 def run(count: int, concurrency: int) -> bool:
+    """Print the one-line result; False only when a delivery was lost, refused or stored twice (the latency and
+    throughput targets depend on the machine and are reported, not enforced)."""
     secret = uuid.uuid4().hex
     deliveries = _deliveries(count, secret)
     with tempfile.TemporaryDirectory(prefix="pmhub-bench-webhooks-") as tmp:
@@ -198,7 +201,7 @@ def run(count: int, concurrency: int) -> bool:
         f"({'each exactly once' if exact else 'MISMATCH'}), all applied {applied_after:.1f} s after the first; "
         f"targets (>= {TARGET_RATE:.0f}/s, p99 < {TARGET_P99_MS:.0f} ms) {'met' if met else 'MISSED'}"
     )
-    return met
+    return exact
 
 
 def main(argv: list[str] | None = None) -> int:
