@@ -55,8 +55,6 @@ from schema import (
     PullRequest,
     Release,
     ReleaseKind,
-    Sprint,
-    StatusChange,
     WorkItem,
     ids,
 )
@@ -86,7 +84,7 @@ GITHUB_EVENTS = frozenset(
         "workflow_run",
     }
 )
-_JIRA_PREFIXES = ("jira:issue_", "comment_", "jira:version_", "sprint_")
+_JIRA_FAMILIES = ("comment_", "jira:version_", "sprint_")
 _JIRA_ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
 _JIRA_CORE_FIELDS = ("issuetype", "status", "summary", "created", "updated")
 
@@ -96,7 +94,7 @@ def github_event_known(event: str) -> bool:
 
 
 def jira_event_known(event: str) -> bool:
-    return event in _JIRA_ISSUE_EVENTS or event.startswith(_JIRA_PREFIXES[1:])
+    return event in _JIRA_ISSUE_EVENTS or event.startswith(_JIRA_FAMILIES)
 
 
 @dataclass
@@ -126,19 +124,6 @@ def github_stream(record: AnyRecord) -> str:
     if isinstance(record, Release):
         return "milestones" if record.release_kind is ReleaseKind.GITHUB_MILESTONE else "releases"
     raise TypeError(f"no GitHub stream writes {record.kind} records")
-
-
-def jira_stream(record: AnyRecord) -> str:
-    """The stream of the Jira source that polls this kind of record."""
-    if isinstance(record, WorkItem):
-        return "issues"
-    if isinstance(record, StatusChange):
-        return "status_changes"
-    if isinstance(record, Release):
-        return "versions"
-    if isinstance(record, Sprint):
-        return "sprints"
-    raise TypeError(f"no Jira stream writes {record.kind} records")
 
 
 class SourceIndex:
@@ -265,7 +250,7 @@ def jira_change(
 ) -> Change:
     if event.startswith(("jira:issue_", "comment_")):
         return _jira_issue_change(index, lookup, event, payload)
-    kind, entity = ("version", "version") if event.startswith("jira:version_") else ("sprint", "sprint")
+    kind = "version" if event.startswith("jira:version_") else "sprint"
     raw = payload.get(kind)
     if not isinstance(raw, Mapping) or raw.get("id") is None:
         return Change()
@@ -273,8 +258,8 @@ def jira_change(
     if name is None:
         return Change(ignored="no Jira source is configured")
     config = lookup.config(name)
-    record_id = ids.jira(config.site_name, entity, str(raw["id"]))
-    if event.endswith("_deleted"):
+    record_id = ids.jira(config.site_name, kind, str(raw["id"]))
+    if event.endswith(("_deleted", "_merged")):  # a merged version is gone; its issues move to the other one
         return Change(deleted=[record_id])
     change = Change()
     if kind == "sprint":
@@ -293,7 +278,7 @@ def _jira_issue_change(index: SourceIndex, lookup: JiraLookup, event: str, paylo
     issue = payload.get("issue")
     if not isinstance(issue, Mapping) or issue.get("id") is None:
         return Change()
-    fields = issue.get("fields") if isinstance(issue.get("fields"), Mapping) else {}
+    fields = issue.get("fields")
     key = str(issue.get("key") or "")
     project = (fields.get("project") or {}).get("key") if isinstance(fields, Mapping) else None
     project = project or (key.rsplit("-", 1)[0] if "-" in key else None)
