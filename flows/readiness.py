@@ -62,14 +62,4 @@ def reevaluate_changed(config: str | None) -> list[str]:
     """Evaluate every upcoming release; deliver those whose verdict or checks changed. Returns their names."""
     cfg = load_settings(config)
     store = open_store(cfg)
-    now = datetime.now(UTC)
-    changed = []
-    for release in upcoming_releases(store):
-        report = service.readiness(store, cfg, release, now)
-        if report.diff.previous_at is not None and not report.diff.changes:
-            continue
-        changed.append(f"{release.project} {release.name}")
-        if report.diff.previous_at is not None:
-            message = service.readiness_message_for(report, cfg)
-            service.notify(store, cfg, message, event="readiness", subject_id=release.id)
-    return changed
+    return service.reevaluate(store, cfg, upcoming_releases(store), datetime.now(UTC))

@@ -213,13 +213,61 @@ def open_store_or_exit(cfg: Settings) -> Store:
 
 
 @app.command()
-def serve() -> None:
-    """Run the scheduled deployments (sync every `schedules.sync`) from this process until interrupted."""
+def serve(
+    schedules: Annotated[
+        bool, typer.Option(help="Also run the scheduled deployments (off: web app only, workers run the flows).")
+    ] = True,
+) -> None:
+    """The webhook receiver and status page on serve.host:serve.port, plus the scheduled syncs and digest."""
     from flows.deploy import serve_schedules
+    from hub import service
+    from hub.web.app import create_app
+    from hub.web.server import WebServer
 
     cfg = settings()
+    store = open_store_or_exit(cfg)
+
+    def reevaluate(release_ids: frozenset[str]) -> None:
+        service.reevaluate_ids(store, cfg, release_ids)
+
+    web_app = create_app(cfg, store, on_change=reevaluate)
+    web = WebServer(web_app, cfg.serve.host, cfg.serve.port)
+    console.print(web.banner(), highlight=False)
+    if not schedules:
+        web.run()
+        return
     path = config_path(_State.config)
-    serve_schedules(cfg, path if path.exists() else None)
+    web.start()
+    try:
+        serve_schedules(cfg, path if path.exists() else None)
+    finally:
+        web.stop()
+
+
+webhooks_app = typer.Typer(help="Webhook registrations in GitHub and Jira.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+
+
+@webhooks_app.command("register")
+def webhooks_register(
+    apply: Annotated[bool, typer.Option("--apply", help="Create or update the webhooks through the APIs.")] = False,
+) -> None:
+    """Print (or, with --apply, perform) the webhook registration of every configured repo and Jira site."""
+    from hub.web.register import apply_registrations, plan_registrations
+
+    cfg = settings()
+    try:
+        plans = plan_registrations(cfg)
+        for plan in plans:
+            console.print(plan.describe(), highlight=False)
+        if apply:
+            for done in apply_registrations(cfg, plans):
+                console.print(f"{done.action} {done.registration.tool} hook {done.hook_id} ({done.registration.scope})")
+        else:
+            console.print("dry run: --apply registers them")
+    except ConfigError as exc:
+        err.print(f"[red]error[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()

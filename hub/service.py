@@ -4,8 +4,9 @@ write-back and delivery, each composed from sync/, reports/ and connectors/ with
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -52,6 +53,28 @@ def resolve_release(store: Store, name: str, project: str | None = None) -> Rele
 
 def readiness(store: Store, cfg: Settings, release: Release, now: datetime) -> ReadinessReport:
     return readiness_for(store, release, cfg.readiness, now)
+
+
+def reevaluate(store: Store, cfg: Settings, releases: Iterable[Release], now: datetime) -> list[str]:
+    """Evaluate ``releases`` again; deliver each whose verdict or checks changed since its last report.
+
+    Returns the changed releases as 'PROJECT NAME' (a first evaluation counts as changed but is not delivered).
+    """
+    changed = []
+    for release in releases:
+        report = readiness(store, cfg, release, now)
+        if report.diff.previous_at is not None and not report.diff.changes:
+            continue
+        changed.append(f"{release.project} {release.name}")
+        if report.diff.previous_at is not None:
+            notify(store, cfg, readiness_message_for(report, cfg), event="readiness", subject_id=release.id)
+    return changed
+
+
+def reevaluate_ids(store: Store, cfg: Settings, release_ids: Iterable[str]) -> list[str]:
+    """:func:`reevaluate` for the releases a webhook touched (the web app's change hook)."""
+    releases = [r for r in map(store.get, sorted(release_ids)) if isinstance(r, Release)]
+    return reevaluate(store, cfg, releases, datetime.now(UTC))
 
 
 def status_report(store: Store, cfg: Settings, now: datetime) -> StatusReport:

@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from connectors.analytics.config import AnalyticsSourceConfig
 from connectors.github.config import GitHubSourceConfig
 from connectors.jira.config import JiraSourceConfig
+from hub.web.config import WebAuthSettings, WebhookSettings
 from schema import ConfigError, MetricTarget, StatusRules
 from sync.linking import DEFAULT_KEY_PATTERN, LinkRules
 from sync.readiness import ReadinessConfig
@@ -118,6 +119,8 @@ class Settings(BaseSettings):
     reconcile: ReconcileConfig = ReconcileConfig()
     roadmap_rules: RoadmapConfig = RoadmapConfig()
     serve: ServeSettings = ServeSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    web: WebAuthSettings = WebAuthSettings()
 
     def link_rules(self) -> LinkRules:
         pairs = tuple(

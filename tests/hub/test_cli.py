@@ -66,3 +66,69 @@ def test_a_database_password_never_reaches_the_output(tmp_path: Path, url: str) 
     result = pmhub("store", "info", cwd=tmp_path)
     assert "hunter2" not in result.stdout + result.stderr
     assert result.returncode != 0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_answers_webhooks_and_guards_the_page(tmp_path: Path) -> None:
+    import hashlib
+    import hmac
+    import time
+
+    import httpx
+
+    port = _free_port()
+    (tmp_path / "pmhub.toml").write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path}/s.db"\n[serve]\nport = {port}\n'
+        '[web]\nbearer_token_env = "WEB_TOKEN"\n[webhooks]\ngithub_secret_env = "GH_SECRET"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMHUB_")}
+    env.update({"WEB_TOKEN": "page-token", "GH_SECRET": "hook-secret", "COLUMNS": "200"})
+    proc = subprocess.Popen(
+        [*PMHUB, "serve", "--no-schedules"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert httpx.get(f"{base}/api/status", timeout=10).status_code == 401
+        page = httpx.get(f"{base}/api/status", headers={"Authorization": "Bearer page-token"}, timeout=30)
+        assert page.status_code == 200
+        body = b'{"zen": "Keep it logically awesome.", "hook_id": 1}'
+        signature = "sha256=" + hmac.new(b"hook-secret", body, hashlib.sha256).hexdigest()
+        headers = {"X-GitHub-Event": "ping", "X-GitHub-Delivery": "d-1", "X-Hub-Signature-256": signature}
+        assert httpx.post(f"{base}/webhooks/github", content=body, headers=headers, timeout=10).is_success
+        forged = {**headers, "X-Hub-Signature-256": "sha256=" + "0" * 64, "X-GitHub-Delivery": "d-2"}
+        assert httpx.post(f"{base}/webhooks/github", content=body, headers=forged, timeout=10).status_code == 401
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0].decode()
+    assert f"{base}/" in output
+    assert "this machine only" in output
+    assert "page-token" not in output
+    assert "hook-secret" not in output
+
+
+def test_webhooks_register_prints_the_plan_without_secrets(tmp_path: Path) -> None:
+    (tmp_path / "pmhub.toml").write_text(
+        '[serve]\npublic_url = "https://pmhub.example.com"\n'
+        '[sources.gh]\nkind = "github"\nrepos = ["acme/checkout"]\n'
+        '[sources.j]\nkind = "jira"\nurl = "https://acme.atlassian.net"\ntoken_env = "J"\nprojects = ["CHK"]\n'
+    )
+    result = pmhub("webhooks", "register", cwd=tmp_path, env={"PMHUB_GITHUB_WEBHOOK_SECRET": "s3cr3t-value"})
+    assert result.returncode == 0, result.stderr
+    assert "repository acme/checkout → https://pmhub.example.com/webhooks/github" in result.stdout
+    assert "https://pmhub.example.com/webhooks/jira" in result.stdout
+    assert "dry run" in result.stdout
+    assert "s3cr3t-value" not in result.stdout
