@@ -1,6 +1,6 @@
 """The FastAPI app: webhook receiver, status page, ``/api`` and live updates.
 
-``create_app(settings, store)`` wires :mod:`hub.web.intake` (open routes, signature-checked), the
+``create_app(settings, store)`` wires :mod:`hub.web.intake` (open receivers, signature-checked), the
 :class:`~hub.web.apply.Applier` worker, and the authenticated page and API:
 
 =========================================  =================================================================

@@ -1,13 +1,14 @@
-"""The webhook routes: verify, bound, dedupe and durably store a delivery, then answer — in milliseconds.
+"""The webhook receivers: verify, bound, dedupe and durably store a delivery, then answer — in milliseconds.
 
-Deliveries reach the inbox through :class:`InboxWriter` (group commit). Order of checks, each refusing before anything
-is stored: body over ``max_body_bytes`` → 413 (read no further);
-signature (GitHub ``X-Hub-Signature-256``; Jira ``X-Hub-Signature`` when a Jira secret is set, else ``?token=``
-when a URL token is set) → 401, counted as forged; body not a JSON object → 400. A verified delivery is written
-to the store's inbox *before* the answer: 202 ``accepted`` (applied off the request path by the
-:class:`~hub.web.apply.Applier`), 202 ``ignored`` for an event pmhub does not handle (kept in the inbox as
-ignored), 200 ``duplicate`` when its delivery id is already in the inbox (GitHub ``X-GitHub-Delivery``, Jira
-``X-Atlassian-Webhook-Identifier``; a delivery without one is identified by the SHA-256 of its body).
+:class:`WebhookEndpoints` serves ``POST /webhooks/github`` and ``/webhooks/jira`` as plain ASGI in front of the app;
+deliveries reach the inbox through :class:`InboxWriter` (group commit). Order of checks, each refusing before
+anything is stored: body over ``max_body_bytes`` → 413 (read no further); signature (GitHub
+``X-Hub-Signature-256``; Jira ``X-Hub-Signature`` when a Jira secret is set, else ``?token=`` when a URL token is
+set) → 401, counted as forged; body not a JSON object → 400. A verified delivery is written to the store's inbox
+*before* the answer: 202 ``accepted`` (applied off the request path by the :class:`~hub.web.apply.Applier`), 202
+``ignored`` for an event pmhub does not handle (kept in the inbox as ignored), 200 ``duplicate`` when its delivery
+id is already in the inbox (GitHub ``X-GitHub-Delivery``, Jira ``X-Atlassian-Webhook-Identifier``; a delivery
+without one is identified by the SHA-256 of its body).
 """
 
 from __future__ import annotations
