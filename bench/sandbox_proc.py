@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import multiprocessing as mp
 import os
 from collections.abc import Mapping
@@ -104,16 +105,18 @@ def make_tls(folder: Path) -> Path:
 
 
 def top_up_releases(world: World, total: int) -> None:
-    """Add older published patch releases, round-robin over the repos, until the world has ``total``."""
+    """Add older published patch releases (with their tags), round-robin over the repos, until there are ``total``."""
     repos = list(world.repos.values())
     have = sum(len(r.releases) for r in repos)
     for n in range(max(0, total - have)):
         repo = repos[n % len(repos)]
         published = world.now - dt.timedelta(days=400 + 7 * n)
+        tag = f"v0.{n // 10}.{n % 10}"
+        repo.branches[tag] = hashlib.sha256(f"{repo.full_name}@{tag}".encode()).hexdigest()[:40]
         repo.releases.append(
             GitHubRelease(
                 id=world.new_id(),
-                tag_name=f"v0.{n // 10}.{n % 10}",
+                tag_name=tag,
                 name=f"0.{n // 10}.{n % 10}",
                 body=f"## 0.{n // 10}.{n % 10}\n\n- Bug fixes",
                 draft=False,
