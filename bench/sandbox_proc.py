@@ -254,7 +254,7 @@ class SandboxProcess:
             ).json()["resources"]
         return {
             "jira_requests": stats["jira"]["total"],
-            "github_requests": stats["github"]["total"] - 1,  # less the /rate_limit read just made
+            "github_requests": stats["github"]["total"],  # read before the /rate_limit request below
             "jira_routes": stats["jira"]["by_route"],
             "github_routes": stats["github"]["by_route"],
             "github_points": limits["core"]["used"] + limits["graphql"]["used"],
