@@ -18,8 +18,8 @@ from typing import Any, Literal
 from prefect import Flow, serve
 from prefect.deployments.runner import RunnerDeployment
 
-from flows.readiness import digest_flow, readiness_flow
-from flows.sync import sync_flow
+from flows.report_flows import digest_flow, readiness_flow
+from flows.sync_flow import sync_flow
 from hub.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -35,11 +35,11 @@ class Plan:
 
 
 PLANS = (
-    Plan(sync_flow, "flows/sync.py:sync_flow", "scheduled-sync", "sync", "Sync, link, re-evaluate readiness."),
-    Plan(digest_flow, "flows/readiness.py:digest_flow", "scheduled-digest", "digest", "The digest to its targets."),
+    Plan(sync_flow, "flows/sync_flow.py:sync_flow", "scheduled-sync", "sync", "Sync, link, re-evaluate readiness."),
+    Plan(digest_flow, "flows/report_flows.py:digest_flow", "scheduled-digest", "digest", "The digest to its targets."),
     Plan(
         readiness_flow,
-        "flows/readiness.py:readiness_flow",
+        "flows/report_flows.py:readiness_flow",
         "on-demand",
         None,
         "Launch readiness of one release: run with parameter release='CHK 2.4.0'.",

@@ -119,7 +119,7 @@ def sync(
     full: Annotated[bool, typer.Option("--full", help="Ignore saved cursors and read everything again.")] = False,
 ) -> None:
     """Sync sources into the store through the Prefect flow, with live progress and a summary."""
-    from flows.sync import SyncFailedError, set_progress, sync_flow
+    from flows.sync_flow import SyncFailedError, set_progress, sync_flow
     from hub.progress import SyncProgress
 
     cfg = settings()

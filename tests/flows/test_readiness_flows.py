@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.readiness import digest_flow, readiness_flow, reevaluate_changed
+from flows.report_flows import digest_flow, readiness_flow, reevaluate_changed
 from tests.conftest import Synced
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.sync import SyncFailedError, stream_plan, summary_markdown, sync_flow, sync_stream_task
+from flows.sync_flow import SyncFailedError, stream_plan, summary_markdown, sync_flow, sync_stream_task
 from hub.settings import load_settings
 from sandbox.runner import Sandbox
 from schema import PmhubError

@@ -17,7 +17,7 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.futures import PrefectFuture
 from prefect.tasks import Task
 
-from flows.readiness import reevaluate_changed
+from flows.report_flows import reevaluate_changed
 from hub.settings import Settings, load_settings
 from hub.sources import build_source, open_store
 from schema import PmhubError, RetryLaterError
