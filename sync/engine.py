@@ -10,7 +10,7 @@ source; anything else is recorded on the stream and the next stream goes on. Run
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -142,14 +142,18 @@ def sync_source(
 
 
 def relink(store: Store, rules: LinkRules) -> LinkResult:
-    """Recompute every cross-tool link from the store; links whose evidence disappeared are removed."""
-    jira: list[WorkItem] = []
-    github: list[WorkItem | PullRequest] = []
-    for record in store.iter_records(kind="work_item"):
-        assert isinstance(record, WorkItem)
-        (jira if record.source.tool is Tool.JIRA else github).append(record)
-    github.extend(r for r in store.iter_records(kind="pull_request") if isinstance(r, PullRequest))
+    """Recompute every cross-tool link from the store, streaming; links whose evidence disappeared are removed."""
+    origins: set[str] = set()
+
+    def github() -> Iterator[WorkItem | PullRequest]:
+        for kind in ("work_item", "pull_request"):
+            for record in store.iter_records(kind=kind, tool=Tool.GITHUB):
+                if isinstance(record, WorkItem | PullRequest):
+                    origins.add(record.id)
+                    yield record
+
+    jira = (r for r in store.iter_records(kind="work_item", tool=Tool.JIRA) if isinstance(r, WorkItem))
     releases = [r for r in store.iter_records(kind="release") if isinstance(r, Release)]
-    links = link_records(jira, github, releases, rules)
-    origins = {r.id for r in github} | {r.id for r in releases}
+    links = link_records(jira, github(), releases, rules)
+    origins.update(r.id for r in releases)
     return store.replace_links(origins, links)

@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from schema import Link, PullRequest, Release, ReleaseKind, SourceRef, Tool, WorkItem, ids
 
@@ -35,17 +36,22 @@ def _release_name(name: str) -> str:
     return name.strip().casefold().removeprefix("v")
 
 
-_Linked = WorkItem | PullRequest | Release
+@dataclass(frozen=True)
+class _Ref:
+    """What a link needs of a record: its id and when it last changed."""
+
+    id: str
+    updated: datetime
 
 
-def _link(from_id: str, to_id: str, kind: str, field: str, text: str, *records: _Linked) -> Link:
-    link_id = ids.link(from_id, to_id, kind)
+def _link(from_ref: _Ref, to_ref: _Ref, kind: str, field: str, text: str) -> Link:
+    link_id = ids.link(from_ref.id, to_ref.id, kind)
     return Link(
         id=link_id,
         source=SourceRef(tool=Tool.PMHUB, instance="linker", native_id=link_id),
-        updated=max(r.updated for r in records),
-        from_id=from_id,
-        to_id=to_id,
+        updated=max(from_ref.updated, to_ref.updated),
+        from_id=from_ref.id,
+        to_id=to_ref.id,
         link_kind=kind,
         evidence_field=field,
         evidence_text=text[:500],
@@ -53,24 +59,19 @@ def _link(from_id: str, to_id: str, kind: str, field: str, text: str, *records: 
 
 
 class _KeyIndex:
-    def __init__(self, jira_items: Iterable[WorkItem], pattern: str) -> None:
-        self.by_key: dict[str, list[WorkItem]] = defaultdict(list)
-        for item in jira_items:
-            if item.source.key:
-                self.by_key[item.source.key.upper()].append(item)
+    def __init__(self, pattern: str) -> None:
+        self.by_key: dict[str, list[_Ref]] = defaultdict(list)
         self.strict = re.compile(pattern)
         self.loose = re.compile(pattern, re.IGNORECASE)
 
-    def mentioned(self, text: str, *, case_insensitive: bool = False) -> Iterator[tuple[str, WorkItem]]:
+    def mentioned(self, text: str, *, case_insensitive: bool = False) -> Iterator[_Ref]:
         regex = self.loose if case_insensitive else self.strict
         seen: set[str] = set()
         for match in regex.finditer(text):
             key = match.group(0).upper()
-            if key in seen:
-                continue
-            seen.add(key)
-            for item in self.by_key.get(key, ()):
-                yield key, item
+            if key not in seen:
+                seen.add(key)
+                yield from self.by_key.get(key, ())
 
 
 def link_records(
@@ -79,47 +80,67 @@ def link_records(
     releases: Iterable[Release],
     rules: LinkRules = LinkRules(),
 ) -> list[Link]:
-    """Every link the evidence supports, de-duplicated by (from, to, kind) keeping the first evidence found."""
-    jira = [i for i in jira_items if i.source.tool is Tool.JIRA]
-    index = _KeyIndex(jira, rules.key_pattern)
-    github = list(github_items)
-    by_url: dict[tuple[str, int], WorkItem | PullRequest] = {}
+    """Every link the evidence supports, de-duplicated by (from, to, kind) keeping the first evidence found.
+
+    Each iterable is read once and no record is kept: only ids, keys and timestamps, so the store can stream them.
+    """
+    index = _KeyIndex(rules.key_pattern)
+    urls: list[tuple[tuple[str, int], _Ref, str, str]] = []  # GitHub URLs in Jira items: (repo, number), ...
+    for item in jira_items:
+        if item.source.tool is not Tool.JIRA:
+            continue
+        ref = _Ref(item.id, item.updated)
+        if item.source.key:
+            index.by_key[item.source.key.upper()].append(ref)
+        candidates = [("remote_link", url) for url in item.remote_urls] + [("description", item.description)]
+        for field, text in candidates:
+            for match in _GITHUB_URL.finditer(text):
+                urls.append(((match.group(1).lower(), int(match.group(3))), ref, field, match.group(0)))
+
     links: dict[str, Link] = {}
 
     def add(link: Link) -> None:
         links.setdefault(link.id, link)
 
-    for record in github:
+    by_url: dict[tuple[str, int], _Ref] = {}
+    for record in github_items:
+        ref = _Ref(record.id, record.updated)
         number = record.number if isinstance(record, PullRequest) else int(record.source.native_id)
-        by_url[(record.source.instance.lower(), number)] = record
+        by_url[(record.source.instance.lower(), number)] = ref
         fields: list[tuple[str, str, bool]] = [("title", record.title, False)]
         if isinstance(record, PullRequest):
             fields.append(("head_ref", record.head_ref, True))
         fields.append(("body", record.body if isinstance(record, PullRequest) else record.description, False))
         for field, text, loose in fields:
-            for _key, item in index.mentioned(text, case_insensitive=loose):
-                add(_link(record.id, item.id, "mentions", field, text, record, item))
+            for target in index.mentioned(text, case_insensitive=loose):
+                add(_link(ref, target, "mentions", field, text))
 
-    for item in jira:
-        candidates = [("remote_link", url) for url in item.remote_urls] + [("description", item.description)]
-        for field, text in candidates:
-            for match in _GITHUB_URL.finditer(text):
-                target = by_url.get((match.group(1).lower(), int(match.group(3))))
-                if target is not None:
-                    add(_link(target.id, item.id, "remote_link", field, match.group(0), target, item))
+    for place, jira_ref, field, text in urls:
+        if (github_ref := by_url.get(place)) is not None:
+            add(_link(github_ref, jira_ref, "remote_link", field, text))
 
     if rules.match_milestones_to_versions:
-        versions: dict[str, list[Release]] = defaultdict(list)
-        milestones = []
-        for release in releases:
-            if release.release_kind is ReleaseKind.JIRA_VERSION:
-                versions[_release_name(release.name)].append(release)
-            elif release.release_kind is ReleaseKind.GITHUB_MILESTONE:
-                milestones.append(release)
-        paired = {(project.upper(), repo.lower()) for project, repo in rules.products}
-        for milestone in milestones:
-            for version in versions.get(_release_name(milestone.name), ()):
-                if paired and (version.project.upper(), milestone.project.lower()) not in paired:
-                    continue
-                add(_link(version.id, milestone.id, "same_release", "name", milestone.name, version, milestone))
+        for link in _release_links(list(releases), rules):
+            add(link)
     return list(links.values())
+
+
+def _release_links(releases: list[Release], rules: LinkRules) -> Iterator[Link]:
+    versions: dict[str, list[Release]] = defaultdict(list)
+    for release in releases:
+        if release.release_kind is ReleaseKind.JIRA_VERSION:
+            versions[_release_name(release.name)].append(release)
+    paired = {(project.upper(), repo.lower()) for project, repo in rules.products}
+    for milestone in releases:
+        if milestone.release_kind is not ReleaseKind.GITHUB_MILESTONE:
+            continue
+        for version in versions.get(_release_name(milestone.name), ()):
+            if paired and (version.project.upper(), milestone.project.lower()) not in paired:
+                continue
+            yield _link(
+                _Ref(version.id, version.updated),
+                _Ref(milestone.id, milestone.updated),
+                "same_release",
+                "name",
+                milestone.name,
+            )
