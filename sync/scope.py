@@ -102,16 +102,9 @@ def release_scope(store: Store, release: Release) -> ReleaseScope:
     prs = {r.id: r for r in members if isinstance(r, PullRequest)}
 
     jira_ids = {i.id for i in items if i.source.tool is Tool.JIRA}
-    links = [
-        lk
-        for lk in store.iter_records(kind="link")
-        if isinstance(lk, Link) and lk.to_id in jira_ids and lk.link_kind != "same_release"
-    ]
+    links = [lk for lk in store.links_to(jira_ids) if lk.link_kind != "same_release"]
     wanted_prs = {lk.from_id for lk in links} - set(prs)
-    if wanted_prs:
-        for record in store.iter_records(kind="pull_request"):
-            if record.id in wanted_prs and isinstance(record, PullRequest):
-                prs[record.id] = record
+    prs.update((r.id, r) for r in store.get_many(wanted_prs) if isinstance(r, PullRequest))
 
     refs = release_refs(release, github_releases)
     checks = [

@@ -36,6 +36,7 @@ Queries (records come back as schema objects via :func:`schema.parse_record`; de
     get(id) -> AnyRecord | None;  raw_of(id) -> dict | None
     iter_records(kind=None, tool=None, source=None, include_deleted=False) -> Iterator[AnyRecord]   # streamed
     items_in_release(release_id) -> list[AnyRecord];  links_of(record_id) -> list[Link];  counts() -> dict[str, int]
+    get_many(ids) -> list[AnyRecord];  links_to(ids) -> list[Link]                          # batched look-ups
 
 Webhook inbox (durable before the 2xx; applying is idempotent, so a row applied twice is harmless)::
 
@@ -585,6 +586,26 @@ class Store:
             .order_by(records.c.id)
         )
         return self._parse_all(stmt)
+
+    def get_many(self, record_ids: Collection[str]) -> list[AnyRecord]:
+        """The live records among ``record_ids``, a few batched queries however many."""
+        found: list[AnyRecord] = []
+        for chunk in _chunks(set(record_ids)):
+            stmt = select(records.c.data).where(self._among(records.c.id, chunk), records.c.deleted_at.is_(None))
+            found.extend(self._parse_all(stmt))
+        return found
+
+    def links_to(self, record_ids: Collection[str]) -> list[Link]:
+        """Links that end at any of ``record_ids`` (through the links index, batched)."""
+        found: list[Link] = []
+        for chunk in _chunks(set(record_ids)):
+            stmt = (
+                select(records.c.data)
+                .join(links, links.c.id == records.c.id)
+                .where(self._among(links.c.to_id, chunk), records.c.deleted_at.is_(None))
+            )
+            found.extend(link for link in self._parse_all(stmt) if isinstance(link, Link))
+        return found
 
     def links_of(self, record_id: str) -> list[Link]:
         """Links from or to the record."""

@@ -658,3 +658,17 @@ def test_ten_thousand_records_in_pages_of_100_are_counted_exactly(store: Store) 
         "update": UpsertResult(updated=10_000),
     }
     assert len(store.items_in_release(v1)) == 10_000
+
+
+def test_batched_lookups_return_live_records_and_the_links_that_end_at_them(store: Store) -> None:
+    items = [work_item(n) for n in range(1, 4)]
+    prs = [pull_request(n) for n in range(1, 3)]
+    store.upsert(mapped(*items, *prs), source="s", stream="x")
+    store.replace_links({prs[0].id}, [link(prs[0].id, items[0].id), link(prs[0].id, items[1].id)])
+    store.mark_deleted({items[2].id}, T0)
+    assert {r.id for r in store.get_many([items[0].id, items[2].id, prs[1].id, "missing"])} == {
+        items[0].id,
+        prs[1].id,
+    }
+    assert {lk.to_id for lk in store.links_to([items[1].id, items[2].id])} == {items[1].id}
+    assert store.links_to([]) == []
