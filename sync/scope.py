@@ -102,7 +102,8 @@ def release_scope(store: Store, release: Release) -> ReleaseScope:
     prs = {r.id: r for r in members if isinstance(r, PullRequest)}
 
     jira_ids = {i.id for i in items if i.source.tool is Tool.JIRA}
-    links = [lk for lk in store.links_to(jira_ids) if lk.link_kind != "same_release"]
+    member_links = store.links_into_releases([release.id, *(m.id for m in milestones)])
+    links = [lk for lk in member_links if lk.to_id in jira_ids and lk.link_kind != "same_release"]
     wanted_prs = {lk.from_id for lk in links} - set(prs)
     prs.update((r.id, r) for r in store.get_many(wanted_prs) if isinstance(r, PullRequest))
 

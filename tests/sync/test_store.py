@@ -660,8 +660,9 @@ def test_ten_thousand_records_in_pages_of_100_are_counted_exactly(store: Store) 
     assert len(store.items_in_release(v1)) == 10_000
 
 
-def test_batched_lookups_return_live_records_and_the_links_that_end_at_them(store: Store) -> None:
-    items = [work_item(n) for n in range(1, 4)]
+def test_batched_lookups_return_live_records_and_the_links_into_a_release(store: Store) -> None:
+    v1 = release(10).id
+    items = [work_item(n, releases=(v1,)) for n in range(1, 3)] + [work_item(3)]
     prs = [pull_request(n) for n in range(1, 3)]
     store.upsert(mapped(*items, *prs), source="s", stream="x")
     store.replace_links({prs[0].id}, [link(prs[0].id, items[0].id), link(prs[0].id, items[1].id)])
@@ -670,5 +671,6 @@ def test_batched_lookups_return_live_records_and_the_links_that_end_at_them(stor
         items[0].id,
         prs[1].id,
     }
-    assert {lk.to_id for lk in store.links_to([items[1].id, items[2].id])} == {items[1].id}
-    assert store.links_to([]) == []
+    store.replace_links({prs[1].id}, [link(prs[1].id, items[2].id)])
+    assert {lk.to_id for lk in store.links_into_releases([v1])} == {items[0].id, items[1].id}
+    assert store.links_into_releases(["no-such-release"]) == []
