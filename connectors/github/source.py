@@ -39,6 +39,7 @@ ids are kept in the cursor, so a 304 still knows them).
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -189,8 +190,10 @@ class _Census:
                 yield from _census_ids(repo, self._entity, answer.data)
 
 
-class IssuesStream:
-    name = "issues"
+class _NumberedStream(ABC):
+    """Issues and pull requests: read per repo from one cursor, deletions found by the shared number census."""
+
+    name: str
 
     def __init__(self, client: GitHubClient, repos: tuple[str, ...], census: _Census) -> None:
         self._client = client
@@ -202,6 +205,16 @@ class IssuesStream:
         self._census.plan(state, full=cursor is None)
         for repo in self._repos:
             yield from self._repo_pages(repo, state)
+
+    @abstractmethod
+    def _repo_pages(self, repo: str, state: _Cursor) -> Iterator[Page]: ...
+
+    def census(self) -> Iterator[str] | None:
+        return self._census.ids()
+
+
+class IssuesStream(_NumberedStream):
+    name = "issues"
 
     def _repo_pages(self, repo: str, state: _Cursor) -> Iterator[Page]:
         prior = state.repos.get(repo, {})
@@ -232,23 +245,9 @@ class IssuesStream:
                 state.repos[repo] = {"since": _iso(newest)} if newest else {}
             yield Page(records, state.encode(), rejected)
 
-    def census(self) -> Iterator[str] | None:
-        return self._census.ids()
 
-
-class PullRequestsStream:
+class PullRequestsStream(_NumberedStream):
     name = "pull_requests"
-
-    def __init__(self, client: GitHubClient, repos: tuple[str, ...], census: _Census) -> None:
-        self._client = client
-        self._repos = repos
-        self._census = census
-
-    def pages(self, cursor: str | None) -> Iterator[Page]:
-        state = _Cursor.decode(cursor)
-        self._census.plan(state, full=cursor is None)
-        for repo in self._repos:
-            yield from self._repo_pages(repo, state)
 
     def _repo_pages(self, repo: str, state: _Cursor) -> Iterator[Page]:
         prior = state.repos.get(repo, {})
@@ -278,9 +277,6 @@ class PullRequestsStream:
             state.repos[repo] = repo_state
             yield Page(records, state.encode(), rejected)
             return
-
-    def census(self) -> Iterator[str] | None:
-        return self._census.ids()
 
 
 @dataclass(frozen=True)
