@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 
 from reports import render_readiness, render_status, render_summary
-from schema import MetricPoint, PullRequestState, Tool, WorkItemType
+from schema import MetricPoint, Tool
 from schema.readiness import Outcome, ReadinessReport, StatusReport
 from sync.readiness import MetricGuardrail, ReadinessConfig, evaluate
 from sync.scope import ReleaseScope
-from tests.sync.builders import NOW, check, fresh, github_release, jira_item, metric, milestone, pull, version
+from tests.sync.builders import NOW, check, fresh, github_release, large_release_work, metric, milestone, version
 
 CONFIG = ReadinessConfig(
     guardrails=[
@@ -24,19 +24,7 @@ CONFIG = ReadinessConfig(
 
 
 def _big_release() -> ReleaseScope:
-    items = [
-        jira_item(
-            n,
-            "Done" if n % 5 else "In Progress",
-            points=float(n % 8),
-            priority="Highest" if n % 97 == 0 else "Low",
-            type=WorkItemType.BUG if n % 3 == 0 else WorkItemType.STORY,
-            assignee=f"dev{n % 17}",
-            created=NOW - timedelta(days=n % 120 + 1),
-        )
-        for n in range(1, 10_001)
-    ]
-    prs = [pull(n, PullRequestState.OPEN if n % 10 == 0 else PullRequestState.MERGED) for n in range(1, 2_001)]
+    items, prs = large_release_work()
     return ReleaseScope(
         release=version(),
         milestones=[milestone()],

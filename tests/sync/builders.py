@@ -233,5 +233,23 @@ def fresh(*sources: str, age: timedelta = timedelta(minutes=5)) -> dict[tuple[st
     return {(source, "all"): NOW - age for source in sources}
 
 
+def large_release_work() -> tuple[list[WorkItem], list[PullRequest]]:
+    """10,000 work items (every fifth open, some blocker bugs) and 2,000 pull requests (every tenth open)."""
+    items = [
+        jira_item(
+            n,
+            "Done" if n % 5 else "In Progress",
+            points=float(n % 8),
+            priority="Highest" if n % 97 == 0 else "Low",
+            type=WorkItemType.BUG if n % 3 == 0 else WorkItemType.STORY,
+            assignee=f"dev{n % 17}",
+            created=NOW - timedelta(days=n % 120 + 1),
+        )
+        for n in range(1, 10_001)
+    ]
+    prs = [pull(n, PullRequestState.OPEN if n % 10 == 0 else PullRequestState.MERGED) for n in range(1, 2_001)]
+    return items, prs
+
+
 def put(store: Store, records: list[AnyRecord]) -> None:
     store.upsert([Mapped(record=r, raw={}) for r in records], source="test", stream="records")

@@ -36,6 +36,7 @@ from tests.sync.builders import (
     fresh,
     github_release,
     jira_item,
+    large_release_work,
     metric,
     milestone,
     pull,
@@ -329,19 +330,7 @@ def test_readiness_for_keeps_the_last_report_only_when_something_changed(store: 
 
 
 def test_ten_thousand_items_and_two_thousand_prs_keep_counts_exact_and_evidence_capped() -> None:
-    items = [
-        jira_item(
-            n,
-            "Done" if n % 5 else "In Progress",
-            points=float(n % 8),
-            priority="Highest" if n % 97 == 0 else "Low",
-            type=WorkItemType.BUG if n % 3 == 0 else WorkItemType.STORY,
-            assignee=f"dev{n % 17}",
-            created=NOW - timedelta(days=n % 120 + 1),
-        )
-        for n in range(1, 10_001)
-    ]
-    prs = [pull(n, PullRequestState.OPEN if n % 10 == 0 else PullRequestState.MERGED) for n in range(1, 2_001)]
+    items, prs = large_release_work()
     checks = [check(f"job-{n}") for n in range(50)]
     scope = ready_scope(items=items, pull_requests=prs, checks=checks)
     report = run(scope)
