@@ -23,7 +23,14 @@ class ReleaseRefs(BaseModel):
     default_branch: bool = Field(default=True, description="The head of the repository's default branch.")
     releases: bool = Field(
         default=True,
-        description="The tag of every GitHub release, and the target branch of drafts (the release candidate).",
+        description="Release refs: the tag and target branch (the candidate) of every draft and pre-release, and "
+        "the tags of the newest published releases.",
+    )
+    published: int = Field(
+        default=2,
+        ge=0,
+        description="How many of the newest published releases keep their tag's checks read; an older tag keeps "
+        "the checks last read while its release exists.",
     )
     extra: tuple[str, ...] = Field(default=(), description="More branches or tags, e.g. 'release/2.4'.")
 

@@ -370,14 +370,23 @@ class ChecksStream:
             refs_state = self._refs(repo, prior.get("refs", {}))
             prior_urls: dict[str, dict[str, Any]] = prior.get("urls", {})
             urls: dict[str, dict[str, Any]] = {}
+            read: dict[str, list[str]] = {}
             for ref in refs_state["names"]:
+                ref_ids: set[str] = set()
                 for resource in self._resources(repo, ref):
                     page, urls[resource.path] = self._read_ref(resource, prior_urls.get(resource.path, {}))
-                    present.update(urls[resource.path].get("ids", ()))
+                    ref_ids.update(urls[resource.path].get("ids", ()))
                     if page is not None:
                         yield page
-            # a ref that stopped being a release ref leaves the cursor, and so the census
-            state.repos[repo] = {"refs": refs_state, "urls": urls}
+                read[ref] = sorted(ref_ids)
+            # checks of an older release's tag that is no longer read are kept as last read; a ref whose release
+            # is gone leaves the cursor, and so the census
+            known = set(refs_state["known"])
+            earlier: dict[str, list[str]] = {**prior.get("kept", {}), **prior.get("read", {})}
+            kept = {ref: found for ref, found in earlier.items() if ref in known and ref not in read}
+            for found in [*read.values(), *kept.values()]:
+                present.update(found)
+            state.repos[repo] = {"refs": refs_state, "urls": urls, "read": read, "kept": kept}
             yield Page([], state.encode())
         self._present = present
 
@@ -406,17 +415,20 @@ class ChecksStream:
             branch = prior["default_branch"] if answer.not_modified else answer.data["default_branch"]
             state.update(repo_etag=answer.etag or prior.get("repo_etag"), default_branch=branch)
             names.append(branch)
+        state["known"] = []
         if wanted.releases:
+            # a cursor written before "known" existed re-reads the listing once
+            etag = prior.get("releases_etag") if "known" in prior else None
             answers = list(
-                self._client.pages(
-                    f"{repo_path(repo)}/releases", {}, etag=prior.get("releases_etag"), describe=f"repo {repo} releases"
-                )
+                self._client.pages(f"{repo_path(repo)}/releases", {}, etag=etag, describe=f"repo {repo} releases")
             )
             if answers[0].not_modified:
-                release_refs = list(prior["release_refs"])
+                release_refs, known = list(prior["release_refs"]), list(prior["known"])
             else:
-                release_refs = [ref for answer in answers for raw in answer.data for ref in _release_refs(raw)]
-            state["release_refs"] = release_refs
+                listed = [raw for answer in answers for raw in answer.data]
+                release_refs = _watched_refs(listed, wanted.published)
+                known = [ref for raw in listed for ref in _release_refs(raw)]
+            state.update(release_refs=release_refs, known=known)
             if len(answers) == 1 and answers[0].etag:
                 state["releases_etag"] = answers[0].etag
             names.extend(release_refs)
@@ -442,6 +454,17 @@ class ChecksStream:
                 f"repo {repo} commit statuses of {ref}",
             ),
         ]
+
+
+def _watched_refs(releases: list[Raw], published: int) -> list[str]:
+    """Refs of every draft and pre-release, and the tags of the ``published`` newest published releases."""
+    upcoming = [raw for raw in releases if raw.get("draft") or raw.get("prerelease")]
+    shipped = sorted(
+        (raw for raw in releases if not (raw.get("draft") or raw.get("prerelease")) and raw.get("published_at")),
+        key=lambda raw: _instant(raw["published_at"]),
+        reverse=True,
+    )
+    return [ref for raw in [*upcoming, *shipped[:published]] for ref in _release_refs(raw)]
 
 
 def _release_refs(raw: Raw) -> list[str]:

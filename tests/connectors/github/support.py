@@ -113,10 +113,13 @@ def sec(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.replace(microsecond=0)
 
 
-def release_refs(repo: Repo) -> list[str]:
+def release_refs(repo: Repo, published: int = 2) -> list[str]:
+    """The refs the checks stream reads by default: default branch, drafts (tag and target), newest published tags."""
     refs = [repo.default_branch]
     for release in repo.releases:
-        refs.append(release.tag_name)
         if release.draft:
-            refs.append(release.target_commitish)
-    return refs
+            refs += [release.tag_name, release.target_commitish]
+    shipped = sorted(
+        ((r.published_at, r.tag_name) for r in repo.releases if not r.draft and r.published_at), reverse=True
+    )
+    return refs + [tag for _, tag in shipped[:published]]

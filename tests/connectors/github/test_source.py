@@ -399,6 +399,36 @@ def test_release_refs_can_be_narrowed_to_extra_refs_and_a_missing_ref_reads_as_n
     assert len(checks) == 4 * len(sandbox.world.repos)
 
 
+def test_publishing_a_release_moves_the_read_refs_and_keeps_the_checks_of_the_tag_no_longer_read() -> None:
+    for sandbox in serve(Scale.named("tiny")):
+        source = source_for(sandbox, release_refs=ReleaseRefs(published=1))
+        name, repo = next(iter(sandbox.world.repos.items()))
+        draft = next(r for r in repo.releases if r.draft)
+        newest = release_refs(repo, published=1)[-1]
+        first = run(stream_of(source, "checks"))
+        ids_by_ref: dict[str, set[str]] = {}
+        for mapped in first.records.values():
+            assert isinstance(mapped.record, Check)
+            if mapped.record.source.instance == name:
+                ids_by_ref.setdefault(mapped.record.ref, set()).add(mapped.record.id)
+        assert set(ids_by_ref) == {repo.default_branch, draft.tag_name, draft.target_commitish, newest}
+
+        sandbox.admin("POST", f"/repos/{name}/releases/{draft.tag_name}/publish")
+        before = sandbox.requests_served()
+        second = run(stream_of(source, "checks"), first.cursor)
+        assert second.census is not None
+        assert first.census is not None
+
+        # the published tag is now the newest and still read; the tag it displaced keeps its checks as last read;
+        # the candidate branch is no release ref any more, so its checks leave the census
+        assert ids_by_ref[newest] | ids_by_ref[draft.tag_name] <= second.census
+        assert not ids_by_ref[draft.target_commitish] & second.census
+        assert second.census == first.census - ids_by_ref[draft.target_commitish]
+        # per repo: repository + releases (changed: 200 for the one, 304 for the rest), 2 reads per ref read
+        refs_read = 2 + sum(len(release_refs(r, published=1)) for n, r in sandbox.world.repos.items() if n != name)
+        assert sandbox.requests_served() - before == 2 * len(sandbox.world.repos) + 2 * refs_read
+
+
 def test_primary_rate_limit_beyond_the_allowed_wait_stops_and_the_next_run_resumes_from_the_cursor() -> None:
     world = build_world(seed=11, scale=Scale.named("tiny"), now=NOW)
     app = create_app(world, GitHubOptions(rate_limit=5, clock=Clock(NOW)))
