@@ -9,8 +9,9 @@ source; anything else is recorded on the stream and the next stream goes on. Run
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -142,18 +143,21 @@ def sync_source(
 
 
 def relink(store: Store, rules: LinkRules) -> LinkResult:
-    """Recompute every cross-tool link from the store, streaming; links whose evidence disappeared are removed."""
-    origins: set[str] = set()
+    """Recompute every cross-tool link from the store, streaming; links whose evidence disappeared are removed.
 
-    def github() -> Iterator[WorkItem | PullRequest]:
-        for kind in ("work_item", "pull_request"):
-            for record in store.iter_records(kind=kind, tool=Tool.GITHUB):
-                if isinstance(record, WorkItem | PullRequest):
-                    origins.add(record.id)
-                    yield record
-
+    When no work item, pull request or release was written or deleted since the last linking with the same rules,
+    the links are current and nothing is read.
+    """
+    generation = f"{store.link_generation()}/{hashlib.sha256(repr(rules).encode()).hexdigest()[:16]}"
+    if store.linked_generation() == generation:
+        return LinkResult(added=0, changed=0, kept=store.counts()["links"], removed=0, current=True)
+    github = (
+        record
+        for kind in ("work_item", "pull_request")
+        for record in store.iter_records(kind=kind, tool=Tool.GITHUB)
+        if isinstance(record, WorkItem | PullRequest)
+    )
     jira = (r for r in store.iter_records(kind="work_item", tool=Tool.JIRA) if isinstance(r, WorkItem))
     releases = [r for r in store.iter_records(kind="release") if isinstance(r, Release)]
-    links = link_records(jira, github(), releases, rules)
-    origins.update(r.id for r in releases)
-    return store.replace_links(origins, links)
+    # every link is replaced, so the links of a record deleted since the last linking go too
+    return store.replace_links(None, link_records(jira, github, releases, rules), generation=generation)

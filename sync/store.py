@@ -12,7 +12,8 @@ Writing records (idempotent by id; the newer ``updated`` wins)::
 
     upsert(records: Sequence[Mapped], *, source, stream, conn=None) -> UpsertResult
     write_page(source, stream, page: Page) -> UpsertResult        # records + rejects + cursor in ONE transaction
-    replace_links(from_ids, links, *, link_kinds=None) -> LinkResult   # links are records (source "pmhub")
+    replace_links(from_ids | None, links, *, link_kinds=None, generation=None) -> LinkResult  # source "pmhub"
+    link_generation() -> str;  linked_generation() -> str | None   # does linking have anything new to look at?
     ids_of(source, stream) -> set[str];  mark_deleted(ids, at, *, conn=None) -> int      # the delete census
     transaction() -> ContextManager[Connection]                    # compose writes: pass it as conn=
 
@@ -53,6 +54,7 @@ import gc
 import hashlib
 import re
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -88,7 +90,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.dml import Insert, ReturningInsert
 
 from connectors.base import Mapped, Page, Rejected
-from schema import AnyRecord, ConfigError, Link, PullRequest, RecordKind, Tool, WorkItem, parse_record
+from schema import AnyRecord, ConfigError, Link, PullRequest, RecordKind, Release, Tool, WorkItem, parse_record
 from sync.tables import (
     SCHEMA_VERSION,
     cursors,
@@ -106,6 +108,11 @@ from sync.tables import audit as audit_table
 DEFAULT_URL = "sqlite:///.pmhub/pmhub.db"
 LINK_SOURCE = "pmhub"
 LINK_STREAM = "links"
+# cursors of LINK_SOURCE: a fresh token whenever a record linking reads (work item, pull request, release) is
+# written or marked deleted, and the token the last complete linking started from
+_CHANGED = "links.changed"
+_LINKED = "links.linked"
+_LINKABLE = (WorkItem, PullRequest, Release)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 YIELD_PER = 500
 _IN_CHUNK = 500  # values per IN (...) list: far below SQLite's parameter limit
@@ -143,6 +150,7 @@ class LinkResult:
     changed: int
     kept: int
     removed: int
+    current: bool = False  # nothing linking reads had changed since the last linking, so it was not redone
 
 
 @dataclass(frozen=True)
@@ -469,6 +477,8 @@ class Store:
         changed = [pending[record_id] for record_id in written if pending[record_id][2] != "unchanged"]
         replaced = {record.id for _, record, result in changed if result == "updated"}
         self._reindex(conn, [record for _, record, _ in changed], replaced)
+        if any(isinstance(record, _LINKABLE) for _, record, _ in changed):
+            self._linkable_changed(conn)
         return UpsertResult(counts["inserted"], counts["updated"], counts["unchanged"], counts["stale"])
 
     def _write_records(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
@@ -509,30 +519,51 @@ class Store:
             rows = [{**scoped, "native_id": r.native_id, "reason": r.reason, "raw": r.raw} for r in rejected]
             conn.execute(insert(rejects), rows)
 
-    def replace_links(
-        self, from_ids: Collection[str], new_links: Sequence[Link], *, link_kinds: Collection[str] | None = None
-    ) -> LinkResult:
-        """Make the links out of ``from_ids`` (of ``link_kinds``, default all) exactly ``new_links``.
+    def _linkable_changed(self, conn: Connection) -> None:
+        self.set_cursor(LINK_SOURCE, _CHANGED, uuid.uuid4().hex, conn=conn)
 
-        Links whose evidence disappeared are removed; the others are upserted like any record.
+    def link_generation(self) -> str:
+        """A token that changes whenever a record linking reads is written or deleted (``""`` before the first)."""
+        return self.get_cursor(LINK_SOURCE, _CHANGED) or ""
+
+    def linked_generation(self) -> str | None:
+        """The :meth:`link_generation` the last complete linking started from (``None``: never linked)."""
+        return self.get_cursor(LINK_SOURCE, _LINKED)
+
+    def replace_links(
+        self,
+        from_ids: Collection[str] | None,
+        new_links: Sequence[Link],
+        *,
+        link_kinds: Collection[str] | None = None,
+        generation: str | None = None,
+    ) -> LinkResult:
+        """Make the links out of ``from_ids`` (``None``: every link) of ``link_kinds`` (default all) ``new_links``.
+
+        Links whose evidence disappeared are removed; the others are upserted like any record. ``generation``: the
+        :meth:`link_generation` the links were computed from, saved with them.
         """
-        scope = set(from_ids)
-        strays = sorted({link.id for link in new_links if link.from_id not in scope})
-        if strays:
-            raise ValueError(f"links {strays[:5]} start outside from_ids; replacing would never remove them")
+        if from_ids is not None:
+            scope = set(from_ids)
+            strays = sorted({link.id for link in new_links if link.from_id not in scope})
+            if strays:
+                raise ValueError(f"links {strays[:5]} start outside from_ids; replacing would never remove them")
         keep = {link.id for link in new_links}
+        kinds = [] if link_kinds is None else [links.c.link_kind.in_(list(link_kinds))]
         with self.transaction() as conn:
-            current: set[str] = set()
-            for chunk in _chunks(scope):
-                stmt = select(links.c.id).where(self._among(links.c.from_id, chunk))
-                if link_kinds is not None:
-                    stmt = stmt.where(links.c.link_kind.in_(list(link_kinds)))
-                current.update(conn.scalars(stmt))
+            if from_ids is None:
+                current = set(conn.scalars(select(links.c.id).where(*kinds)))
+            else:
+                current = set()
+                for chunk in _chunks(scope):
+                    current.update(conn.scalars(select(links.c.id).where(self._among(links.c.from_id, chunk), *kinds)))
             gone = current - keep
             for chunk in _chunks(gone):
                 conn.execute(delete(records).where(self._among(records.c.id, chunk)))
             mapped = [Mapped(record=link, raw={}) for link in new_links]
             result = self.upsert(mapped, source=LINK_SOURCE, stream=LINK_STREAM, conn=conn)
+            if generation is not None:
+                self.set_cursor(LINK_SOURCE, _LINKED, generation, conn=conn)
         return LinkResult(added=result.inserted, changed=result.updated, kept=result.unchanged, removed=len(gone))
 
     def ids_of(self, source: str, stream: str) -> set[str]:
@@ -549,6 +580,8 @@ class Store:
             for chunk in _chunks(ids):
                 alive = and_(self._among(records.c.id, chunk), records.c.deleted_at.is_(None))
                 marked += c.execute(update(records).where(alive).values(deleted_at=at)).rowcount
+            if marked:
+                self._linkable_changed(c)
         return marked
 
     # -- record queries --------------------------------------------------------------------------------------------

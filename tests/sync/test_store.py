@@ -31,8 +31,11 @@ from schema import (
     WorkItemType,
     ids,
 )
+from sync.engine import relink
+from sync.linking import LinkRules
 from sync.store import YIELD_PER, Store, UpsertResult
 from sync.tables import meta, records
+from tests.sync.builders import check
 from tests.sync.conftest import sqlite_url
 
 T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -387,6 +390,30 @@ def test_relinking_with_newer_timestamps_keeps_the_same_links(store: Store) -> N
     assert (result.added, result.changed, result.kept, result.removed) == (0, 0, 1, 0)
     assert store.links_of(issue1) == [relinked]
     assert store.counts()["links"] == 1
+
+
+def test_linking_is_redone_only_after_a_work_item_pull_request_or_release_changes(store: Store) -> None:
+    store.upsert(mapped(work_item(1), pull_request(1)), source="t", stream="s")
+    first = relink(store, LinkRules())
+    assert (first.added, first.current) == (1, False)
+
+    with statements(store) as seen:
+        again = relink(store, LinkRules())
+    assert (again.added, again.kept, again.removed, again.current) == (0, 1, 0, True)
+    assert not [s for s in seen if "records.data" in s]  # nothing was read to decide
+
+    store.upsert([Mapped(record=check("build"), raw={})], source="t", stream="checks")
+    assert relink(store, LinkRules()).current  # checks carry no link evidence
+
+    store.upsert(mapped(work_item(1, updated=T0 + timedelta(hours=1), title="renamed")), source="t", stream="s")
+    renamed = relink(store, LinkRules())
+    assert (renamed.kept, renamed.current) == (1, False)
+
+    store.mark_deleted([pull_request(1).id], T0 + timedelta(hours=2))
+    assert (relink(store, LinkRules()).removed, relink(store, LinkRules()).current) == (1, True)
+
+    other_rules = LinkRules(match_milestones_to_versions=False)
+    assert not relink(store, other_rules).current
 
 
 def test_replace_links_refuses_links_from_outside_its_scope(store: Store) -> None:
