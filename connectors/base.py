@@ -11,8 +11,9 @@ Cursors are opaque strings owned by the stream (JSON is the usual encoding).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from schema import AnyRecord
@@ -40,6 +41,14 @@ class Page:
     records: list[Mapped]
     cursor: str | None
     rejected: list[Rejected] = field(default_factory=list)
+
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The default :data:`Clock` of sources; tests pass their own."""
+    return datetime.now(UTC)
 
 
 @dataclass

@@ -11,8 +11,8 @@ metric series is reported as a rejected page without a cursor and ends the read,
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,15 +21,9 @@ import requests
 from connectors.analytics.client import SERIES, AnalyticsClient, daily_query, saved_report_query
 from connectors.analytics.config import AnalyticsMetric, AnalyticsSourceConfig
 from connectors.analytics.mapping import RawPoint, complete_days, metric_point, ratio_series
-from connectors.base import Mapped, Page, Rejected, RequestStats, Stream
+from connectors.base import Clock, Mapped, Page, Rejected, RequestStats, Stream, utc_now
 from connectors.http import RetryPolicy
 from schema import BadDataError, ConfigError, Tool
-
-Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def stream_name(metric: AnalyticsMetric) -> str:
@@ -143,7 +137,7 @@ class AnalyticsSource:
         secret: str | None = None,
         *,
         policy: RetryPolicy | None = None,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
         session: requests.Session | None = None,
     ) -> None:
         self.name = name

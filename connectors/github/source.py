@@ -46,7 +46,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from connectors.base import Mapped, Page, Rejected, RequestStats, Stream
+from connectors.base import Clock, Mapped, Page, Rejected, RequestStats, Stream, utc_now
 from connectors.github.client import Answer, CloseReason, GitHubClient, repo_path
 from connectors.github.config import GitHubSourceConfig
 from connectors.github.mapping import (
@@ -63,13 +63,6 @@ from connectors.http import RefusedError, RetryPolicy
 from schema import AnyRecord, BadDataError, ids
 
 CURSOR_VERSION = 1
-Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _instant(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
@@ -490,7 +483,7 @@ class GitHubSource:
         token: str,
         *,
         policy: RetryPolicy | None = None,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self.name = name
         self.config = config

@@ -46,6 +46,9 @@ class JiraSourceConfig(BaseModel):
     overlap_minutes: int = Field(5, ge=0, description="Re-read window before the cursor (JQL is minute-precise).")
     page_size: int = Field(100, ge=1, le=5000, description="Issues per search page (Jira caps it per site).")
     census_page_size: int = Field(5000, ge=1, le=5000, description="Ids per page of the id-only census listing.")
+    census_interval_minutes: float = Field(
+        60.0, ge=0, description="Least time between two listings of every issue id (finds deletes); 0: every run."
+    )
     remote_links: bool = Field(
         False,
         description="Read each synced issue's remote links (e.g. GitHub PR URLs) for linking; Jira has no bulk read, "

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr
 
-from connectors.base import Mapped, Page, Rejected, RequestStats, Stream
+from connectors.base import Clock, Mapped, Page, Rejected, RequestStats, Stream, utc_now
 from connectors.http import RetryPolicy
 from connectors.jira import mapping
 from connectors.jira.client import JiraClient
@@ -86,6 +86,7 @@ def _local_minute_at_or_before(since: datetime, zone: ZoneInfo) -> datetime:
 class IssueCursor:
     updated: datetime
     ids: frozenset[str] = frozenset()
+    census_at: datetime | None = None  # when the issue stream last listed every id
 
     @classmethod
     def load(cls, text: str | None) -> IssueCursor | None:
@@ -96,20 +97,26 @@ class IssueCursor:
             updated = datetime.fromisoformat(data["updated"])
             if updated.tzinfo is None:
                 raise ValueError("naive")
-            return cls(updated.astimezone(UTC), frozenset(str(i) for i in data.get("ids", ())))
+            census_at = datetime.fromisoformat(data["census_at"]) if data.get("census_at") else None
+            if census_at is not None and census_at.tzinfo is None:
+                raise ValueError("naive")
+            return cls(updated.astimezone(UTC), frozenset(str(i) for i in data.get("ids", ())), census_at)
         except (ValueError, KeyError, TypeError):
             raise ConfigError(
                 f"jira issues cursor is not understood: {text[:80]!r}; reset it to sync from scratch"
             ) from None
 
     def dump(self) -> str:
-        return json.dumps({"updated": self.updated.isoformat(), "ids": sorted(self.ids)})
+        data: dict[str, Any] = {"updated": self.updated.isoformat(), "ids": sorted(self.ids)}
+        if self.census_at is not None:
+            data["census_at"] = self.census_at.isoformat()
+        return json.dumps(data)
 
     def advanced(self, updated: datetime, native_id: str) -> IssueCursor:
         if updated > self.updated:
-            return IssueCursor(updated, frozenset({native_id}))
+            return replace(self, updated=updated, ids=frozenset({native_id}))
         if updated == self.updated:
-            return IssueCursor(updated, self.ids | {native_id})
+            return replace(self, ids=self.ids | {native_id})
         return self
 
 
@@ -153,16 +160,26 @@ class _IncrementalRead:
 
 
 class IssuesStream:
-    """Work items; the census lists every issue id of the configured projects."""
+    """Work items; the census lists every issue id of the configured projects, at most every interval."""
 
     name = "issues"
 
     def __init__(self, source: JiraSource) -> None:
         self._source = source
+        self._census_due = True
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
+        start = IssueCursor.load(cursor)
+        now = self._source.clock()
+        interval = timedelta(minutes=self._source.config.census_interval_minutes)
+        last = start.census_at if start else None
+        self._census_due = last is None or now - last >= interval
         fields = [*_BASE_FIELDS, *self._source.field_ids().custom()]
-        return _IncrementalRead(self._source, fields, expand=None).pages(cursor, self._build)
+        for page in _IncrementalRead(self._source, fields, expand=None).pages(cursor, self._build):
+            # a census that is due is stamped into every cursor the read saves
+            if self._census_due and page.cursor is not None and (position := IssueCursor.load(page.cursor)):
+                page = replace(page, cursor=replace(position, census_at=now).dump())
+            yield page
 
     def _build(self, raw_issues: list[dict[str, Any]]) -> Built:
         ctx = self._source.context(raw_issues)
@@ -182,7 +199,7 @@ class IssuesStream:
         return mapping.remote_link_urls(self._source.client.remote_links(str(raw["id"])))
 
     def census(self) -> Iterator[str] | None:
-        return self._census()
+        return self._census() if self._census_due else None
 
     def _census(self) -> Iterator[str]:
         src = self._source
@@ -321,10 +338,12 @@ class JiraSource:
         token: str | SecretStr,
         *,
         policy: RetryPolicy | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.name = name
         self.config = config
         self.rules = rules
+        self.clock = clock
         self.policy = policy or RetryPolicy(tool="jira", credential=config.token_env)
         secret = token.get_secret_value() if isinstance(token, SecretStr) else token
         if not secret:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from connectors.base import Page, Stream
+from connectors.base import Clock, Page, Stream, utc_now
 from connectors.http import RetryPolicy
 from connectors.jira.config import JiraSourceConfig
 from connectors.jira.source import IssueCursor, JiraSource
@@ -51,7 +51,15 @@ class Site:
     store: JiraStore
     flavour: str
 
-    def source(self, *, login: str = "ada", token: str | None = None, policy: RetryPolicy | None = None, **cfg: object):
+    def source(
+        self,
+        *,
+        login: str = "ada",
+        token: str | None = None,
+        policy: RetryPolicy | None = None,
+        clock: Clock = utc_now,
+        **cfg: object,
+    ) -> JiraSource:
         """A source authenticated as ``login``: e-mail + API token on Cloud, a personal access token on Server."""
         email = f"{login}@acme.example" if self.flavour == "cloud" else None
         secret = token or (DEFAULT_API_TOKEN if email else f"sandbox-jira-pat-{login}")
@@ -63,7 +71,8 @@ class Site:
             "site": self.world.site,
             **cfg,
         }
-        return JiraSource("jira", JiraSourceConfig.model_validate(settings), StatusRules(), secret, policy=policy)
+        config = JiraSourceConfig.model_validate(settings)
+        return JiraSource("jira", config, StatusRules(), secret, policy=policy, clock=clock)
 
     def admin(self, method: str, path: str, body: dict[str, object] | None = None) -> requests.Response:
         response = requests.request(method, f"{self.url}/_sandbox{path}", json=body or {}, timeout=10)
@@ -355,6 +364,28 @@ def test_deleted_issue_is_missing_from_the_census(site: Site) -> None:
 
     assert victim_id not in present
     assert len(present) == len(site.world.jira_issues)
+
+
+def test_census_waits_for_its_interval_between_incremental_runs(cloud: Site) -> None:
+    now = NOW
+    source = cloud.source(clock=lambda: now, census_interval_minutes=60)
+
+    every = {ids.jira(cloud.world.site, "issue", issue.id) for issue in cloud.world.jira_issues.values()}
+
+    def poll(cursor: str | None) -> tuple[str | None, set[str] | None]:
+        issues = stream(source, "issues")
+        pages = list(issues.pages(cursor))
+        listed = issues.census()
+        return next((p.cursor for p in reversed(pages) if p.cursor), cursor), None if listed is None else set(listed)
+
+    cursor, listed = poll(None)
+    assert listed == every  # the first read lists every id
+    now = NOW + timedelta(minutes=59)
+    cursor, listed = poll(cursor)
+    assert listed is None
+    now = NOW + timedelta(minutes=60)
+    cursor, listed = poll(cursor)
+    assert listed == every
 
 
 def test_server_census_survives_deletions_while_it_pages() -> None:
