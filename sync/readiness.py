@@ -58,6 +58,7 @@ from schema.readiness import (
     Severity,
     verdict_of,
 )
+from sync.collector import collector_paused
 from sync.scope import ReleaseScope, release_scope
 from sync.status import CiState, ci_state, latest_checks
 from sync.store import Store
@@ -660,6 +661,17 @@ def readiness_for(
     store: Store, release: Release, config: ReadinessConfig, now: datetime, *, persist: bool = True
 ) -> ReadinessReport:
     """Evaluate ``release`` from the store; the diff is against the last report kept for it."""
+    # the scope's records die by reference counting when _evaluate_stored returns, before the collector resumes
+    with collector_paused():
+        report, previous = _evaluate_stored(store, release, config, now)
+    if persist:
+        save_report(store, report, previous)
+    return report
+
+
+def _evaluate_stored(
+    store: Store, release: Release, config: ReadinessConfig, now: datetime
+) -> tuple[ReadinessReport, ReadinessReport | None]:
     scope = release_scope(store, release)
     wanted = {g.metric for g in config.guardrails if g.judges(release)}
     metrics = (
@@ -671,9 +683,7 @@ def readiness_for(
     report = evaluate(
         scope, metrics=metrics, freshness=store.last_successes(), config=config, now=now, previous=previous
     )
-    if persist:
-        save_report(store, report, previous)
-    return report
+    return report, previous
 
 
 __all__ = [
