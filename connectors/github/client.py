@@ -18,7 +18,7 @@ Reads may be conditional (``If-None-Match``): a 304 costs no rate limit
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
@@ -113,6 +113,10 @@ class GitHubClient:
         answer = self.request(
             "GET", path, params={**params, "per_page": self.config.per_page}, etag=etag, describe=describe
         )
+        yield from self._following(answer, path, describe)
+
+    def _following(self, answer: Answer, path: str, describe: str) -> Iterator[Answer]:
+        """``answer`` (a listing's first page) and the pages its ``Link: rel="next"`` chain leads to."""
         yield answer
         seen = {path}
         while answer.next_url is not None and not answer.not_modified:
@@ -122,6 +126,31 @@ class GitHubClient:
             seen.add(answer.next_url)
             answer = self.request("GET", answer.next_url, describe=describe)
             yield answer
+
+    def listing(
+        self, path: str, params: Mapping[str, str | int], known: Sequence[Sequence[str]], *, describe: str
+    ) -> tuple[list[Answer] | None, list[list[str]]]:
+        """A whole listing, unless every page read last time — ``known``: its ``[url, etag]`` — answers 304.
+
+        Returns ``(None, known)`` when nothing changed (each page asked conditionally, in order, stopping at the first
+        that changed), else every page read anew and their ``[url, etag]`` (``url`` is ``""`` for the first page).
+        """
+        first = {**params, "per_page": self.config.per_page}
+        changed: Answer | None = None
+        for index, (url, etag) in enumerate(known):
+            answer = self.request("GET", url or path, params=None if url else first, etag=etag, describe=describe)
+            if not answer.not_modified:
+                # a first page that changed starts the new read; a later one means reading from the first again
+                changed = answer if index == 0 else self.request("GET", path, params=first, describe=describe)
+                break
+        if changed is None:
+            if known:
+                return None, [list(page) for page in known]
+            changed = self.request("GET", path, params=first, describe=describe)
+        answers = list(self._following(changed, path, describe))
+        urls = ["", *(answer.next_url or "" for answer in answers[:-1])]
+        pages = [[url, answer.etag] for url, answer in zip(urls, answers, strict=True) if answer.etag]
+        return answers, pages if len(pages) == len(answers) else []
 
     def add_comment(self, repo: str, number: int, body: str) -> dict[str, Any]:
         """Comment on an issue or pull request; returns the created comment as GitHub sent it.

@@ -47,7 +47,7 @@ from typing import Any
 from urllib.parse import quote
 
 from connectors.base import Clock, Mapped, Page, Rejected, RequestStats, Stream, utc_now
-from connectors.github.client import Answer, CloseReason, GitHubClient, repo_path
+from connectors.github.client import CloseReason, GitHubClient, repo_path
 from connectors.github.config import GitHubSourceConfig
 from connectors.github.mapping import (
     IsPullRequestError,
@@ -286,18 +286,13 @@ class _Resource:
 def _read_resource(
     client: GitHubClient, resource: _Resource, prior: dict[str, Any]
 ) -> tuple[Page | None, dict[str, Any]]:
-    """(records of the resource or ``None`` if unchanged, its new state ``{"etag", "ids"}``)."""
-    answers: list[Answer] = []
-    for answer in client.pages(resource.path, resource.params, etag=prior.get("etag"), describe=resource.describe):
-        if answer.not_modified:
-            return None, prior
-        answers.append(answer)
+    """(records of the resource or ``None`` if unchanged, its new state ``{"pages", "ids"}``)."""
+    answers, pages = client.listing(resource.path, resource.params, prior.get("pages", []), describe=resource.describe)
+    if answers is None:
+        return None, prior
     items = [raw for answer in answers for raw in resource.items(answer.data)]
     records, rejected = _map_all(items, resource.mapper)
-    state: dict[str, Any] = {"ids": sorted({m.record.id for m in records})}
-    if len(answers) == 1 and answers[0].etag:
-        state["etag"] = answers[0].etag
-    return Page(records, None, rejected), state
+    return Page(records, None, rejected), {"ids": sorted({m.record.id for m in records}), "pages": pages}
 
 
 def _as_list(data: Any) -> list[Raw]:
@@ -411,19 +406,16 @@ class ChecksStream:
         state["known"] = []
         if wanted.releases:
             # a cursor written before "known" existed re-reads the listing once
-            etag = prior.get("releases_etag") if "known" in prior else None
-            answers = list(
-                self._client.pages(f"{repo_path(repo)}/releases", {}, etag=etag, describe=f"repo {repo} releases")
-            )
-            if answers[0].not_modified:
+            known_pages = prior.get("releases_pages", []) if "known" in prior else []
+            describe = f"repo {repo} releases"
+            answers, pages = self._client.listing(f"{repo_path(repo)}/releases", {}, known_pages, describe=describe)
+            if answers is None:
                 release_refs, known = list(prior["release_refs"]), list(prior["known"])
             else:
                 listed = [raw for answer in answers for raw in answer.data]
                 release_refs = _watched_refs(listed, wanted.published)
                 known = [ref for raw in listed for ref in _release_refs(raw)]
-            state.update(release_refs=release_refs, known=known)
-            if len(answers) == 1 and answers[0].etag:
-                state["releases_etag"] = answers[0].etag
+            state.update(release_refs=release_refs, known=known, releases_pages=pages)
             names.extend(release_refs)
         names.extend(wanted.extra)
         state["names"] = list(dict.fromkeys(names))

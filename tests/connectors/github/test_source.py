@@ -429,6 +429,29 @@ def test_publishing_a_release_moves_the_read_refs_and_keeps_the_checks_of_the_ta
         assert sandbox.requests_served() - before == 2 * len(sandbox.world.repos) + 2 * refs_read
 
 
+def test_a_listing_of_several_pages_is_asked_page_by_page_and_costs_no_rate_limit_when_unchanged() -> None:
+    for sandbox in serve(Scale.named("tiny")):
+        source = source_for(sandbox, per_page=1)
+        pages = sum(len(repo.releases) for repo in sandbox.world.repos.values())
+        assert pages > len(sandbox.world.repos)  # more than one page per repo
+        first = run(stream_of(source, "releases"))
+
+        served, used = sandbox.requests_served(), sandbox.rate_limit_used()
+        second = run(stream_of(source, "releases"), first.cursor)
+        assert sandbox.requests_served() - served == pages + 1  # every page answered 304, plus /rate_limit
+        assert sandbox.rate_limit_used() == used
+        assert not second.records
+        assert second.census == first.census
+
+        name = next(iter(sandbox.world.repos))
+        published = sandbox.admin("POST", f"/repos/{name}/releases/v9.9.9/publish")
+        third = run(stream_of(source, "releases"), second.cursor)
+        new_id = ids.github(name, "release", published["id"])
+        # only the repository whose listing changed is read anew
+        assert set(third.records) == {rid for rid in first.records if rid.startswith(f"github:{name}:")} | {new_id}
+        assert third.census == (first.census or set()) | {new_id}
+
+
 def test_primary_rate_limit_beyond_the_allowed_wait_stops_and_the_next_run_resumes_from_the_cursor() -> None:
     world = build_world(seed=11, scale=Scale.named("tiny"), now=NOW)
     app = create_app(world, GitHubOptions(rate_limit=5, clock=Clock(NOW)))
