@@ -59,6 +59,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -612,14 +613,14 @@ class Store:
             return [parse_record(data) for data in conn.scalars(stmt)]
 
     def items_in_release(self, release_id: str) -> list[AnyRecord]:
-        """Work items and pull requests whose ``release_ids`` name the release."""
+        """Work items and pull requests whose ``release_ids`` name the release, by id."""
         stmt = (
             select(records.c.data)
             .join(record_releases, record_releases.c.record_id == records.c.id)
             .where(record_releases.c.release_id == release_id, records.c.deleted_at.is_(None))
-            .order_by(records.c.id)
         )
-        return self._parse_all(stmt)
+        # sorting the parsed records costs a few ms; ORDER BY made SQLite sort the JSON rows in a temporary B-tree
+        return sorted(self._parse_all(stmt), key=attrgetter("id"))
 
     def get_many(self, record_ids: Collection[str]) -> list[AnyRecord]:
         """The live records among ``record_ids``, a few batched queries however many."""
