@@ -18,19 +18,16 @@ import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import orjson
-from sqlalchemy.dialects import postgresql, sqlite
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.web.apply import github_event_known, jira_event_known
 from hub.web.config import Secrets, WebhookSettings
 from hub.web.security import Counters, signature_valid, token_valid
-from sync.store import InboxStatus, Store
-from sync.tables import webhook_inbox
+from sync.store import InboxDelivery, InboxStatus, Store
 
 Tool = Literal["github", "jira"]
 
@@ -47,37 +44,29 @@ _KEPT_HEADERS = (
 
 
 class InboxWriter:
-    """Durable inbox writes with group commit: every delivery waiting is inserted in one transaction, and each
-    answer waits for that commit. At concurrency this costs one commit (and one wait for the store's write lock)
-    per batch instead of per delivery; alone, a delivery is written at once.
-
-    Rows are what :meth:`sync.store.Store.inbox_put` writes (``delivery_id, tool, event, headers, body, status``);
-    an id already in the inbox inserts nothing and answers ``False``.
+    """Durable inbox writes with group commit: every delivery waiting is stored in one transaction
+    (:meth:`sync.store.Store.inbox_put_many`), and each answer waits for that commit. At concurrency this costs one
+    commit (and one wait for the store's write lock) per batch instead of per delivery; alone, a delivery is
+    written at once. :meth:`put` answers ``False`` for an id already in the inbox, or earlier in the same batch.
     """
 
     MAX_BATCH = 200
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
-        self._insert = (
-            dialect.insert(webhook_inbox)
-            .on_conflict_do_nothing(index_elements=[webhook_inbox.c.delivery_id])
-            .returning(webhook_inbox.c.delivery_id)
-        )
-        self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool], asyncio.AbstractEventLoop]] = []
+        self._waiting: list[tuple[InboxDelivery, asyncio.Future[bool], asyncio.AbstractEventLoop]] = []
         self._cond = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="pmhub-inbox-writer", daemon=True)
         self._thread.start()
 
-    async def put(self, row: dict[str, Any]) -> bool:
+    async def put(self, delivery: InboxDelivery) -> bool:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[bool] = loop.create_future()
         with self._cond:
             if self._closed:
                 raise RuntimeError("the inbox writer is closed")
-            self._waiting.append((row, done, loop))
+            self._waiting.append((delivery, done, loop))
             self._cond.notify()
         stored: bool = await done
         return stored
@@ -95,21 +84,16 @@ class InboxWriter:
                 if not self._waiting:
                     return
                 batch, self._waiting = self._waiting[: self.MAX_BATCH], self._waiting[self.MAX_BATCH :]
-            first: dict[str, int] = {}
-            for index, (row, _, _) in enumerate(batch):
-                first.setdefault(row["delivery_id"], index)
-            received = datetime.now(UTC)
-            rows = [batch[index][0] | {"received_at": received, "attempts": 0} for index in first.values()]
             try:
-                with self._store.transaction() as conn:
-                    inserted = set(conn.scalars(self._insert, rows))
+                stored = self._store.inbox_put_many([delivery for delivery, _, _ in batch])
             except Exception as exc:
                 for _, done, loop in batch:
                     loop.call_soon_threadsafe(_settle, done, None, exc)
                 continue
-            for index, (row, done, loop) in enumerate(batch):
-                stored = first[row["delivery_id"]] == index and row["delivery_id"] in inserted
-                loop.call_soon_threadsafe(_settle, done, stored, None)
+            for delivery, done, loop in batch:
+                first = delivery.delivery_id in stored
+                stored.discard(delivery.delivery_id)  # a repeat later in the batch is a duplicate
+                loop.call_soon_threadsafe(_settle, done, first, None)
 
 
 def _settle(done: asyncio.Future[bool], stored: bool | None, exc: Exception | None) -> None:
@@ -181,10 +165,7 @@ class Intake:
         delivery_id = delivery_id.strip()[:200] or "sha256:" + hashlib.sha256(delivery.body).hexdigest()
         status: InboxStatus = "pending" if known else "ignored"
         kept = {k: v for k, v in headers.items() if k.startswith(_KEPT_HEADERS)}
-        stored = await self.writer.put(
-            {"delivery_id": delivery_id, "tool": tool, "event": event[:100], "headers": kept, "body": text}
-            | {"status": status}
-        )
+        stored = await self.writer.put(InboxDelivery(delivery_id, tool, event[:100], kept, text, status))
         if not stored:
             return 200, {"status": "duplicate", "delivery": delivery_id}
         if known:
