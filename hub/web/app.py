@@ -45,6 +45,7 @@ from hub.web.config import WebAuthSettings, WebhookSettings, load_secrets
 from hub.web.intake import InboxWriter, Intake, WebhookEndpoints
 from hub.web.security import SESSION_COOKIE, Authenticator, Counters, LoginRefusedError
 from hub.web.status import PageConfig, StatusCache, WebhookHealth, find_report, webhook_health
+from hub.web.wal import WalCheckpoints
 from reports.render import age, failure_counts, percent, release_label, web_url, when
 from schema.readiness import StatusReport
 from sync.store import Store
@@ -92,12 +93,14 @@ class WebState:
     cache: StatusCache
     version: DataVersion
     writer: InboxWriter
+    checkpoints: WalCheckpoints
     closing: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
         self.closing.set()
         self.writer.close()
         self.applier.close()
+        self.checkpoints.close()
 
 
 def page_policy(nonce: str) -> str:
@@ -165,7 +168,8 @@ def create_app(
     """The web app over ``store``; ``webhooks`` and ``auth`` default to the settings' ``[webhooks]`` and ``[web]``
     sections where present, ``page`` to its ``[readiness]``, ``[reconcile]``, ``[roadmap]`` and ``[roadmap_rules]``.
 
-    The apply worker starts at once; ``app.state.web.close()`` stops it.
+    The apply worker and the WAL checkpoints (:mod:`hub.web.wal`) start at once; ``app.state.web.close()`` stops
+    them.
     """
     webhooks = webhooks or getattr(settings, "webhooks", None) or WebhookSettings()
     auth = auth or getattr(settings, "web", None) or WebAuthSettings()
@@ -187,6 +191,7 @@ def create_app(
         cache=StatusCache(store, page, clock),
         version=version,
         writer=InboxWriter(store),
+        checkpoints=WalCheckpoints(store).start(),
     )
     templates = _templates()
     header = auth.trusted_user_header

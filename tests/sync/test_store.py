@@ -492,7 +492,8 @@ def test_deliveries_put_together_are_each_stored_once_and_the_first_of_a_repeat_
 
     pending = {entry.delivery_id: entry for entry in store.inbox_pending()}
     assert [pending["old"].body, pending["new"].body] == ['{"n": 0}', '{"n": 2}']
-    assert pending["new"].headers == {} and pending["new"].received_at == T0
+    assert pending["new"].headers == {}
+    assert pending["new"].received_at == T0
     assert store.inbox_counts() == {"pending": 2, "applied": 0, "ignored": 1, "failed": 0}
 
 
