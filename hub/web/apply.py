@@ -342,7 +342,9 @@ class Applier:
     """
 
     BATCH = 100
-    BUSY_BATCH = 10
+    # a batch's transaction holds the store's write lock, and every answer in flight waits for it: while deliveries
+    # arrive, batches stay small enough (a few ms) that no answer waits on a long one
+    BUSY_BATCH = 2
     YIELD_FACTOR = 6.0
 
     def __init__(
