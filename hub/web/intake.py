@@ -1,8 +1,8 @@
 """The webhook receivers: verify, bound, dedupe and durably store a delivery, then answer — in milliseconds.
 
-:class:`WebhookEndpoints` serves ``POST /webhooks/github`` and ``/webhooks/jira`` as plain ASGI in front of the app;
-deliveries reach the inbox through :class:`InboxWriter` (group commit). Order of checks, each refusing before
-anything is stored: body over ``max_body_bytes`` → 413 (read no further); signature (GitHub
+:class:`WebhookEndpoints` answers ``POST /webhooks/github`` and ``/webhooks/jira`` (:data:`WEBHOOK_PATHS`) as plain
+ASGI, ahead of the app; deliveries reach the inbox through :class:`InboxWriter` (group commit). Order of checks,
+each refusing before anything is stored: body over ``max_body_bytes`` → 413 (read no further); signature (GitHub
 ``X-Hub-Signature-256``; Jira ``X-Hub-Signature`` when a Jira secret is set, else ``?token=`` when a URL token is
 set) → 401, counted as forged; body not a JSON object → 400. A verified delivery is written to the store's inbox
 *before* the answer: 202 ``accepted`` (applied off the request path by the :class:`~hub.web.apply.Applier`), 202
@@ -22,11 +22,11 @@ from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import orjson
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from hub.web.apply import github_event_known, jira_event_known
 from hub.web.config import Secrets, WebhookSettings
-from hub.web.security import Counters, signature_valid, token_valid
+from hub.web.security import RESPONSE_HEADERS, Counters, signature_valid, token_valid
 from sync.store import InboxDelivery, InboxStatus, Store
 
 Tool = Literal["github", "jira"]
@@ -174,23 +174,17 @@ class Intake:
         return 202, {"status": "ignored", "delivery": delivery_id, "event": event}
 
 
-_PATHS: dict[str, Tool] = {"/webhooks/github": "github", "/webhooks/jira": "jira"}
+WEBHOOK_PATHS: dict[str, Tool] = {"/webhooks/github": "github", "/webhooks/jira": "jira"}
 
 
 class WebhookEndpoints:
-    """``POST /webhooks/github`` and ``/webhooks/jira`` as plain ASGI in front of the app; every other request
-    passes through. The receiver's answer time is the hot path, so it skips the framework's routing, request and
-    response objects."""
+    """The receiver of one request to a path of :data:`WEBHOOK_PATHS`. The answer time is the hot path, so it
+    skips the framework: no routing, middleware, request or response objects."""
 
-    def __init__(self, app: ASGIApp, intake: Intake) -> None:
-        self.app = app
+    def __init__(self, intake: Intake) -> None:
         self.intake = intake
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        tool = _PATHS.get(scope.get("path", "")) if scope["type"] == "http" else None
-        if tool is None:
-            await self.app(scope, receive, send)
-            return
+    async def __call__(self, tool: Tool, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
             await _send_json(send, 405, {"status": "method_not_allowed"}, [(b"allow", b"POST")])
             return
@@ -231,6 +225,11 @@ async def _send_json(
     send: Send, status: int, answer: dict[str, Any], extra: Sequence[tuple[bytes, bytes]] = ()
 ) -> None:
     body = orjson.dumps(answer)
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *RESPONSE_HEADERS,
+        *extra,
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

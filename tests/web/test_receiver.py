@@ -107,6 +107,20 @@ def test_a_body_over_the_limit_is_refused_with_413_before_anything_is_stored(web
     assert web.store.counts() == before
 
 
+def test_receiver_answers_carry_the_headers_every_answer_carries(web: Web) -> None:
+    answers = {
+        "accepted": web.github("issues", _edited("Title", "2030-01-01T10:00:00Z")),
+        "forged": web.github("issues", b"{}", secret="wrong"),
+        "not a POST": web.client.get("/webhooks/github"),
+        "page": web.client.get("/healthz"),
+    }
+    assert [answer.status_code for answer in answers.values()] == [202, 401, 405, 200]
+    for answer in answers.values():
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
 def test_forged_deliveries_are_counted_and_shown_without_detail(web: Web) -> None:
     raw, _ = load(HOOKS / "issues" / "opened.json")
     first = web.github("issues", raw, secret="wrong")
