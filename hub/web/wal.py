@@ -13,7 +13,9 @@ A passive checkpoint cannot catch up while writes never pause (commits land whil
 the log over only once one has. So when the log has grown past ``limit_pages``, the checkpointer passes again until
 a pass found only a few new pages (each pass copies what was committed during the one before, faster than it is
 written), then holds the store's write transaction for the moment it takes to copy the rest; the log starts over
-at the next commit.
+at the next commit. That moment includes two fsyncs, which take up to ~150 ms on a disk busy with the growing log,
+so the limit is high: a burst of 10,000 GitHub deliveries and their applying grow the log to ~260 MiB, and when a
+burst ends the log starts over by itself. The limit bounds it only when writes never pause.
 
 On PostgreSQL there is nothing to do: :meth:`start` and :meth:`close` do nothing.
 """
@@ -36,7 +38,7 @@ _SETTING = "pmhub_wal_autocheckpoint"
 
 class WalCheckpoints:
     INTERVAL_SECONDS = 0.2
-    LIMIT_PAGES = 16_384  # 64 MiB of 4 KiB pages
+    LIMIT_PAGES = 65_536  # 256 MiB of 4 KiB pages
     FEW_PAGES = 256
     CATCH_UP_PASSES = 5
 
