@@ -60,6 +60,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -268,8 +269,13 @@ def _verdict(stored: _Stored | None, updated: datetime, digest: str) -> tuple[Ve
     return "unchanged", updated > stored.updated
 
 
+@lru_cache(maxsize=1024)
+def _secret_header(name: str) -> bool:
+    return _SECRET_HEADER.search(name) is not None
+
+
 def _safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {name: value for name, value in headers.items() if not _SECRET_HEADER.search(name)}
+    return {name: value for name, value in headers.items() if not _secret_header(name)}
 
 
 _SQLITE_WRITERS: dict[str, threading.RLock] = {}
