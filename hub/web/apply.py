@@ -377,6 +377,8 @@ class Applier:
         return self
 
     def notify(self) -> None:
+        if self._wake.is_set() and self._busy:
+            return  # the worker has yet to take the last wake-up, and drains whatever arrived until then
         with self._idle:
             self._busy = True
         self._wake.set()

@@ -84,25 +84,29 @@ class InboxWriter:
                 if not self._waiting:
                     return
                 batch, self._waiting = self._waiting[: self.MAX_BATCH], self._waiting[self.MAX_BATCH :]
+            answers: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], bool | Exception]]] = {}
             try:
                 stored = self._store.inbox_put_many([delivery for delivery, _, _ in batch])
             except Exception as exc:
                 for _, done, loop in batch:
-                    loop.call_soon_threadsafe(_settle, done, None, exc)
-                continue
-            for delivery, done, loop in batch:
-                first = delivery.delivery_id in stored
-                stored.discard(delivery.delivery_id)  # a repeat later in the batch is a duplicate
-                loop.call_soon_threadsafe(_settle, done, first, None)
+                    answers.setdefault(loop, []).append((done, exc))
+            else:
+                for delivery, done, loop in batch:
+                    answers.setdefault(loop, []).append((done, delivery.delivery_id in stored))
+                    stored.discard(delivery.delivery_id)  # a repeat later in the batch is a duplicate
+            # one wake-up of each event loop per batch, not one per delivery
+            for loop, settled in answers.items():
+                loop.call_soon_threadsafe(_settle, settled)
 
 
-def _settle(done: asyncio.Future[bool], stored: bool | None, exc: Exception | None) -> None:
-    if done.cancelled():
-        return
-    if exc is not None:
-        done.set_exception(exc)
-    else:
-        done.set_result(bool(stored))
+def _settle(settled: list[tuple[asyncio.Future[bool], bool | Exception]]) -> None:
+    for done, outcome in settled:
+        if done.cancelled():
+            continue
+        if isinstance(outcome, Exception):
+            done.set_exception(outcome)
+        else:
+            done.set_result(outcome)
 
 
 class _TooLargeError(Exception):
@@ -115,10 +119,10 @@ class _DisconnectedError(Exception):
 
 @dataclass(frozen=True)
 class Delivery:
-    """What the receiver reads of one request: lower-cased headers, the ``token`` query parameter, the raw body."""
+    """What the receiver reads of one request: lower-cased headers, the query string, the raw body."""
 
     headers: Mapping[str, str]
-    token: str | None
+    query: bytes
     body: bytes
 
 
@@ -140,7 +144,8 @@ class Intake:
             return signature_valid(self.secrets.github, body, headers.get("x-hub-signature-256"))
         if self.secrets.jira is not None:
             return signature_valid(self.secrets.jira, body, headers.get("x-hub-signature"))
-        return token_valid(self.secrets.jira_url_token, delivery.token)
+        token = parse_qs(delivery.query.decode("latin-1")).get("token")
+        return token_valid(self.secrets.jira_url_token, token[0] if token else None)
 
     async def receive(self, tool: Tool, delivery: Delivery) -> Answer:
         if not self.verified(tool, delivery):
@@ -197,9 +202,8 @@ class WebhookEndpoints:
             return
         except _DisconnectedError:
             return  # the sender went away mid-body: nothing to store, nobody to answer
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        token = query["token"][0] if query.get("token") else None
-        status, answer = await self.intake.receive(tool, Delivery(headers, token, body))
+        delivery = Delivery(headers, scope.get("query_string", b""), body)
+        status, answer = await self.intake.receive(tool, delivery)
         await _send_json(send, status, answer)
 
 
