@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qs
 
+import msgspec
 import orjson
 from starlette.types import Receive, Scope, Send
 
@@ -41,6 +42,16 @@ _KEPT_HEADERS = (
     "x-github-hook-",
     "x-atlassian-webhook-",
 )
+
+
+class _Envelope(msgspec.Struct, rename={"webhook_event": "webhookEvent"}):
+    """What the receiver reads of a body: Jira's event name. Decoding into it checks the whole body is a JSON
+    object but skips every other value instead of building it: 4-5x cheaper than parsing the body."""
+
+    webhook_event: Any = None
+
+
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
 
 
 class InboxWriter:
@@ -153,10 +164,8 @@ class Intake:
             return 401, {"status": "unauthorized"}
         try:
             text = delivery.body.decode("utf-8")
-            payload = orjson.loads(text)
-        except (UnicodeDecodeError, orjson.JSONDecodeError):
-            return 400, {"status": "not_json"}
-        if not isinstance(payload, dict):
+            payload = _ENVELOPE.decode(delivery.body)
+        except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):  # nested ~1,000 deep or more
             return 400, {"status": "not_json"}
         headers = delivery.headers
         if tool == "github":
@@ -164,7 +173,7 @@ class Intake:
             delivery_id = headers.get("x-github-delivery", "")
             known = github_event_known(event)
         else:
-            event = str(payload.get("webhookEvent") or "")
+            event = str(payload.webhook_event or "")
             delivery_id = headers.get("x-atlassian-webhook-identifier", "")
             known = jira_event_known(event)
         delivery_id = delivery_id.strip()[:200] or "sha256:" + hashlib.sha256(delivery.body).hexdigest()

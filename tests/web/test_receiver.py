@@ -94,6 +94,9 @@ def test_a_signed_body_that_is_not_json_is_refused_with_400_and_not_stored(web: 
     assert web.github("issues", b"{not json").status_code == 400
     assert web.github("issues", b"[1, 2]").status_code == 400
     assert web.github("issues", "\u00e9".encode("latin-1")).status_code == 400
+    assert web.github("issues", b'{"a": 1e2,}').status_code == 400
+    assert web.github("issues", b'{"a": "\x01"}').status_code == 400
+    assert web.github("issues", b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}").status_code == 400
     assert web.store.counts() == before
 
 
