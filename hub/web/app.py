@@ -1,7 +1,8 @@
-"""The FastAPI app: webhook receiver, status page, ``/api`` and live updates.
+"""The web app: webhook receiver, status page, ``/api`` and live updates.
 
-``create_app(settings, store)`` wires :mod:`hub.web.intake` (open receivers, signature-checked), the
-:class:`~hub.web.apply.Applier` worker, and the authenticated page and API:
+``create_app(settings, store)`` wires :mod:`hub.web.intake` (open receivers, signature-checked, answered ahead of
+FastAPI), the :class:`~hub.web.apply.Applier` worker, the WAL checkpoints of :mod:`hub.web.wal`, and the
+authenticated page and API (FastAPI):
 
 =========================================  =================================================================
 ``POST /webhooks/github``, ``/webhooks/jira``  deliveries (no login; a valid signature or URL token instead)
