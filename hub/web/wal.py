@@ -42,6 +42,8 @@ class WalCheckpoints:
     FEW_PAGES = 256
     CATCH_UP_PASSES = 5
 
+    _connection: PoolProxiedConnection  # the checkpointer's own, from start()
+
     def __init__(self, store: Store, *, interval: float = INTERVAL_SECONDS, limit_pages: int = LIMIT_PAGES) -> None:
         self._store = store
         self._interval = interval
