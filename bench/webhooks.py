@@ -4,8 +4,10 @@
 (:class:`hub.web.server.WebServer`, a temporary SQLite store), posts ``issues`` deliveries (500 issues edited over
 and over, each delivery newer than the last) over C keep-alive HTTP/1.1 connections, then waits until the worker
 applied them and checks that every delivery is in the inbox exactly once and applied. It prints one line:
-throughput, p50/p99 latency of the answers and how long applying took (targets: ≥ 500 deliveries/s, p99 < 50 ms for
-10,000 at concurrency 50). The exit status is 1 only when a delivery was lost, refused or stored twice.
+throughput, p50/p99 latency of the answers, how long applying took (targets: ≥ 500 deliveries/s, p99 < 50 ms for
+10,000 at concurrency 50), the CPU time per delivery of the app process while receiving and in all (receiving and
+applying), the client's CPU time per delivery and the load average before the run (the machine may be shared). The
+exit status is 1 only when a delivery was lost, refused or stored twice.
 """
 
 from __future__ import annotations
@@ -162,6 +164,16 @@ def _inbox(store: Store) -> tuple[int, int, int]:
     return int(rows), int(distinct), int(applied or 0)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``; 0.0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # why: utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (man 5 proc)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
@@ -172,6 +184,7 @@ def run(count: int, concurrency: int) -> bool:
     throughput targets depend on the machine and are reported, not enforced)."""
     secret = uuid.uuid4().hex
     deliveries = _deliveries(count, secret)
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="pmhub-bench-webhooks-") as tmp:
         db = str(Path(tmp) / "pmhub.db")
         port = _free_port()
@@ -180,12 +193,16 @@ def run(count: int, concurrency: int) -> bool:
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_ready(url, child)
+            app_cpu, client_cpu = _cpu_seconds(child.pid), time.process_time()
             sent = asyncio.run(_send("127.0.0.1", port, deliveries, concurrency))
+            receiving_cpu = _cpu_seconds(child.pid) - app_cpu
+            client_cpu = time.process_time() - client_cpu
             store = Store(f"sqlite:///{db}")
             started = time.perf_counter()
             while _inbox(store)[2] < count and time.perf_counter() - started < 300:
                 time.sleep(0.2)
             applied_after = sent.seconds + time.perf_counter() - started
+            total_cpu = _cpu_seconds(child.pid) - app_cpu
             rows, distinct, applied = _inbox(store)
             store.close()
         finally:
@@ -199,6 +216,8 @@ def run(count: int, concurrency: int) -> bool:
         f"webhooks: {count} deliveries at concurrency {concurrency}: {rate:.0f}/s, p50 {p50:.1f} ms, "
         f"p99 {p99:.1f} ms; inbox {rows} rows / {distinct} ids / {applied} applied "
         f"({'each exactly once' if exact else 'MISMATCH'}), all applied {applied_after:.1f} s after the first; "
+        f"app CPU {receiving_cpu / count * 1000:.2f} ms/delivery receiving, {total_cpu / count * 1000:.2f} in all; "
+        f"client CPU {client_cpu / count * 1000:.2f} ms/delivery; load average before {load:.2f}; "
         f"targets (>= {TARGET_RATE:.0f}/s, p99 < {TARGET_P99_MS:.0f} ms) {'met' if met else 'MISSED'}"
     )
     return exact

@@ -42,7 +42,9 @@ Queries (records come back as schema objects via :func:`schema.parse_record`; de
 Webhook inbox (durable before the 2xx; applying is idempotent, so a row applied twice is harmless)::
 
     inbox_put(delivery_id, tool, event, headers, body, *, status="pending") -> bool   # False: delivery already stored
+    inbox_put_many(deliveries: Sequence[InboxDelivery]) -> set[str]      # one transaction; the delivery ids stored
     inbox_pending(limit=100, max_attempts=5) -> list[InboxEntry];  inbox_mark(delivery_id, status, error=None)
+    inbox_mark_many(delivery_ids, status, error=None, *, conn=None) -> int               # deliveries found
     inbox_counts() -> dict[str, int];  inbox_last_received(tool=None) -> datetime | None
 
 Write-back audit: ``add_audit(action, target_id, detail)``, ``audit_log(target_id=None, limit=100)``.
@@ -59,6 +61,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -184,6 +187,18 @@ class RejectEntry:
 
 
 @dataclass(frozen=True)
+class InboxDelivery:
+    """A delivery to keep in the webhook inbox (see :meth:`Store.inbox_put_many`)."""
+
+    delivery_id: str
+    tool: str
+    event: str
+    headers: Mapping[str, str]
+    body: str
+    status: InboxStatus = "pending"
+
+
+@dataclass(frozen=True)
 class InboxEntry:
     id: int
     delivery_id: str
@@ -250,8 +265,13 @@ def _verdict(stored: _Stored | None, updated: datetime, digest: str) -> tuple[Ve
     return "unchanged", updated > stored.updated
 
 
+@lru_cache(maxsize=1024)
+def _secret_header(name: str) -> bool:
+    return _SECRET_HEADER.search(name) is not None
+
+
 def _safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {name: value for name, value in headers.items() if not _SECRET_HEADER.search(name)}
+    return {name: value for name, value in headers.items() if not _secret_header(name)}
 
 
 _SQLITE_WRITERS: dict[str, threading.RLock] = {}
@@ -308,7 +328,7 @@ class _Statements:
 
     records_upsert: ReturningInsert[tuple[str]]
     cursor_upsert: Insert
-    inbox_insert: ReturningInsert[tuple[int]]
+    inbox_insert: ReturningInsert[tuple[str]]
 
 
 def _statements(dialect_insert: Callable[[Table], postgresql.Insert | sqlite.Insert]) -> _Statements:
@@ -334,7 +354,7 @@ def _statements(dialect_insert: Callable[[Table], postgresql.Insert | sqlite.Ins
         ),
         inbox_insert=dialect_insert(webhook_inbox)
         .on_conflict_do_nothing(index_elements=[webhook_inbox.c.delivery_id])
-        .returning(webhook_inbox.c.id),
+        .returning(webhook_inbox.c.delivery_id),
     )
 
 
@@ -757,18 +777,30 @@ class Store:
         received_at: datetime | None = None,
     ) -> bool:
         """Store a delivery once; ``False`` when its id is already in the inbox. Credential headers are dropped."""
-        params = {
-            "delivery_id": delivery_id,
-            "tool": tool,
-            "event": event,
-            "received_at": received_at or _now(),
-            "headers": _safe_headers(headers),
-            "body": body,
-            "status": status,
-            "attempts": 0,
-        }
+        delivery = InboxDelivery(delivery_id, tool, event, headers, body, status)
+        return bool(self.inbox_put_many([delivery], received_at=received_at))
+
+    def inbox_put_many(self, deliveries: Sequence[InboxDelivery], *, received_at: datetime | None = None) -> set[str]:
+        """Store, in one transaction, each delivery whose id is not in the inbox yet (of an id repeated among
+        ``deliveries``, the first); returns the delivery ids stored. Credential headers are dropped."""
+        at = received_at or _now()
+        rows: dict[str, dict[str, Any]] = {}
+        for d in deliveries:
+            if d.delivery_id not in rows:
+                rows[d.delivery_id] = {
+                    "delivery_id": d.delivery_id,
+                    "tool": d.tool,
+                    "event": d.event,
+                    "received_at": at,
+                    "headers": _safe_headers(d.headers),
+                    "body": d.body,
+                    "status": d.status,
+                    "attempts": 0,
+                }
+        if not rows:
+            return set()
         with self.transaction() as conn:
-            return conn.execute(self._sql.inbox_insert, params).scalar() is not None
+            return set(conn.scalars(self._sql.inbox_insert, list(rows.values())))
 
     def inbox_pending(self, limit: int = 100, max_attempts: int = 5) -> list[InboxEntry]:
         """Deliveries to apply, oldest first: pending ones, and failed ones with attempts left."""
@@ -784,14 +816,28 @@ class Store:
 
     def inbox_mark(self, delivery_id: str, status: InboxStatus, error: str | None = None) -> None:
         """Record the outcome of one attempt to apply a delivery."""
-        stmt = (
-            update(webhook_inbox)
-            .where(webhook_inbox.c.delivery_id == delivery_id)
-            .values(status=status, attempts=webhook_inbox.c.attempts + 1, last_error=error)
-        )
-        with self.transaction() as conn:
-            if conn.execute(stmt).rowcount != 1:
-                raise KeyError(f"no webhook delivery {delivery_id!r} in the inbox")
+        if self.inbox_mark_many([delivery_id], status, error) != 1:
+            raise KeyError(f"no webhook delivery {delivery_id!r} in the inbox")
+
+    def inbox_mark_many(
+        self,
+        delivery_ids: Collection[str],
+        status: InboxStatus,
+        error: str | None = None,
+        *,
+        conn: Connection | None = None,
+    ) -> int:
+        """Record the same outcome of one attempt to apply each delivery; returns how many were in the inbox."""
+        marked = 0
+        with self._writing(conn) as c:
+            for chunk in _chunks(delivery_ids):
+                stmt = (
+                    update(webhook_inbox)
+                    .where(self._among(webhook_inbox.c.delivery_id, chunk))
+                    .values(status=status, attempts=webhook_inbox.c.attempts + 1, last_error=error)
+                )
+                marked += c.execute(stmt).rowcount
+        return marked
 
     def inbox_counts(self) -> dict[str, int]:
         """Deliveries per status (every status present, zero when none)."""
@@ -830,6 +876,7 @@ class Store:
 __all__ = [
     "DEFAULT_URL",
     "AuditEntry",
+    "InboxDelivery",
     "InboxEntry",
     "InboxStatus",
     "LinkResult",

@@ -1,7 +1,8 @@
-"""The FastAPI app: webhook receiver, status page, ``/api`` and live updates.
+"""The web app: webhook receiver, status page, ``/api`` and live updates.
 
-``create_app(settings, store)`` wires :mod:`hub.web.intake` (open receivers, signature-checked), the
-:class:`~hub.web.apply.Applier` worker, and the authenticated page and API:
+``create_app(settings, store)`` wires :mod:`hub.web.intake` (open receivers, signature-checked, answered ahead of
+FastAPI), the :class:`~hub.web.apply.Applier` worker, the WAL checkpoints of :mod:`hub.web.wal`, and the
+authenticated page and API (FastAPI):
 
 =========================================  =================================================================
 ``POST /webhooks/github``, ``/webhooks/jira``  deliveries (no login; a valid signature or URL token instead)
@@ -42,9 +43,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.settings import Settings
 from hub.web.apply import Applier, OnChange, utc_now
 from hub.web.config import WebAuthSettings, WebhookSettings, load_secrets
-from hub.web.intake import InboxWriter, Intake, WebhookEndpoints
-from hub.web.security import SESSION_COOKIE, Authenticator, Counters, LoginRefusedError
+from hub.web.intake import WEBHOOK_PATHS, InboxWriter, Intake, WebhookEndpoints
+from hub.web.security import RESPONSE_HEADERS, SESSION_COOKIE, Authenticator, Counters, LoginRefusedError
 from hub.web.status import PageConfig, StatusCache, WebhookHealth, find_report, webhook_health
+from hub.web.wal import WalCheckpoints
 from reports.render import age, failure_counts, percent, release_label, web_url, when
 from schema.readiness import StatusReport
 from sync.store import Store
@@ -92,12 +94,14 @@ class WebState:
     cache: StatusCache
     version: DataVersion
     writer: InboxWriter
+    checkpoints: WalCheckpoints
     closing: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
         self.closing.set()
         self.writer.close()
         self.applier.close()
+        self.checkpoints.close()
 
 
 def page_policy(nonce: str) -> str:
@@ -108,16 +112,8 @@ def page_policy(nonce: str) -> str:
     )
 
 
-_DEFAULT_HEADERS = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"cache-control", b"no-store"),
-    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
-)
-
-
 class SecurityHeaders:
-    """Adds the headers every answer carries (HTML pages set their own, stricter-scoped CSP), as plain ASGI."""
+    """Adds :data:`~hub.web.security.RESPONSE_HEADERS` to every answer that lacks them, as plain ASGI."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -130,11 +126,32 @@ class SecurityHeaders:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(name, value) for name, value in _DEFAULT_HEADERS if name not in present]
+                extra = [(name, value) for name, value in RESPONSE_HEADERS if name not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class WebApp:
+    """The ASGI app :func:`create_app` builds: the webhook receivers answer their paths first, ahead of everything
+    else; every other request goes to ``pages``, the FastAPI app of the status page and API. ``web`` is what they
+    share; ``close()`` stops its workers."""
+
+    def __init__(self, pages: FastAPI, web: WebState, receivers: WebhookEndpoints) -> None:
+        self.pages = pages
+        self.web = web
+        self._receivers = receivers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        tool = WEBHOOK_PATHS.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if tool is None:
+            await self.pages(scope, receive, send)
+        else:
+            await self._receivers(tool, scope, receive, send)
+
+    def close(self) -> None:
+        self.web.close()
 
 
 def _templates() -> Environment:
@@ -161,11 +178,11 @@ def create_app(
     page: PageConfig | None = None,
     clock: Callable[[], datetime] = utc_now,
     on_change: OnChange | None = None,
-) -> FastAPI:
+) -> WebApp:
     """The web app over ``store``; ``webhooks`` and ``auth`` default to the settings' ``[webhooks]`` and ``[web]``
     sections where present, ``page`` to its ``[readiness]``, ``[reconcile]``, ``[roadmap]`` and ``[roadmap_rules]``.
 
-    The apply worker starts at once; ``app.state.web.close()`` stops it.
+    The apply worker and the WAL checkpoints (:mod:`hub.web.wal`) start at once; ``app.close()`` stops them.
     """
     webhooks = webhooks or getattr(settings, "webhooks", None) or WebhookSettings()
     auth = auth or getattr(settings, "web", None) or WebAuthSettings()
@@ -187,16 +204,14 @@ def create_app(
         cache=StatusCache(store, page, clock),
         version=version,
         writer=InboxWriter(store),
+        checkpoints=WalCheckpoints(store).start(),
     )
     templates = _templates()
     header = auth.trusted_user_header
 
     app = FastAPI(title="pmhub", docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(
-        WebhookEndpoints, intake=Intake(store, webhooks, secrets_, counters, applier.notify, state.writer)
-    )
     app.add_middleware(SecurityHeaders)
-    app.state.web = state
+    receivers = WebhookEndpoints(Intake(store, webhooks, secrets_, counters, applier.notify, state.writer))
 
     def html(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)
@@ -336,4 +351,4 @@ def create_app(
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
 
     applier.start()
-    return app
+    return WebApp(app, state, receivers)

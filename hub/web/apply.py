@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection
 
 from connectors.base import Mapped
 from connectors.github import webhooks as github_webhooks
@@ -61,7 +61,6 @@ from schema import (
 from sync.scope import release_refs
 from sync.status import upcoming_releases
 from sync.store import InboxEntry, Store
-from sync.tables import webhook_inbox
 
 log = logging.getLogger(__name__)
 
@@ -343,7 +342,9 @@ class Applier:
     """
 
     BATCH = 100
-    BUSY_BATCH = 10
+    # a batch's transaction holds the store's write lock, and every answer in flight waits for it: while deliveries
+    # arrive, batches stay small enough (a few ms) that no answer waits on a long one
+    BUSY_BATCH = 2
     YIELD_FACTOR = 6.0
 
     def __init__(
@@ -376,6 +377,8 @@ class Applier:
         return self
 
     def notify(self) -> None:
+        if self._wake.is_set() and self._busy:
+            return  # the worker has yet to take the last wake-up, and drains whatever arrived until then
         with self._idle:
             self._busy = True
         self._wake.set()
@@ -501,7 +504,7 @@ class Applier:
                     flush(conn)
                     store.mark_deleted(change.deleted, self._clock(), conn=conn)
             flush(conn)
-            _mark_applied(conn, [entry.delivery_id for entry, _ in planned])
+            store.inbox_mark_many([entry.delivery_id for entry, _ in planned], "applied", conn=conn)
         return affected_releases([*(r for _, c in planned for r in c.records), *gone])
 
     def _changed_when_due(self) -> None:
@@ -513,16 +516,6 @@ class Applier:
             self._on_change(frozenset(touched.releases | releases_for_refs(self._store, touched.refs)))
         except Exception:
             log.exception("the on_change hook failed for releases %s", sorted(touched.releases))
-
-
-def _mark_applied(conn: Connection, delivery_ids: list[str]) -> None:
-    """``Store.inbox_mark(…, "applied")`` for a batch, inside the transaction that wrote its records."""
-    stmt = (
-        update(webhook_inbox)
-        .where(webhook_inbox.c.delivery_id.in_(delivery_ids))
-        .values(status="applied", attempts=webhook_inbox.c.attempts + 1, last_error=None)
-    )
-    conn.execute(stmt)
 
 
 def utc_now() -> datetime:

@@ -26,6 +26,14 @@ from hub.web.config import Secrets
 
 SESSION_COOKIE = "pmhub_session"
 
+# what every answer carries (HTML pages set their own, stricter-scoped CSP)
+RESPONSE_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+)
+
 
 def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8"))
@@ -33,7 +41,7 @@ def _same(given: str, expected: str) -> bool:
 
 def sign(secret: SecretStr, body: bytes) -> str:
     """``sha256=<hex>``: HMAC-SHA256 of the raw body, as GitHub and Jira send it."""
-    return "sha256=" + hmac.new(secret.get_secret_value().encode(), body, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac.digest(secret.get_secret_value().encode(), body, "sha256").hex()
 
 
 def signature_valid(secret: SecretStr | None, body: bytes, header: str | None) -> bool:

@@ -20,7 +20,8 @@ import threading
 import time
 
 import uvicorn
-from fastapi import FastAPI
+
+from hub.web.app import WebApp
 
 # why: a full collection of the heap the connectors and pydantic leave behind pauses every thread for tens of ms,
 # which showed as the slowest 1 % of webhook answers; objects alive at start are frozen out of collections and
@@ -34,7 +35,7 @@ SWITCH_INTERVAL_SECONDS = 0.001
 
 
 class WebServer:
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 8765, log_level: str = "warning") -> None:
+    def __init__(self, app: WebApp, host: str = "127.0.0.1", port: int = 8765, log_level: str = "warning") -> None:
         # IPPROTO_TCP named explicitly so asyncio turns Nagle's algorithm off on every accepted connection
         self._sock = socket.socket(
             socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
@@ -85,9 +86,7 @@ class WebServer:
         self._close()
 
     def _close(self) -> None:
-        state = getattr(self._app.state, "web", None)
-        if state is not None:
-            state.close()
+        self._app.close()
         self._sock.close()
 
 

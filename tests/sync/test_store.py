@@ -33,7 +33,7 @@ from schema import (
 )
 from sync.engine import relink
 from sync.linking import LinkRules
-from sync.store import YIELD_PER, Store, UpsertResult
+from sync.store import YIELD_PER, InboxDelivery, Store, UpsertResult
 from sync.tables import meta, records
 from tests.sync.builders import check
 from tests.sync.conftest import sqlite_url
@@ -503,6 +503,36 @@ def test_failed_delivery_is_retried_until_attempts_run_out(store: Store) -> None
     assert store.inbox_counts()["applied"] == 1
     with pytest.raises(KeyError):
         store.inbox_mark("never-received", "applied")
+
+
+def test_deliveries_put_together_are_each_stored_once_and_the_first_of_a_repeat_wins(store: Store) -> None:
+    store.inbox_put("old", "github", "issues", {}, '{"n": 0}')
+    batch = [
+        InboxDelivery("old", "github", "issues", {}, '{"n": 1}'),
+        InboxDelivery("new", "github", "issues", {"X-Hub-Signature-256": "sha256=abc"}, '{"n": 2}'),
+        InboxDelivery("new", "github", "issues", {}, '{"n": 3}'),
+        InboxDelivery("zen", "github", "unknown_event", {}, "{}", status="ignored"),
+    ]
+
+    assert store.inbox_put_many(batch, received_at=T0) == {"new", "zen"}
+    assert store.inbox_put_many([]) == set()
+
+    pending = {entry.delivery_id: entry for entry in store.inbox_pending()}
+    assert [pending["old"].body, pending["new"].body] == ['{"n": 0}', '{"n": 2}']
+    assert pending["new"].headers == {}
+    assert pending["new"].received_at == T0
+    assert store.inbox_counts() == {"pending": 2, "applied": 0, "ignored": 1, "failed": 0}
+
+
+def test_deliveries_marked_together_each_count_an_attempt(store: Store) -> None:
+    store.inbox_put_many([InboxDelivery(f"d-{n}", "jira", "jira:issue_updated", {}, "{}") for n in range(3)])
+
+    assert store.inbox_mark_many(["d-0", "d-1", "never-received"], "applied") == 2
+    with store.transaction() as conn:
+        assert store.inbox_mark_many(["d-2"], "failed", "timed out", conn=conn) == 1
+
+    assert [(e.delivery_id, e.attempts, e.last_error) for e in store.inbox_pending()] == [("d-2", 1, "timed out")]
+    assert store.inbox_counts() == {"pending": 0, "applied": 2, "ignored": 0, "failed": 1}
 
 
 def test_audit_log_keeps_write_back_actions_newest_first(store: Store) -> None:

@@ -13,11 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import delete
 
 from hub.settings import Settings
-from hub.web.app import WebState, create_app
+from hub.web.app import WebApp, WebState, create_app
 from hub.web.config import WebAuthSettings, WebhookSettings
 from sandbox.serve import ServedApp
 from sandbox.webhooks import hmac_sha256
@@ -52,7 +51,7 @@ def basic(user: str = USER, password: str = PASSWORD) -> dict[str, str]:
 
 @dataclass
 class Web:
-    app: FastAPI
+    app: WebApp
     served: ServedApp
     store: Store
     client: httpx.Client
@@ -63,8 +62,7 @@ class Web:
 
     @property
     def state(self) -> WebState:
-        state: WebState = self.app.state.web
-        return state
+        return self.app.web
 
     def github(
         self, event: str, body: bytes, *, delivery: str | None = None, secret: str | None = GITHUB_SECRET
@@ -110,7 +108,7 @@ def serve_web(settings: Settings, store: Store, **options: Any) -> Iterator[Web]
         with httpx.Client(base_url=served.url, timeout=10.0) as client:
             yield Web(app, served, store, client)
     finally:
-        app.state.web.close()
+        app.close()
         served.stop()
 
 

@@ -94,6 +94,9 @@ def test_a_signed_body_that_is_not_json_is_refused_with_400_and_not_stored(web: 
     assert web.github("issues", b"{not json").status_code == 400
     assert web.github("issues", b"[1, 2]").status_code == 400
     assert web.github("issues", "\u00e9".encode("latin-1")).status_code == 400
+    assert web.github("issues", b'{"a": 1e2,}').status_code == 400
+    assert web.github("issues", b'{"a": "\x01"}').status_code == 400
+    assert web.github("issues", b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}").status_code == 400
     assert web.store.counts() == before
 
 
@@ -105,6 +108,20 @@ def test_a_body_over_the_limit_is_refused_with_413_before_anything_is_stored(web
     answer = web.client.post("/webhooks/github", content=chunks, headers={"X-GitHub-Event": "issues"})
     assert answer.status_code == 413
     assert web.store.counts() == before
+
+
+def test_receiver_answers_carry_the_headers_every_answer_carries(web: Web) -> None:
+    answers = {
+        "accepted": web.github("issues", _edited("Title", "2030-01-01T10:00:00Z")),
+        "forged": web.github("issues", b"{}", secret="wrong"),
+        "not a POST": web.client.get("/webhooks/github"),
+        "page": web.client.get("/healthz"),
+    }
+    assert [answer.status_code for answer in answers.values()] == [202, 401, 405, 200]
+    for answer in answers.values():
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
 
 
 def test_forged_deliveries_are_counted_and_shown_without_detail(web: Web) -> None:

@@ -22,7 +22,7 @@ def test_the_server_listens_on_localhost_by_default_and_says_so(tmp_path: Path) 
         assert httpx.get(server.url + "/healthz").json() == {"status": "ok"}
     finally:
         server.stop()
-    assert app.state.web.closing.is_set()  # stopping the server stops the apply worker too
+    assert app.web.closing.is_set()  # stopping the server stops the apply worker too
 
 
 def test_the_event_stream_sends_the_data_version_and_its_changes(tmp_path: Path) -> None:
