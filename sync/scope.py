@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from schema import Check, Link, PullRequest, Release, ReleaseKind, StatusCategory, Tool, WorkItem
+from sync.collector import collector_paused
 from sync.store import Store
 
 
@@ -76,6 +77,12 @@ def find_release(store: Store, name: str, project: str | None = None) -> list[Re
 
 
 def release_scope(store: Store, release: Release) -> ReleaseScope:
+    """Everything the store holds about ``release``: its items, pull requests, twins, GitHub releases and checks."""
+    with collector_paused():
+        return _read_scope(store, release)
+
+
+def _read_scope(store: Store, release: Release) -> ReleaseScope:
     releases = {r.id: r for r in store.iter_records(kind="release") if isinstance(r, Release)}
     own_links = store.links_of(release.id)
     twin_ids = {

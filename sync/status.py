@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from schema import Check, CheckState, PullRequestState, Release, ReleaseKind, StatusCategory, WorkItem
+from sync.collector import collector_paused
 from sync.scope import ReleaseScope, release_scope
 from sync.store import Store
 
@@ -114,4 +115,6 @@ def freshness(store: Store, now: datetime) -> list[Freshness]:
 
 
 def release_statuses(store: Store) -> list[ReleaseStatus]:
-    return [summarize(release_scope(store, release)) for release in upcoming_releases(store)]
+    # each scope's records die by reference counting once summarized, before the collector resumes
+    with collector_paused():
+        return [summarize(release_scope(store, release)) for release in upcoming_releases(store)]

@@ -630,7 +630,8 @@ class Store:
 
     def _parse_all(self, stmt: Select[tuple[Any]]) -> list[AnyRecord]:
         with self._engine.connect() as conn, collector_paused():
-            return [parse_record(data) for data in conn.scalars(stmt)]
+            # fetched in one call: row by row, the driver's fetchone cost ~5 µs a row
+            return [parse_record(data) for data in conn.scalars(stmt).all()]
 
     def items_in_release(self, release_id: str) -> list[AnyRecord]:
         """Work items and pull requests whose ``release_ids`` name the release, by id."""
