@@ -312,9 +312,8 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
     def render_page(
         view: View, issues: list[JiraIssue], requested: list[str] | None, default: str, expand: str
     ) -> list[Json]:
-        wanted = site.field_ids(requested, default)
-        changelog = "changelog" in expand.split(",")
-        return [view.issue(i, wanted, changelog) for i in issues]
+        wanted, expanded = site.field_ids(requested, default), expand.split(",")
+        return view.issues(issues, wanted, "changelog" in expanded)
 
     async def search_jql(request: Request, api: str) -> Response:
         cloud_only()
@@ -411,7 +410,7 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
         entries = [(i, h) for k in keys if (i := site.store.issue(k)) for h in view.histories(i)]
         decoded = decode_token(str(body["nextPageToken"])) if body.get("nextPageToken") else None
         offset = decoded[1] if decoded else 0
-        logs: dict[str, list[Json]] = {}
+        logs: dict[str, list[Any]] = {}
         for issue, history in entries[offset : offset + size]:
             logs.setdefault(str(issue.id), []).append(history)
         out: Json = {"issueChangeLogs": [{"issueId": k, "changeHistories": v} for k, v in logs.items()]}

@@ -2,18 +2,24 @@
 
 v3 carries descriptions and comment bodies as Atlassian Document Format, v2 as plain text. Datetimes look like
 Jira's (``2024-01-05T10:01:52.971+0100``) in the requesting user's zone; agile resources use UTC ISO with ``Z``.
+
+A page of issues repeats a few objects (people, statuses, types, versions, parents) many times: a view renders
+each once per reply and embeds it as pre-encoded JSON (``orjson.Fragment``), so what a view returns is for
+``orjson`` to encode (``sandbox.jira.http.reply``); :func:`plain` turns it into ordinary JSON values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
-from functools import cached_property
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache, cached_property
 from typing import Any
 
+import orjson
+
 from sandbox.jira.store import Change, CustomFields, JiraStore
-from sandbox.world import JiraIssue, JiraProject, JiraSprint, JiraStatus, JiraVersion, Person, Transition
+from sandbox.world import JiraIssue, JiraProject, JiraSprint, JiraStatus, JiraVersion, Person
 
 Json = dict[str, Any]
 
@@ -30,6 +36,8 @@ _TYPES = {  # name: (id, hierarchy level, subtask)
     "Sub-task": ("10003", -1, True),
 }
 EXPANDED_CHANGELOG = 100
+_HISTORY = b'{"id":"%d","author":%b,"created":"%b","items":[%b]}'
+_CHANGELOG = b'{"startAt":%d,"maxResults":%d,"total":%d,"histories":[%b]}'
 _ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 _PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
 _RESOLUTIONS = {"Done": "10000", "Won't Do": "10001"}
@@ -58,6 +66,57 @@ SYSTEM_FIELDS = (
 def jira_datetime(moment: datetime, zone: tzinfo) -> str:
     text = moment.astimezone(zone).isoformat(timespec="milliseconds")  # ...+01:00
     return text[:-3] + text[-2:]
+
+
+_MINUTES = [f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60)]
+_SECONDS = [f":{s:02d}." for s in range(60)]
+_MILLIS = [f"{ms:03d}" for ms in range(1000)]
+
+
+class LocalTime:
+    """:func:`jira_datetime` for one zone, several times faster: the zone's offset is looked up once per UTC day
+    and the text put together from tables. A day on which the offset changes goes the slow way."""
+
+    def __init__(self, zone: tzinfo) -> None:
+        self.zone = zone
+        self._days: dict[int, tuple[int, str, tuple[str, str, str]]] = {}  # ordinal: (offset min, suffix, dates)
+
+    def __call__(self, moment: datetime) -> str:
+        if moment.tzinfo is not UTC:
+            return jira_datetime(moment, self.zone)
+        ordinal = moment.toordinal()
+        day = self._days.get(ordinal)
+        if day is None:
+            day = self._days[ordinal] = self._day(ordinal)
+        offset, suffix, dates = day
+        if not suffix:
+            return jira_datetime(moment, self.zone)
+        shift, minutes = divmod(moment.hour * 60 + moment.minute + offset, 24 * 60)
+        return (
+            f"{dates[shift + 1]}T{_MINUTES[minutes]}{_SECONDS[moment.second]}"
+            f"{_MILLIS[moment.microsecond // 1000]}{suffix}"
+        )
+
+    def _day(self, ordinal: int) -> tuple[int, str, tuple[str, str, str]]:
+        midnight = datetime.combine(date.fromordinal(ordinal), time(), UTC)
+        offsets = {(midnight + timedelta(hours=h)).astimezone(self.zone).utcoffset() for h in range(25)}
+        dates = tuple(date.fromordinal(ordinal + shift).isoformat() for shift in (-1, 0, 1))
+        offset = offsets.pop() if len(offsets) == 1 else None
+        if offset is None or offset % timedelta(minutes=1):
+            return 0, "", ("", "", "")
+        minutes = offset // timedelta(minutes=1)
+        suffix = f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+        return minutes, suffix, (dates[0], dates[1], dates[2])
+
+
+@cache
+def local_time(zone: tzinfo) -> LocalTime:
+    return LocalTime(zone)
+
+
+def plain(value: Any) -> Any:
+    """A view's output as ordinary JSON values (its embedded fragments decoded)."""
+    return orjson.loads(orjson.dumps(value))
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -100,13 +159,21 @@ class View:
     api: str
     zone: tzinfo
     server: bool = False
-    memo: dict[tuple[str, object], Any] = field(default_factory=dict, compare=False)  # shared pieces of one reply
+    memo: dict[tuple[str, object], orjson.Fragment] = field(default_factory=dict, compare=False)
+    raw: dict[tuple[str, object], bytes] = field(default_factory=dict, compare=False)
 
-    def cached(self, kind: str, key: object, build: Callable[..., Any], *args: Any) -> Any:
-        """``build(*args)``, once per reply for each (kind, key)."""
+    def shared(self, kind: str, key: object, build: Callable[..., Any], *args: Any) -> orjson.Fragment:
+        """``build(*args)`` encoded once per reply for each (kind, key), embedded wherever it recurs."""
         found = self.memo.get((kind, key))
         if found is None:
-            found = self.memo[(kind, key)] = build(*args)
+            found = self.memo[(kind, key)] = orjson.Fragment(self.encoded(kind, key, build, *args))
+        return found
+
+    def encoded(self, kind: str, key: object, build: Callable[..., Any], *args: Any) -> bytes:
+        """:meth:`shared` as JSON bytes, for pieces put together by hand."""
+        found = self.raw.get((kind, key))
+        if found is None:
+            found = self.raw[(kind, key)] = orjson.dumps(build(*args))
         return found
 
     @cached_property
@@ -117,8 +184,12 @@ class View:
     def custom(self) -> CustomFields:
         return self.store.custom
 
+    @cached_property
+    def local(self) -> LocalTime:
+        return local_time(self.zone)
+
     def when(self, moment: datetime | None) -> str | None:
-        return jira_datetime(moment, self.zone) if moment else None
+        return self.local(moment) if moment else None
 
     def text(self, text: str) -> Any:
         return adf(text) if self.api == "3" else text
@@ -142,11 +213,10 @@ class View:
             out["timeZone"] = zone_name
         return out
 
-    def account(self, account_id: str | None) -> Json | None:
+    def account(self, account_id: str | None) -> orjson.Fragment | None:
         if account_id is None:
             return None
-        user: Json = self.cached("user", account_id, self._user_by_account, account_id)
-        return user
+        return self.shared("user", account_id, self._user_by_account, account_id)
 
     # -------------------------------------------------------------------------------------------- catalogue
     def _user_by_account(self, account_id: str) -> Json:
@@ -161,6 +231,9 @@ class View:
             "colorName": colour,
             "name": name,
         }
+
+    def project_status(self, project: JiraProject, name: str) -> Json:
+        return self.status(project.status(name))
 
     def status(self, status: JiraStatus) -> Json:
         return {
@@ -297,37 +370,45 @@ class View:
     # -------------------------------------------------------------------------------------------- issues
     def issue(self, issue: JiraIssue, fields: set[str] | None, changelog: bool = False) -> Json:
         """``fields``: field ids to include; None means all."""
-        out: Json = {
-            "expand": _ISSUE_EXPAND,
-            "id": str(issue.id),
-            "self": f"{self.rest}/issue/{issue.id}",
-            "key": issue.key,
-        }
-        if fields is None or fields - {"id", "key"}:
-            out["fields"] = self.fields(issue, fields)
-        if changelog:
-            # why: an expanded changelog holds only the latest 100 histories; the rest needs /issue/{key}/changelog
-            # https://jira.atlassian.com/browse/JRACLOUD-67458
-            histories = self.histories(issue)
-            shown = histories[-EXPANDED_CHANGELOG:]
-            out["changelog"] = {
-                "startAt": len(histories) - len(shown),
-                "maxResults": len(shown),
-                "total": len(histories),
-                "histories": shown,
-            }
+        return self.issues([issue], fields, changelog)[0]
+
+    def issues(
+        self, issues: Iterable[JiraIssue], fields: set[str] | None, changelog: bool = False, transitions: bool = False
+    ) -> list[Json]:
+        """Issue beans with ``fields`` (field ids; None means all), optionally expanded."""
+        chosen = self._producers(fields)
+        projects = self.store.world.jira_projects
+        rest = self.rest
+        out: list[Json] = []
+        for issue in issues:
+            bean: Json = {"expand": _ISSUE_EXPAND, "id": str(issue.id), "self": f"{rest}/issue/{issue.id}"}
+            bean["key"] = issue.key
+            if chosen is not None:
+                project = projects[issue.project]
+                values = {name: produce(self, issue, project) for name, produce in chosen}
+                if values.get("parent", False) is None:
+                    del values["parent"]
+                bean["fields"] = values
+            if transitions:
+                bean["transitions"] = self.shared("transitions", (issue.project, issue.status), self.transitions, issue)
+            if changelog:
+                bean["changelog"] = self.expanded_changelog(issue)
+            out.append(bean)
         return out
 
-    def fields(self, issue: JiraIssue, wanted: set[str] | None) -> Json:
-        project = self.store.world.jira_projects[issue.project]
-        producers = self.producers
-        if wanted is None:
-            out = {name: produce(self, issue, project) for name, produce in producers.items()}
-        else:
-            out = {name: produce(self, issue, project) for name, produce in producers.items() if name in wanted}
-        if out.get("parent", False) is None:
-            del out["parent"]
-        return out
+    def _producers(self, wanted: set[str] | None) -> list[tuple[str, Producer]] | None:
+        """The producers of the wanted fields in Jira's order; None when no ``fields`` object is wanted at all."""
+        if wanted is not None and not wanted - {"id", "key"}:
+            return None
+        return [(name, produce) for name, produce in self.producers.items() if wanted is None or name in wanted]
+
+    def expanded_changelog(self, issue: JiraIssue) -> orjson.Fragment:
+        # why: an expanded changelog holds only the latest 100 histories; the rest needs /issue/{key}/changelog
+        # https://jira.atlassian.com/browse/JRACLOUD-67458
+        total = len(issue.changelog)
+        first = max(0, total - EXPANDED_CHANGELOG)
+        shown = b",".join([self._history(issue, i) for i in range(first, total)])
+        return orjson.Fragment(_CHANGELOG % (first, total - first, total, shown))
 
     @cached_property
     def producers(self) -> dict[str, Producer]:
@@ -341,6 +422,9 @@ class View:
             "id": _PRIORITIES[name],
         }
 
+    def issue_resolution(self, name: str | None) -> orjson.Fragment | None:
+        return None if name is None else self.shared("resolution", name, self.resolution, name)
+
     def resolution(self, name: str | None) -> Json | None:
         if name is None:
             return None
@@ -351,16 +435,22 @@ class View:
             "name": name,
         }
 
-    def fix_version(self, version_id: int) -> Json:
-        version: Json = self.cached("version", version_id, self.version, self.store.world.versions[version_id])
-        return version
+    def fix_version(self, version_id: int) -> orjson.Fragment:
+        return self.shared("version", version_id, self.version, self.store.world.versions[version_id])
 
-    def parent(self, issue: JiraIssue) -> Json | None:
-        style = self.store.world.jira_projects[issue.project].style
-        key = issue.parent_key or (issue.epic_key if style == "team" else None)
-        parent = self.store.issue(key) if key else None
-        if parent is None:
+    def parent(self, issue: JiraIssue, project: JiraProject) -> orjson.Fragment | None:
+        key = issue.parent_key or (issue.epic_key if project.style == "team" else None)
+        if key is None:
             return None
+        found = self.memo.get(("parent", key))
+        if found is None:
+            parent = self.store.issue(key)
+            if parent is None:
+                return None
+            found = self.memo[("parent", key)] = orjson.Fragment(orjson.dumps(self._parent(parent)))
+        return found
+
+    def _parent(self, parent: JiraIssue) -> Json:
         project = self.store.world.jira_projects[parent.project]
         return {
             "id": str(parent.id),
@@ -373,11 +463,14 @@ class View:
             },
         }
 
-    def sprints(self, issue: JiraIssue) -> list[Json] | None:
+    def sprints(self, issue: JiraIssue) -> list[orjson.Fragment] | None:
         if issue.sprint_id is None:
             return None
-        sprint = self.store.world.sprints[issue.sprint_id]
-        return [self.cached("sprint", sprint.id, lambda: {**self.sprint(sprint), "boardId": sprint.board_id})]
+        return [self.shared("sprint", issue.sprint_id, self._issue_sprint, issue.sprint_id)]
+
+    def _issue_sprint(self, sprint_id: int) -> Json:
+        sprint = self.store.world.sprints[sprint_id]
+        return {**self.sprint(sprint), "boardId": sprint.board_id}
 
     def comment(self, issue: JiraIssue, index: int) -> Json:
         at, author, text = issue.comments[index]
@@ -397,22 +490,23 @@ class View:
         values = [self.comment(issue, i) for i in range(len(issue.comments))]
         return {"comments": values, "maxResults": len(values), "total": len(values), "startAt": 0}
 
-    def history(self, issue: JiraIssue, index: int, transition: Transition) -> Json:
-        move = (issue.project, transition.from_status, transition.to_status)
-        return {
-            "id": str(issue.id * 100 + index),
-            "author": self.account(transition.author),
-            "created": self.when(transition.at),
-            "items": [self.cached("move", move, self._status_change, *move)],
-        }
+    def history(self, issue: JiraIssue, index: int) -> orjson.Fragment:
+        return orjson.Fragment(self._history(issue, index))
+
+    def _history(self, issue: JiraIssue, index: int) -> bytes:
+        change = issue.changelog[index]
+        author = self.encoded("user", change.author, self._user_by_account, change.author)
+        move = (issue.project, change.from_status, change.to_status)
+        items = self.encoded("move", move, self._status_change, *move)
+        return _HISTORY % (issue.id * 100 + index, author, self.local(change.at).encode(), items)
 
     def _status_change(self, project_key: str, from_status: str, to_status: str) -> Json:
         project = self.store.world.jira_projects[project_key]
         old, new = project.status(from_status), project.status(to_status)
         return self.change(Change("status", old.id, old.name, new.id, new.name))
 
-    def histories(self, issue: JiraIssue) -> list[Json]:
-        return [self.history(issue, i, t) for i, t in enumerate(issue.changelog)]
+    def histories(self, issue: JiraIssue) -> list[orjson.Fragment]:
+        return [self.history(issue, i) for i in range(len(issue.changelog))]
 
     @staticmethod
     def change(change: Change) -> Json:
@@ -471,10 +565,10 @@ Producer = Callable[[View, JiraIssue, JiraProject], Any]
 _SYSTEM: dict[str, Producer] = {
     "summary": lambda v, i, p: i.summary,
     "description": lambda v, i, p: v.text(i.description) if i.description else None,
-    "issuetype": lambda v, i, p: v.cached("type", i.type, v.issue_type, i.type),
-    "status": lambda v, i, p: v.cached("status", (p.key, i.status), v.status, p.status(i.status)),
-    "priority": lambda v, i, p: v.cached("priority", i.priority, v.priority, i.priority),
-    "project": lambda v, i, p: v.cached("project", p.key, v.project, p),
+    "issuetype": lambda v, i, p: v.shared("type", i.type, v.issue_type, i.type),
+    "status": lambda v, i, p: v.shared("status", (p.key, i.status), v.project_status, p, i.status),
+    "priority": lambda v, i, p: v.shared("priority", i.priority, v.priority, i.priority),
+    "project": lambda v, i, p: v.shared("project", p.key, v.project, p),
     "created": lambda v, i, p: v.when(i.created),
     "updated": lambda v, i, p: v.when(i.updated),
     "reporter": lambda v, i, p: v.account(i.reporter),
@@ -482,9 +576,9 @@ _SYSTEM: dict[str, Producer] = {
     "assignee": lambda v, i, p: v.account(i.assignee),
     "labels": lambda v, i, p: list(i.labels),
     "fixVersions": lambda v, i, p: [v.fix_version(version) for version in i.fix_versions],
-    "resolution": lambda v, i, p: v.cached("resolution", i.resolution, v.resolution, i.resolution),
+    "resolution": lambda v, i, p: v.issue_resolution(i.resolution),
     "resolutiondate": lambda v, i, p: v.when(i.resolved),
-    "parent": lambda v, i, p: v.parent(i),
+    "parent": lambda v, i, p: v.parent(i, p),
     "subtasks": lambda v, i, p: [],
     "comment": lambda v, i, p: v.comments(i),
 }

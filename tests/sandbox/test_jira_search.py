@@ -203,3 +203,21 @@ def test_bad_queries_and_tokens_are_400_with_jira_bodies(jira: Jira) -> None:
     assert jira.search('updated >= "yesterday"').status_code == 400
     assert jira.search("project = NOPE").status_code == 400
     assert jira.search("project = CHK", nextPageToken="garbage").status_code == 400
+
+
+def test_admin_changes_show_in_the_next_page_rendered(jira: Jira) -> None:
+    key = jira.issues("MOB")[5].key
+    wanted = {"fields": "summary,status,labels,updated", "expand": "changelog"}
+    before = jira.search(f"key = {key}", login="linus", **wanted).json()["issues"][0]
+    current = before["fields"]["status"]["name"]
+    target = next(s.name for s in jira.world.jira_projects["MOB"].statuses if s.name != current)
+    requests.patch(f"{jira.url}/_sandbox/issues/{key}", json={"summary": "Renamed", "labels": ["x"]}, timeout=10)
+    jira.admin(f"/_sandbox/issues/{key}/transition", {"to": target})
+    after = jira.search(f"key = {key}", login="linus", **wanted).json()["issues"][0]
+    assert (after["fields"]["summary"], after["fields"]["labels"]) == ("Renamed", ["x"])
+    assert after["fields"]["status"]["name"] == target
+    assert after["fields"]["updated"] > before["fields"]["updated"]
+    assert after["fields"]["updated"].endswith("+1300")  # linus reads Tongatapu time
+    assert after["changelog"]["total"] == before["changelog"]["total"] + 1
+    assert after["changelog"]["histories"][-1]["items"][0]["toString"] == target
+    assert after["changelog"]["histories"][-1]["created"] == after["fields"]["updated"]
