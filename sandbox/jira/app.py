@@ -313,7 +313,7 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
         view: View, issues: list[JiraIssue], requested: list[str] | None, default: str, expand: str
     ) -> list[Json]:
         wanted, expanded = site.field_ids(requested, default), expand.split(",")
-        return view.issues(issues, wanted, "changelog" in expanded)
+        return view.issues(issues, wanted, "changelog" in expanded, "transitions" in expanded)
 
     async def search_jql(request: Request, api: str) -> Response:
         cloud_only()
