@@ -35,7 +35,7 @@ from sandbox.jira.events import Events
 from sandbox.jira.http import Json, Reply, error, int_param, not_found, read_json, reply, to_int
 from sandbox.jira.jql import JqlError, parse
 from sandbox.jira.options import JiraOptions
-from sandbox.jira.render import SYSTEM_FIELDS, View, adf_text, jira_datetime, transition_id
+from sandbox.jira.render import SYSTEM_FIELDS, Encoded, View, adf_text, jira_datetime, transition_id
 from sandbox.jira.store import JiraStore, decode_token, encode_token
 from sandbox.world import JiraIssue, JiraVersion, Person, World
 
@@ -67,6 +67,7 @@ class JiraSite:
         self._logins = {p.login: p for p in world.people}
         self.events = Events(self.store, options, options.base_url or f"https://{world.site}")
         self.webhook_targets: list[str] = []
+        self._encoded: dict[tuple[str, str], Encoded] = {}
 
     def site(self, request: Request) -> str:
         return self.options.base_url or str(request.base_url).rstrip("/")
@@ -109,8 +110,17 @@ class JiraSite:
         if api not in (("2", "latest") if self.server else ("2", "3", "latest")):
             raise not_found()
         person = person or self.caller(request)
-        version = "2" if api == "latest" else api
-        return View(self.store, self.site(request), version, _zone(self.zone_name(person)), server=self.server)
+        version, site = "2" if api == "latest" else api, self.site(request)
+        return View(self.store, site, version, _zone(self.zone_name(person)), self.server, self.encoded(site, version))
+
+    def encoded(self, site: str, api: str) -> Encoded:
+        """What views of this site URL and API version encode once and keep (see :mod:`sandbox.jira.render`)."""
+        found = self._encoded.get((site, api))
+        if found is None:
+            if len(self._encoded) >= 16:  # the site URL comes from the Host header: keep a few, not any number
+                self._encoded.clear()
+            found = self._encoded[(site, api)] = Encoded()
+        return found
 
     def issue(self, key: str) -> JiraIssue:
         issue = self.store.issue(key)

@@ -3,9 +3,11 @@
 v3 carries descriptions and comment bodies as Atlassian Document Format, v2 as plain text. Datetimes look like
 Jira's (``2024-01-05T10:01:52.971+0100``) in the requesting user's zone; agile resources use UTC ISO with ``Z``.
 
-A page of issues repeats a few objects (people, statuses, types, versions, parents) many times: a view renders
-each once per reply and embeds it as pre-encoded JSON (``orjson.Fragment``), so what a view returns is for
-``orjson`` to encode (``sandbox.jira.http.reply``); :func:`plain` turns it into ordinary JSON values.
+A page of issues repeats a few objects many times. A view embeds each as JSON encoded once (``orjson.Fragment``):
+people, statuses, issue types, priorities, projects, resolutions and sprints never change, so a site keeps them
+across replies (:class:`Encoded`, one per site URL and API version); versions and parents can change, so they are
+encoded once per reply. What a view returns is for ``orjson`` to encode (``sandbox.jira.http.reply``);
+:func:`plain` turns it into ordinary JSON values.
 """
 
 from __future__ import annotations
@@ -150,6 +152,27 @@ def _version_date(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
+@dataclass
+class Encoded:
+    """JSON encoded once and embedded wherever it recurs, by (kind, key): as a fragment or as bytes."""
+
+    fragments: dict[tuple[str, object], orjson.Fragment] = field(default_factory=dict)
+    raw: dict[tuple[str, object], bytes] = field(default_factory=dict)
+
+    def fragment(self, kind: str, key: object, build: Callable[..., Any], *args: Any) -> orjson.Fragment:
+        """``build(*args)`` encoded, once per (kind, key)."""
+        found = self.fragments.get((kind, key))
+        if found is None:
+            found = self.fragments[(kind, key)] = orjson.Fragment(self.bytes(kind, key, build, *args))
+        return found
+
+    def bytes(self, kind: str, key: object, build: Callable[..., Any], *args: Any) -> bytes:
+        found = self.raw.get((kind, key))
+        if found is None:
+            found = self.raw[(kind, key)] = orjson.dumps(build(*args))
+        return found
+
+
 @dataclass(frozen=True)
 class View:
     """Renders for one request. ``site`` has no trailing slash; ``api`` is "2" or "3"."""
@@ -159,22 +182,8 @@ class View:
     api: str
     zone: tzinfo
     server: bool = False
-    memo: dict[tuple[str, object], orjson.Fragment] = field(default_factory=dict, compare=False)
-    raw: dict[tuple[str, object], bytes] = field(default_factory=dict, compare=False)
-
-    def shared(self, kind: str, key: object, build: Callable[..., Any], *args: Any) -> orjson.Fragment:
-        """``build(*args)`` encoded once per reply for each (kind, key), embedded wherever it recurs."""
-        found = self.memo.get((kind, key))
-        if found is None:
-            found = self.memo[(kind, key)] = orjson.Fragment(self.encoded(kind, key, build, *args))
-        return found
-
-    def encoded(self, kind: str, key: object, build: Callable[..., Any], *args: Any) -> bytes:
-        """:meth:`shared` as JSON bytes, for pieces put together by hand."""
-        found = self.raw.get((kind, key))
-        if found is None:
-            found = self.raw[(kind, key)] = orjson.dumps(build(*args))
-        return found
+    lasting: Encoded = field(default_factory=Encoded, compare=False)  # what never changes, kept by the site
+    reply: Encoded = field(default_factory=Encoded, compare=False)  # what may change, once per reply
 
     @cached_property
     def rest(self) -> str:
@@ -216,7 +225,7 @@ class View:
     def account(self, account_id: str | None) -> orjson.Fragment | None:
         if account_id is None:
             return None
-        return self.shared("user", account_id, self._user_by_account, account_id)
+        return self.lasting.fragment("user", account_id, self._user_by_account, account_id)
 
     # -------------------------------------------------------------------------------------------- catalogue
     def _user_by_account(self, account_id: str) -> Json:
@@ -390,7 +399,8 @@ class View:
                     del values["parent"]
                 bean["fields"] = values
             if transitions:
-                bean["transitions"] = self.shared("transitions", (issue.project, issue.status), self.transitions, issue)
+                state = (issue.project, issue.status)
+                bean["transitions"] = self.lasting.fragment("transitions", state, self.transitions, issue)
             if changelog:
                 bean["changelog"] = self.expanded_changelog(issue)
             out.append(bean)
@@ -423,7 +433,7 @@ class View:
         }
 
     def issue_resolution(self, name: str | None) -> orjson.Fragment | None:
-        return None if name is None else self.shared("resolution", name, self.resolution, name)
+        return None if name is None else self.lasting.fragment("resolution", name, self.resolution, name)
 
     def resolution(self, name: str | None) -> Json | None:
         if name is None:
@@ -436,19 +446,14 @@ class View:
         }
 
     def fix_version(self, version_id: int) -> orjson.Fragment:
-        return self.shared("version", version_id, self.version, self.store.world.versions[version_id])
+        return self.reply.fragment("version", version_id, self.version, self.store.world.versions[version_id])
 
     def parent(self, issue: JiraIssue, project: JiraProject) -> orjson.Fragment | None:
         key = issue.parent_key or (issue.epic_key if project.style == "team" else None)
         if key is None:
             return None
-        found = self.memo.get(("parent", key))
-        if found is None:
-            parent = self.store.issue(key)
-            if parent is None:
-                return None
-            found = self.memo[("parent", key)] = orjson.Fragment(orjson.dumps(self._parent(parent)))
-        return found
+        parent = self.store.issue(key)
+        return None if parent is None else self.reply.fragment("parent", key, self._parent, parent)
 
     def _parent(self, parent: JiraIssue) -> Json:
         project = self.store.world.jira_projects[parent.project]
@@ -466,7 +471,7 @@ class View:
     def sprints(self, issue: JiraIssue) -> list[orjson.Fragment] | None:
         if issue.sprint_id is None:
             return None
-        return [self.shared("sprint", issue.sprint_id, self._issue_sprint, issue.sprint_id)]
+        return [self.lasting.fragment("sprint", issue.sprint_id, self._issue_sprint, issue.sprint_id)]
 
     def _issue_sprint(self, sprint_id: int) -> Json:
         sprint = self.store.world.sprints[sprint_id]
@@ -495,9 +500,9 @@ class View:
 
     def _history(self, issue: JiraIssue, index: int) -> bytes:
         change = issue.changelog[index]
-        author = self.encoded("user", change.author, self._user_by_account, change.author)
+        author = self.lasting.bytes("user", change.author, self._user_by_account, change.author)
         move = (issue.project, change.from_status, change.to_status)
-        items = self.encoded("move", move, self._status_change, *move)
+        items = self.lasting.bytes("move", move, self._status_change, *move)
         return _HISTORY % (issue.id * 100 + index, author, self.local(change.at).encode(), items)
 
     def _status_change(self, project_key: str, from_status: str, to_status: str) -> Json:
@@ -565,10 +570,10 @@ Producer = Callable[[View, JiraIssue, JiraProject], Any]
 _SYSTEM: dict[str, Producer] = {
     "summary": lambda v, i, p: i.summary,
     "description": lambda v, i, p: v.text(i.description) if i.description else None,
-    "issuetype": lambda v, i, p: v.shared("type", i.type, v.issue_type, i.type),
-    "status": lambda v, i, p: v.shared("status", (p.key, i.status), v.project_status, p, i.status),
-    "priority": lambda v, i, p: v.shared("priority", i.priority, v.priority, i.priority),
-    "project": lambda v, i, p: v.shared("project", p.key, v.project, p),
+    "issuetype": lambda v, i, p: v.lasting.fragment("type", i.type, v.issue_type, i.type),
+    "status": lambda v, i, p: v.lasting.fragment("status", (p.key, i.status), v.project_status, p, i.status),
+    "priority": lambda v, i, p: v.lasting.fragment("priority", i.priority, v.priority, i.priority),
+    "project": lambda v, i, p: v.lasting.fragment("project", p.key, v.project, p),
     "created": lambda v, i, p: v.when(i.created),
     "updated": lambda v, i, p: v.when(i.updated),
     "reporter": lambda v, i, p: v.account(i.reporter),
