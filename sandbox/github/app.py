@@ -43,6 +43,7 @@ from sandbox.github.core import (
     int_param,
     invalid,
     join,
+    lenient_choice,
     link_header,
     not_found,
     page_of,
@@ -204,9 +205,11 @@ def _api_router(api: GitHubApi) -> APIRouter:
     @router.get(repo_path + "/milestones")
     async def list_milestones(request: Request, owner: str, name: str) -> Response:
         state = api.repo(request, owner, name)
-        wanted = choice(request, "state", ("open", "closed", "all"), "open")
-        sort = choice(request, "sort", ("due_on", "completeness"), "due_on")
-        direction = choice(request, "direction", ("asc", "desc"), "asc")
+        # why: the milestones listing documents no 422 (only 200 and 404); it ignores a sort such as "updated"
+        # https://docs.github.com/en/rest/issues/milestones#list-milestones
+        wanted = lenient_choice(request, "state", ("open", "closed", "all"), "open")
+        sort = lenient_choice(request, "sort", ("due_on", "completeness"), "due_on")
+        direction = lenient_choice(request, "direction", ("asc", "desc"), "asc")
         links = api.links(request)
         bodies = [
             store.milestone_json(links, state, m.number)
