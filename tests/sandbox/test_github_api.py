@@ -385,3 +385,19 @@ def test_milestones_sort_by_due_on_or_completeness_and_ignore_other_sorts(client
     assert by_completeness == sorted(by_completeness, key=completeness, reverse=True)
     assert listing("sort=updated") == by_due  # not a milestone sort: GitHub answers the default order
 
+
+def test_issues_carry_the_type_of_the_current_issue_object(client: httpx.Client, world: World) -> None:
+    listed = client.get(f"{REPO}/issues?state=all&per_page=100").json()
+    assert listed
+    assert all("type" in item and item["type"] is None for item in listed)
+    number = next(iter(world.repos["acme/checkout"].issues))
+    assert client.patch(f"/_sandbox{REPO}/issues/{number}", json={"type": "Spike"}).status_code == 422
+    client.patch(f"/_sandbox{REPO}/issues/{number}", json={"type": "Feature"}).raise_for_status()
+    body = client.get(f"{REPO}/issues/{number}").json()
+    client.patch(f"/_sandbox{REPO}/issues/{number}", json={"type": None}).raise_for_status()
+    assert validate_response("github", "GET", f"{REPO}/issues/{number}", 200, body) == []
+    assert {k: body["type"][k] for k in ("name", "color", "is_enabled")} == {
+        "name": "Feature",
+        "color": "blue",
+        "is_enabled": True,
+    }
