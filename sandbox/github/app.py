@@ -4,7 +4,8 @@ Served at the root (``https://api.github.com`` form) and again under ``/api/v3``
 GraphQL at ``/api/graphql``); URLs in bodies and ``Link`` headers use the base the request came in on.
 
 Routes (all ``GET`` unless noted): ``/repos/{o}/{r}``; ``/repos/{o}/{r}/issues`` (pull requests included, with a
-``pull_request`` key) and ``/issues/{n}``; ``/issues/{n}/comments`` (GET, POST); ``/issues/{n}/timeline``;
+``pull_request`` key) and ``/issues/{n}`` (GET, and PATCH: :mod:`sandbox.github.issue_update`);
+``/issues/{n}/comments`` (GET, POST); ``/issues/{n}/timeline``;
 ``/pulls``, ``/pulls/{n}``; ``/milestones``, ``/milestones/{n}``; ``/releases``, ``/releases/latest``,
 ``/releases/tags/{tag}``; ``/commits/{ref}/check-runs``; ``/commits/{ref}/status``; ``/rate_limit``;
 ``POST /graphql`` (``repository(owner:, name:) { id databaseId nameWithOwner name url }`` look-ups, aliases and
@@ -49,10 +50,11 @@ from sandbox.github.core import (
     page_of,
     parse_since,
 )
+from sandbox.github.issue_update import IssueUpdate
 from sandbox.github.limits import Budget
 from sandbox.github.render import Json, Links
 from sandbox.github.store import GitHubStore, InvalidCursorError, Query, RepoState, Sort
-from sandbox.world import World
+from sandbox.world import PullRequest, World
 
 __all__ = ["DEFAULT_TOKENS", "GitHubOptions", "create_app"]
 
@@ -152,6 +154,28 @@ def _api_router(api: GitHubApi) -> APIRouter:
         return api.reply(
             request, store.localize(state, "issue", store.rendered(state, "issue", item), api.links(request))
         )
+
+    @router.patch(repo_path + "/issues/{number}")
+    async def update_issue(request: Request, owner: str, name: str, number: int) -> Response:
+        state = api.repo(request, owner, name)
+        item = _item(request, state, number)
+        caller: Caller = request.state.caller
+        if caller.login is None:
+            raise ApiError(401, "Requires authentication")
+        payload = await request.json()
+        if not isinstance(payload, dict):
+            raise ApiError(400, "Problems parsing JSON")
+        update = IssueUpdate.read(payload, state, item, {p.login for p in store.world.people})
+        before = {k: getattr(item, k) for k in ("title", "body")}
+        links = api.links(request)
+        for action in update.apply(store, state, item):
+            if isinstance(item, PullRequest):
+                hooks.pull_request(api, links, state, item, action, caller.login)
+            else:
+                changes = {k: {"from": v} for k, v in before.items() if v != getattr(item, k)}
+                extra = {"changes": changes} if action == "edited" else {}
+                hooks.issues(api, links, state, item, action, caller.login, **extra)
+        return api.reply(request, store.localize(state, "issue", store.rendered(state, "issue", item), links))
 
     @router.get(repo_path + "/pulls/{number}")
     async def get_pull(request: Request, owner: str, name: str, number: int) -> Response:

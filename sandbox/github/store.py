@@ -402,15 +402,20 @@ class GitHubStore:
         body: str | None = None,
         labels: list[str] | None = None,
         *,
+        milestone: int | Keep | None = KEEP,
+        assignee: str | Keep | None = KEEP,
         issue_type: str | Keep | None = KEEP,
     ) -> None:
-        """Change what is given; ``issue_type`` applies to issues only."""
+        """Change what is given; ``assignee`` and ``issue_type`` apply to issues only."""
 
         def change() -> None:
             item.title = item.title if title is None else title
             item.body = item.body if body is None else body
             item.labels = item.labels if labels is None else labels
+            if milestone is not KEEP:
+                item.milestone = milestone
             if isinstance(item, GitHubIssue):
+                item.assignee = item.assignee if assignee is KEEP else assignee
                 item.issue_type = item.issue_type if issue_type is KEEP else issue_type
 
         self._changed(state, item, change)
