@@ -27,6 +27,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from fastapi import FastAPI, Request, Response
 
 from sandbox.faults import FaultMiddleware, FaultPlan
@@ -321,7 +322,7 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
     # ------------------------------------------------------------------------------------------------ search
     def render_page(
         view: View, issues: list[JiraIssue], requested: list[str] | None, default: str, expand: str
-    ) -> list[Json]:
+    ) -> list[orjson.Fragment]:
         wanted, expanded = site.field_ids(requested, default), expand.split(",")
         return view.issues(issues, wanted, "changelog" in expanded, "transitions" in expanded)
 
@@ -353,7 +354,7 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
         page = render_page(view, [i for i in chosen if i is not None], ask.fields, "id", ask.expand)
         body: Json = {"issues": page}
         if offset + size < len(ids):
-            snapshot_id = snapshot_id or site.store.freeze(list(ids))
+            snapshot_id = snapshot_id or site.store.freeze(ids)
             body["nextPageToken"] = encode_token(snapshot_id, offset + size)
         body["isLast"] = "nextPageToken" not in body
         return reply(body)

@@ -3,19 +3,21 @@
 v3 carries descriptions and comment bodies as Atlassian Document Format, v2 as plain text. Datetimes look like
 Jira's (``2024-01-05T10:01:52.971+0100``) in the requesting user's zone; agile resources use UTC ISO with ``Z``.
 
-A page of issues repeats a few objects many times. A view embeds each as JSON encoded once (``orjson.Fragment``):
-people, statuses, issue types, priorities, projects, resolutions and sprints never change, so a site keeps them
-across replies (:class:`Encoded`, one per site URL and API version); versions and parents can change, so they are
-encoded once per reply. What a view returns is for ``orjson`` to encode (``sandbox.jira.http.reply``);
-:func:`plain` turns it into ordinary JSON values.
+A page of issues repeats a few objects many times, and an issue bean is put together from JSON encoded once
+(``orjson.Fragment``). People, statuses, issue types, priorities, projects, resolutions and sprints never change, so
+a site keeps their JSON across replies (:class:`Encoded`, one per site URL and API version), and with it, for the
+fields that show one of them (:data:`CATALOGUED`), the field's JSON by the issue attribute that picks it. Versions
+and parents can change, so they are encoded once per reply. What a view returns is for ``orjson`` to encode
+(``sandbox.jira.http.reply``); :func:`plain` turns it into ordinary JSON values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache, cached_property
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -41,6 +43,7 @@ EXPANDED_CHANGELOG = 100
 _HISTORY = b'{"id":"%d","author":%b,"created":"%b","items":[%b]}'
 _CHANGELOG = b'{"startAt":%d,"maxResults":%d,"total":%d,"histories":[%b]}'
 _ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
+_HEAD = b'{"expand":"' + _ISSUE_EXPAND.encode() + b'","id":"%d","self":"%b/issue/%d","key":"%b"'
 _PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
 _RESOLUTIONS = {"Done": "10000", "Won't Do": "10001"}
 SYSTEM_FIELDS = (
@@ -158,19 +161,24 @@ class Encoded:
 
     fragments: dict[tuple[str, object], orjson.Fragment] = field(default_factory=dict)
     raw: dict[tuple[str, object], bytes] = field(default_factory=dict)
+    tables: dict[str, dict[Hashable, bytes]] = field(default_factory=dict)
 
     def fragment(self, kind: str, key: object, build: Callable[..., Any], *args: Any) -> orjson.Fragment:
         """``build(*args)`` encoded, once per (kind, key)."""
         found = self.fragments.get((kind, key))
         if found is None:
-            found = self.fragments[(kind, key)] = orjson.Fragment(self.bytes(kind, key, build, *args))
+            found = self.fragments[(kind, key)] = orjson.Fragment(self.encoded(kind, key, build, *args))
         return found
 
-    def bytes(self, kind: str, key: object, build: Callable[..., Any], *args: Any) -> bytes:
+    def encoded(self, kind: str, key: object, build: Callable[..., Any], *args: Any) -> bytes:
         found = self.raw.get((kind, key))
         if found is None:
             found = self.raw[(kind, key)] = orjson.dumps(build(*args))
         return found
+
+    def table(self, name: str) -> dict[Hashable, bytes]:
+        """JSON by what picks it: a catalogued field's ``"id":value`` (see :data:`CATALOGUED`), or a named piece."""
+        return self.tables.setdefault(name, {})
 
 
 @dataclass(frozen=True)
@@ -240,9 +248,6 @@ class View:
             "colorName": colour,
             "name": name,
         }
-
-    def project_status(self, project: JiraProject, name: str) -> Json:
-        return self.status(project.status(name))
 
     def status(self, status: JiraStatus) -> Json:
         return {
@@ -377,52 +382,73 @@ class View:
         ]
 
     # -------------------------------------------------------------------------------------------- issues
-    def issue(self, issue: JiraIssue, fields: set[str] | None, changelog: bool = False) -> Json:
+    def issue(self, issue: JiraIssue, fields: set[str] | None, changelog: bool = False) -> orjson.Fragment:
         """``fields``: field ids to include; None means all."""
         return self.issues([issue], fields, changelog)[0]
 
     def issues(
         self, issues: Iterable[JiraIssue], fields: set[str] | None, changelog: bool = False, transitions: bool = False
-    ) -> list[Json]:
+    ) -> list[orjson.Fragment]:
         """Issue beans with ``fields`` (field ids; None means all), optionally expanded."""
-        chosen = self._producers(fields)
+        plan = self._plan(fields)
         projects = self.store.world.jira_projects
-        rest = self.rest
-        out: list[Json] = []
+        rest = self.rest.encode()
+        out = []
         for issue in issues:
-            bean: Json = {"expand": _ISSUE_EXPAND, "id": str(issue.id), "self": f"{rest}/issue/{issue.id}"}
-            bean["key"] = issue.key
-            if chosen is not None:
-                project = projects[issue.project]
-                values = {name: produce(self, issue, project) for name, produce in chosen}
-                if values.get("parent", False) is None:
-                    del values["parent"]
-                bean["fields"] = values
+            parts = [_HEAD % (issue.id, rest, issue.id, issue.key.encode())]
+            if plan is not None:
+                project, values = projects[issue.project], []
+                for key, catalogue, produce in plan:
+                    if catalogue is None:
+                        values.append(key + orjson.dumps(produce(self, issue, project)))
+                        continue
+                    pick, table = catalogue
+                    known = pick(issue)
+                    json = table.get(known)
+                    if json is None:
+                        json = table[known] = _field(key, produce(self, issue, project))
+                    if json:
+                        values.append(json)
+                parts += (b',"fields":{', b",".join(values), b"}")
             if transitions:
                 state = (issue.project, issue.status)
-                bean["transitions"] = self.lasting.fragment("transitions", state, self.transitions, issue)
+                parts += (b',"transitions":', self.lasting.encoded("transitions", state, self.transitions, issue))
             if changelog:
-                bean["changelog"] = self.expanded_changelog(issue)
-            out.append(bean)
+                parts += (b',"changelog":', self.expanded_changelog(issue))
+            parts.append(b"}")
+            out.append(orjson.Fragment(b"".join(parts)))
         return out
 
-    def _producers(self, wanted: set[str] | None) -> list[tuple[str, Producer]] | None:
-        """The producers of the wanted fields in Jira's order; None when no ``fields`` object is wanted at all."""
+    def _plan(self, wanted: set[str] | None) -> list[tuple[bytes, Catalogue | None, Producer]] | None:
+        """Per wanted field in Jira's order: its key's JSON, for a catalogued field what picks its JSON and the table
+        of it (the site's, or this reply's), and its producer; None when no ``fields`` object is wanted at all."""
         if wanted is not None and not wanted - {"id", "key"}:
             return None
-        return [(name, produce) for name, produce in self.producers.items() if wanted is None or name in wanted]
+        plan: list[tuple[bytes, Catalogue | None, Producer]] = []
+        for name, produce in self.producers.items():
+            if wanted is None or name in wanted:
+                catalogue: Catalogue | None = None
+                if name in self.catalogued:
+                    catalogue = (self.catalogued[name], self.lasting.table(name))
+                elif name in PER_REPLY_CATALOGUED:
+                    catalogue = (PER_REPLY_CATALOGUED[name], self.reply.table(name))
+                plan.append((_key(name), catalogue, produce))
+        return plan
 
-    def expanded_changelog(self, issue: JiraIssue) -> orjson.Fragment:
+    def expanded_changelog(self, issue: JiraIssue) -> bytes:
         # why: an expanded changelog holds only the latest 100 histories; the rest needs /issue/{key}/changelog
         # https://jira.atlassian.com/browse/JRACLOUD-67458
         total = len(issue.changelog)
         first = max(0, total - EXPANDED_CHANGELOG)
-        shown = b",".join([self._history(issue, i) for i in range(first, total)])
-        return orjson.Fragment(_CHANGELOG % (first, total - first, total, shown))
+        return _CHANGELOG % (first, total - first, total, b",".join(self._histories(issue, first)))
 
     @cached_property
     def producers(self) -> dict[str, Producer]:
         return _SYSTEM | {getattr(self.custom, role): f for role, f in _CUSTOM.items()}
+
+    @cached_property
+    def catalogued(self) -> dict[str, Pick]:
+        return CATALOGUED | {getattr(self.custom, role): pick for role, pick in _CATALOGUED_CUSTOM.items()}
 
     def priority(self, name: str) -> Json:
         return {
@@ -431,9 +457,6 @@ class View:
             "name": name,
             "id": _PRIORITIES[name],
         }
-
-    def issue_resolution(self, name: str | None) -> orjson.Fragment | None:
-        return None if name is None else self.lasting.fragment("resolution", name, self.resolution, name)
 
     def resolution(self, name: str | None) -> Json | None:
         if name is None:
@@ -495,15 +518,21 @@ class View:
         values = [self.comment(issue, i) for i in range(len(issue.comments))]
         return {"comments": values, "maxResults": len(values), "total": len(values), "startAt": 0}
 
-    def history(self, issue: JiraIssue, index: int) -> orjson.Fragment:
-        return orjson.Fragment(self._history(issue, index))
-
-    def _history(self, issue: JiraIssue, index: int) -> bytes:
-        change = issue.changelog[index]
-        author = self.lasting.bytes("user", change.author, self._user_by_account, change.author)
-        move = (issue.project, change.from_status, change.to_status)
-        items = self.lasting.bytes("move", move, self._status_change, *move)
-        return _HISTORY % (issue.id * 100 + index, author, self.local(change.at).encode(), items)
+    def _histories(self, issue: JiraIssue, first: int) -> list[bytes]:
+        """The issue's histories from ``first`` on, as JSON."""
+        authors, moves, local = self.lasting.table("author"), self.lasting.table("move"), self.local
+        out = []
+        for index in range(first, len(issue.changelog)):
+            change = issue.changelog[index]
+            author = authors.get(change.author)
+            if author is None:
+                author = authors[change.author] = orjson.dumps(self._user_by_account(change.author))
+            move = (issue.project, change.from_status, change.to_status)
+            items = moves.get(move)
+            if items is None:
+                items = moves[move] = orjson.dumps(self._status_change(*move))
+            out.append(_HISTORY % (issue.id * 100 + index, author, local(change.at).encode(), items))
+        return out
 
     def _status_change(self, project_key: str, from_status: str, to_status: str) -> Json:
         project = self.store.world.jira_projects[project_key]
@@ -511,7 +540,7 @@ class View:
         return self.change(Change("status", old.id, old.name, new.id, new.name))
 
     def histories(self, issue: JiraIssue) -> list[orjson.Fragment]:
-        return [self.history(issue, i) for i in range(len(issue.changelog))]
+        return [orjson.Fragment(history) for history in self._histories(issue, 0)]
 
     @staticmethod
     def change(change: Change) -> Json:
@@ -570,18 +599,18 @@ Producer = Callable[[View, JiraIssue, JiraProject], Any]
 _SYSTEM: dict[str, Producer] = {
     "summary": lambda v, i, p: i.summary,
     "description": lambda v, i, p: v.text(i.description) if i.description else None,
-    "issuetype": lambda v, i, p: v.lasting.fragment("type", i.type, v.issue_type, i.type),
-    "status": lambda v, i, p: v.lasting.fragment("status", (p.key, i.status), v.project_status, p, i.status),
-    "priority": lambda v, i, p: v.lasting.fragment("priority", i.priority, v.priority, i.priority),
-    "project": lambda v, i, p: v.lasting.fragment("project", p.key, v.project, p),
-    "created": lambda v, i, p: v.when(i.created),
-    "updated": lambda v, i, p: v.when(i.updated),
+    "issuetype": lambda v, i, p: v.issue_type(i.type),
+    "status": lambda v, i, p: v.status(p.status(i.status)),
+    "priority": lambda v, i, p: v.priority(i.priority),
+    "project": lambda v, i, p: v.project(p),
+    "created": lambda v, i, p: v.local(i.created),
+    "updated": lambda v, i, p: v.local(i.updated),
     "reporter": lambda v, i, p: v.account(i.reporter),
     "creator": lambda v, i, p: v.account(i.reporter),
     "assignee": lambda v, i, p: v.account(i.assignee),
     "labels": lambda v, i, p: list(i.labels),
     "fixVersions": lambda v, i, p: [v.fix_version(version) for version in i.fix_versions],
-    "resolution": lambda v, i, p: v.issue_resolution(i.resolution),
+    "resolution": lambda v, i, p: v.resolution(i.resolution),
     "resolutiondate": lambda v, i, p: v.when(i.resolved),
     "parent": lambda v, i, p: v.parent(i, p),
     "subtasks": lambda v, i, p: [],
@@ -593,6 +622,44 @@ _CUSTOM: dict[str, Producer] = {  # CustomFields attribute: producer
     "sprint": lambda v, i, p: v.sprints(i),
     "epic_link": lambda v, i, p: i.epic_key if p.style == "company" else None,
 }
+
+
+Pick = Callable[[JiraIssue], Hashable]
+Catalogue = tuple[Pick, dict[Hashable, bytes]]
+# Fields that show one of the site's fixed objects (or a value of the issue that few issues differ in): their JSON
+# follows from the picked attributes, so a site keeps it by them.
+CATALOGUED: dict[str, Pick] = {
+    "issuetype": attrgetter("type"),
+    "status": attrgetter("project", "status"),
+    "priority": attrgetter("priority"),
+    "project": attrgetter("project"),
+    "reporter": attrgetter("reporter"),
+    "creator": attrgetter("reporter"),
+    "assignee": attrgetter("assignee"),
+    "resolution": attrgetter("resolution"),
+}
+_CATALOGUED_CUSTOM: dict[str, Pick] = {  # CustomFields attribute: pick (the project decides which fields apply)
+    "story_points": attrgetter("project", "story_points"),
+    "story_point_estimate": attrgetter("project", "story_points"),
+    "sprint": attrgetter("sprint_id"),
+    "epic_link": attrgetter("project", "epic_key"),
+}
+# Fields that show versions or a parent issue, which change on their own: picked the same way, kept for one reply.
+PER_REPLY_CATALOGUED: dict[str, Pick] = {
+    "fixVersions": lambda i: tuple(i.fix_versions),
+    "parent": attrgetter("project", "parent_key", "epic_key"),
+}
+_PARENT = b'"parent":'
+
+
+@cache
+def _key(field_id: str) -> bytes:
+    return orjson.dumps(field_id) + b":"
+
+
+def _field(key: bytes, value: Any) -> bytes:
+    """A field's ``"id":value`` JSON; nothing for an issue without a parent, which has no parent field."""
+    return b"" if value is None and key == _PARENT else key + orjson.dumps(value)
 
 
 def transition_id(project: JiraProject, status: JiraStatus) -> str:
