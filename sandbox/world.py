@@ -132,6 +132,7 @@ class GitHubIssue:
     assignee: str | None = None
     milestone: int | None = None
     comments: list[tuple[datetime, str, str]] = field(default_factory=list)  # (at, login, body)
+    issue_type: str | None = None  # a name in sandbox.github.render.ISSUE_TYPES
 
 
 @dataclass

@@ -12,7 +12,8 @@ Routes (``?`` marks an optional field; ``{o}/{r}`` a repository, ``{n}`` an issu
 - ``POST /_sandbox/secondary-limit {count, status?, retry_after?}``: refuse the next ``count`` API requests
 - ``POST /_sandbox/rate-limit/reset``: fresh primary budgets, secondary limit disarmed
 - ``POST /_sandbox/repos/{o}/{r}/issues {title, body?, labels?, milestone?}``: open an issue (``issues.opened``)
-- ``PATCH /_sandbox/repos/{o}/{r}/issues/{n} {title?, body?, labels?}``: edit (``issues``/``pull_request.edited``)
+- ``PATCH /_sandbox/repos/{o}/{r}/issues/{n} {title?, body?, labels?, type?}``: edit
+  (``issues``/``pull_request.edited``; ``type``, issues only: a name in ``render.ISSUE_TYPES`` or null)
 - ``POST /_sandbox/repos/{o}/{r}/issues/{n}/close {state_reason?}``: close an issue or pull request
 - ``POST /_sandbox/repos/{o}/{r}/issues/{n}/reopen``: reopen it
 - ``DELETE /_sandbox/repos/{o}/{r}/issues/{n}``: delete an issue (the REST API then answers 410)
@@ -41,7 +42,7 @@ from fastapi.responses import JSONResponse, Response
 from sandbox.github import hooks, render
 from sandbox.github.core import ApiError, GitHubApi, not_found
 from sandbox.github.render import Item
-from sandbox.github.store import RepoState
+from sandbox.github.store import KEEP, RepoState
 from sandbox.world import CheckRun, GitHubIssue, PullRequest
 
 PREFIX = "/_sandbox"
@@ -158,13 +159,17 @@ def admin_router(api: GitHubApi) -> APIRouter:
         target = item(state, number)
         login = actor(payload, target.user)
         changes = {k: {"from": getattr(target, k)} for k in ("title", "body") if k in payload}
-        labels = payload.get("labels")
+        labels, issue_type = payload.get("labels"), payload.get("type", KEEP)
+        allowed = (KEEP, None, *render.ISSUE_TYPES) if isinstance(target, GitHubIssue) else (KEEP, None)
+        if issue_type not in allowed:
+            raise ApiError(422, f"{issue_type!r} is not an issue type this item can have")
         store.edit(
             state,
             target,
             payload.get("title"),
             payload.get("body"),
             None if labels is None else [str(x) for x in labels],
+            issue_type=issue_type,
         )
         return changed(request, state, target, "edited", login, changes=changes)
 

@@ -186,6 +186,12 @@ def choice(request: Request, name: str, allowed: Sequence[str], default: str) ->
     return value
 
 
+def lenient_choice(request: Request, name: str, allowed: Sequence[str], default: str) -> str:
+    """:func:`choice` for listings whose description has no 422: a value not allowed means the default."""
+    value = request.query_params.get(name, default)
+    return value if value in allowed else default
+
+
 def parse_since(raw: str | None) -> datetime | None:
     """ISO 8601 with any offset (``Z``, ``+02:00``) or none (UTC); returned in UTC."""
     if not raw:

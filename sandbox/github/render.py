@@ -42,6 +42,15 @@ LABELS = {  # GitHub's default labels: name -> (colour, description)
 }
 
 
+# The organisation's issue types: the three GitHub gives every new organisation. name: (id, description, color)
+# https://docs.github.com/en/issues/tracking-your-work-with-issues/configuring-issues/managing-issue-types-in-an-organization
+ISSUE_TYPES: dict[str, tuple[int, str, str]] = {
+    "Task": (1_862_461, "A specific piece of work", "yellow"),
+    "Bug": (1_862_462, "An unexpected problem or behavior", "red"),
+    "Feature": (1_862_463, "A request, idea, or new functionality", "blue"),
+}
+
+
 @dataclass(frozen=True)
 class Links:
     api: str  # e.g. http://127.0.0.1:8123 or http://127.0.0.1:8123/api/v3
@@ -331,10 +340,29 @@ def issue(links: Links, world: World, repo: Repo, item: Item, ms_json: Json | No
         "closed_by": _closer(links, world, item),
         "author_association": "MEMBER",
         "state_reason": item.state_reason if isinstance(item, GitHubIssue) else None,
+        "type": issue_type(world, item.issue_type) if isinstance(item, GitHubIssue) else None,
         "timeline_url": f"{api}/timeline",
         "reactions": _reactions(api),
     }
     return body
+
+
+def issue_type(world: World, name: str | None) -> Json | None:
+    """An issue type of the organisation (made with it: when its first repository was)."""
+    if name is None:
+        return None
+    type_id, description, color = ISSUE_TYPES[name]
+    created = iso(min(r.created for r in world.repos.values()))
+    return {
+        "id": type_id,
+        "node_id": node_id("IssueType", type_id),
+        "name": name,
+        "description": description,
+        "color": color,
+        "created_at": created,
+        "updated_at": created,
+        "is_enabled": True,
+    }
 
 
 def _branch(links: Links, repo: Repo, repo_json: Json | orjson.Fragment, ref: str, sha: str) -> Json:

@@ -32,6 +32,7 @@ from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Literal
 
 import orjson
@@ -46,6 +47,15 @@ Kind = Literal["all", "pr"]
 Sort = Literal["created", "updated", "comments"]
 _SORTS: tuple[Sort, ...] = ("created", "updated", "comments")
 Key = tuple[int, int]  # (sort value, number)
+
+
+class Keep(Enum):
+    """An edit's "leave this field as it is" (None clears a field)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
 
 
 class InvalidCursorError(ValueError):
@@ -391,11 +401,22 @@ class GitHubStore:
         title: str | None = None,
         body: str | None = None,
         labels: list[str] | None = None,
+        *,
+        milestone: int | Keep | None = KEEP,
+        assignee: str | Keep | None = KEEP,
+        issue_type: str | Keep | None = KEEP,
     ) -> None:
+        """Change what is given; ``assignee`` and ``issue_type`` apply to issues only."""
+
         def change() -> None:
             item.title = item.title if title is None else title
             item.body = item.body if body is None else body
             item.labels = item.labels if labels is None else labels
+            if milestone is not KEEP:
+                item.milestone = milestone
+            if isinstance(item, GitHubIssue):
+                item.assignee = item.assignee if assignee is KEEP else assignee
+                item.issue_type = item.issue_type if issue_type is KEEP else issue_type
 
         self._changed(state, item, change)
 

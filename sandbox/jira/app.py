@@ -27,6 +27,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from fastapi import FastAPI, Request, Response
 
 from sandbox.faults import FaultMiddleware, FaultPlan
@@ -35,7 +36,7 @@ from sandbox.jira.events import Events
 from sandbox.jira.http import Json, Reply, error, int_param, not_found, read_json, reply, to_int
 from sandbox.jira.jql import JqlError, parse
 from sandbox.jira.options import JiraOptions
-from sandbox.jira.render import SYSTEM_FIELDS, View, adf_text, jira_datetime, transition_id
+from sandbox.jira.render import SYSTEM_FIELDS, Encoded, View, adf_text, jira_datetime, transition_id
 from sandbox.jira.store import JiraStore, decode_token, encode_token
 from sandbox.world import JiraIssue, JiraVersion, Person, World
 
@@ -67,6 +68,7 @@ class JiraSite:
         self._logins = {p.login: p for p in world.people}
         self.events = Events(self.store, options, options.base_url or f"https://{world.site}")
         self.webhook_targets: list[str] = []
+        self._encoded: dict[tuple[str, str], Encoded] = {}
 
     def site(self, request: Request) -> str:
         return self.options.base_url or str(request.base_url).rstrip("/")
@@ -109,8 +111,17 @@ class JiraSite:
         if api not in (("2", "latest") if self.server else ("2", "3", "latest")):
             raise not_found()
         person = person or self.caller(request)
-        version = "2" if api == "latest" else api
-        return View(self.store, self.site(request), version, _zone(self.zone_name(person)), server=self.server)
+        version, site = "2" if api == "latest" else api, self.site(request)
+        return View(self.store, site, version, _zone(self.zone_name(person)), self.server, self.encoded(site, version))
+
+    def encoded(self, site: str, api: str) -> Encoded:
+        """What views of this site URL and API version encode once and keep (see :mod:`sandbox.jira.render`)."""
+        found = self._encoded.get((site, api))
+        if found is None:
+            if len(self._encoded) >= 16:  # the site URL comes from the Host header: keep a few, not any number
+                self._encoded.clear()
+            found = self._encoded[(site, api)] = Encoded()
+        return found
 
     def issue(self, key: str) -> JiraIssue:
         issue = self.store.issue(key)
@@ -311,10 +322,9 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
     # ------------------------------------------------------------------------------------------------ search
     def render_page(
         view: View, issues: list[JiraIssue], requested: list[str] | None, default: str, expand: str
-    ) -> list[Json]:
-        wanted = site.field_ids(requested, default)
-        changelog = "changelog" in expand.split(",")
-        return [view.issue(i, wanted, changelog) for i in issues]
+    ) -> list[orjson.Fragment]:
+        wanted, expanded = site.field_ids(requested, default), expand.split(",")
+        return view.issues(issues, wanted, "changelog" in expanded, "transitions" in expanded)
 
     async def search_jql(request: Request, api: str) -> Response:
         cloud_only()
@@ -344,7 +354,7 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
         page = render_page(view, [i for i in chosen if i is not None], ask.fields, "id", ask.expand)
         body: Json = {"issues": page}
         if offset + size < len(ids):
-            snapshot_id = snapshot_id or site.store.freeze(list(ids))
+            snapshot_id = snapshot_id or site.store.freeze(ids)
             body["nextPageToken"] = encode_token(snapshot_id, offset + size)
         body["isLast"] = "nextPageToken" not in body
         return reply(body)
@@ -411,7 +421,7 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
         entries = [(i, h) for k in keys if (i := site.store.issue(k)) for h in view.histories(i)]
         decoded = decode_token(str(body["nextPageToken"])) if body.get("nextPageToken") else None
         offset = decoded[1] if decoded else 0
-        logs: dict[str, list[Json]] = {}
+        logs: dict[str, list[Any]] = {}
         for issue, history in entries[offset : offset + size]:
             logs.setdefault(str(issue.id), []).append(history)
         out: Json = {"issueChangeLogs": [{"issueId": k, "changeHistories": v} for k, v in logs.items()]}

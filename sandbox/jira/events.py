@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sandbox.jira.jql import to_ms
 from sandbox.jira.options import JiraOptions
-from sandbox.jira.render import View
+from sandbox.jira.render import View, plain
 from sandbox.jira.store import Change, JiraStore
 from sandbox.world import JiraIssue, JiraVersion, Person
 
@@ -39,7 +39,7 @@ class Events:
         body: Json = {"user": view.user(actor, self.options.time_zones.get(actor.login, "UTC"))}
         if type_name:
             body["issue_event_type_name"] = type_name
-        body["issue"] = view.issue(issue, None)
+        body["issue"] = plain(view.issue(issue, None))
         return body
 
     def issue_created(self, issue: JiraIssue, actor: Person) -> None:
@@ -63,7 +63,7 @@ class Events:
     def comment_created(self, issue: JiraIssue, index: int, actor: Person) -> None:
         view = self._view(actor)
         summary = view.issue(issue, {"summary", "status", "issuetype", "priority", "project", "assignee"})
-        self._emit("comment_created", {"comment": view.comment(issue, index), "issue": summary})
+        self._emit("comment_created", plain({"comment": view.comment(issue, index), "issue": summary}))
 
     def version_released(self, version: JiraVersion, actor: Person) -> None:
         self._emit("jira:version_released", {"version": self._view(actor).version(version)})

@@ -2,18 +2,28 @@
 
 v3 carries descriptions and comment bodies as Atlassian Document Format, v2 as plain text. Datetimes look like
 Jira's (``2024-01-05T10:01:52.971+0100``) in the requesting user's zone; agile resources use UTC ISO with ``Z``.
+
+A page of issues repeats a few objects many times, and an issue bean is put together from JSON encoded once
+(``orjson.Fragment``). People, statuses, issue types, priorities, projects, resolutions and sprints never change, so
+a site keeps their JSON across replies (:class:`Encoded`, one per site URL and API version), and with it, for the
+fields that show one of them (:data:`CATALOGUED`), the field's JSON by the issue attribute that picks it. Versions
+and parents can change, so they are encoded once per reply. What a view returns is for ``orjson`` to encode
+(``sandbox.jira.http.reply``); :func:`plain` turns it into ordinary JSON values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
-from functools import cached_property
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache, cached_property
+from operator import attrgetter
 from typing import Any
 
+import orjson
+
 from sandbox.jira.store import Change, CustomFields, JiraStore
-from sandbox.world import JiraIssue, JiraProject, JiraSprint, JiraStatus, JiraVersion, Person, Transition
+from sandbox.world import JiraIssue, JiraProject, JiraSprint, JiraStatus, JiraVersion, Person
 
 Json = dict[str, Any]
 
@@ -30,7 +40,10 @@ _TYPES = {  # name: (id, hierarchy level, subtask)
     "Sub-task": ("10003", -1, True),
 }
 EXPANDED_CHANGELOG = 100
+_HISTORY = b'{"id":"%d","author":%b,"created":"%b","items":[%b]}'
+_CHANGELOG = b'{"startAt":%d,"maxResults":%d,"total":%d,"histories":[%b]}'
 _ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
+_HEAD = b'{"expand":"' + _ISSUE_EXPAND.encode() + b'","id":"%d","self":"%b/issue/%d","key":"%b"'
 _PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
 _RESOLUTIONS = {"Done": "10000", "Won't Do": "10001"}
 SYSTEM_FIELDS = (
@@ -58,6 +71,57 @@ SYSTEM_FIELDS = (
 def jira_datetime(moment: datetime, zone: tzinfo) -> str:
     text = moment.astimezone(zone).isoformat(timespec="milliseconds")  # ...+01:00
     return text[:-3] + text[-2:]
+
+
+_MINUTES = [f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60)]
+_SECONDS = [f":{s:02d}." for s in range(60)]
+_MILLIS = [f"{ms:03d}" for ms in range(1000)]
+
+
+class LocalTime:
+    """:func:`jira_datetime` for one zone, several times faster: the zone's offset is looked up once per UTC day
+    and the text put together from tables. A day on which the offset changes goes the slow way."""
+
+    def __init__(self, zone: tzinfo) -> None:
+        self.zone = zone
+        self._days: dict[int, tuple[int, str, tuple[str, str, str]]] = {}  # ordinal: (offset min, suffix, dates)
+
+    def __call__(self, moment: datetime) -> str:
+        if moment.tzinfo is not UTC:
+            return jira_datetime(moment, self.zone)
+        ordinal = moment.toordinal()
+        day = self._days.get(ordinal)
+        if day is None:
+            day = self._days[ordinal] = self._day(ordinal)
+        offset, suffix, dates = day
+        if not suffix:
+            return jira_datetime(moment, self.zone)
+        shift, minutes = divmod(moment.hour * 60 + moment.minute + offset, 24 * 60)
+        return (
+            f"{dates[shift + 1]}T{_MINUTES[minutes]}{_SECONDS[moment.second]}"
+            f"{_MILLIS[moment.microsecond // 1000]}{suffix}"
+        )
+
+    def _day(self, ordinal: int) -> tuple[int, str, tuple[str, str, str]]:
+        midnight = datetime.combine(date.fromordinal(ordinal), time(), UTC)
+        offsets = {(midnight + timedelta(hours=h)).astimezone(self.zone).utcoffset() for h in range(25)}
+        dates = tuple(date.fromordinal(ordinal + shift).isoformat() for shift in (-1, 0, 1))
+        offset = offsets.pop() if len(offsets) == 1 else None
+        if offset is None or offset % timedelta(minutes=1):
+            return 0, "", ("", "", "")
+        minutes = offset // timedelta(minutes=1)
+        suffix = f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+        return minutes, suffix, (dates[0], dates[1], dates[2])
+
+
+@cache
+def local_time(zone: tzinfo) -> LocalTime:
+    return LocalTime(zone)
+
+
+def plain(value: Any) -> Any:
+    """A view's output as ordinary JSON values (its embedded fragments decoded)."""
+    return orjson.loads(orjson.dumps(value))
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -91,6 +155,32 @@ def _version_date(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
+@dataclass
+class Encoded:
+    """JSON encoded once and embedded wherever it recurs, by (kind, key): as a fragment or as bytes."""
+
+    fragments: dict[tuple[str, object], orjson.Fragment] = field(default_factory=dict)
+    raw: dict[tuple[str, object], bytes] = field(default_factory=dict)
+    tables: dict[str, dict[Hashable, bytes]] = field(default_factory=dict)
+
+    def fragment(self, kind: str, key: object, build: Callable[..., Any], *args: Any) -> orjson.Fragment:
+        """``build(*args)`` encoded, once per (kind, key)."""
+        found = self.fragments.get((kind, key))
+        if found is None:
+            found = self.fragments[(kind, key)] = orjson.Fragment(self.encoded(kind, key, build, *args))
+        return found
+
+    def encoded(self, kind: str, key: object, build: Callable[..., Any], *args: Any) -> bytes:
+        found = self.raw.get((kind, key))
+        if found is None:
+            found = self.raw[(kind, key)] = orjson.dumps(build(*args))
+        return found
+
+    def table(self, name: str) -> dict[Hashable, bytes]:
+        """JSON by what picks it: a catalogued field's ``"id":value`` (see :data:`CATALOGUED`), or a named piece."""
+        return self.tables.setdefault(name, {})
+
+
 @dataclass(frozen=True)
 class View:
     """Renders for one request. ``site`` has no trailing slash; ``api`` is "2" or "3"."""
@@ -100,14 +190,8 @@ class View:
     api: str
     zone: tzinfo
     server: bool = False
-    memo: dict[tuple[str, object], Any] = field(default_factory=dict, compare=False)  # shared pieces of one reply
-
-    def cached(self, kind: str, key: object, build: Callable[..., Any], *args: Any) -> Any:
-        """``build(*args)``, once per reply for each (kind, key)."""
-        found = self.memo.get((kind, key))
-        if found is None:
-            found = self.memo[(kind, key)] = build(*args)
-        return found
+    lasting: Encoded = field(default_factory=Encoded, compare=False)  # what never changes, kept by the site
+    reply: Encoded = field(default_factory=Encoded, compare=False)  # what may change, once per reply
 
     @cached_property
     def rest(self) -> str:
@@ -117,8 +201,12 @@ class View:
     def custom(self) -> CustomFields:
         return self.store.custom
 
+    @cached_property
+    def local(self) -> LocalTime:
+        return local_time(self.zone)
+
     def when(self, moment: datetime | None) -> str | None:
-        return jira_datetime(moment, self.zone) if moment else None
+        return self.local(moment) if moment else None
 
     def text(self, text: str) -> Any:
         return adf(text) if self.api == "3" else text
@@ -142,11 +230,10 @@ class View:
             out["timeZone"] = zone_name
         return out
 
-    def account(self, account_id: str | None) -> Json | None:
+    def account(self, account_id: str | None) -> orjson.Fragment | None:
         if account_id is None:
             return None
-        user: Json = self.cached("user", account_id, self._user_by_account, account_id)
-        return user
+        return self.lasting.fragment("user", account_id, self._user_by_account, account_id)
 
     # -------------------------------------------------------------------------------------------- catalogue
     def _user_by_account(self, account_id: str) -> Json:
@@ -295,43 +382,73 @@ class View:
         ]
 
     # -------------------------------------------------------------------------------------------- issues
-    def issue(self, issue: JiraIssue, fields: set[str] | None, changelog: bool = False) -> Json:
+    def issue(self, issue: JiraIssue, fields: set[str] | None, changelog: bool = False) -> orjson.Fragment:
         """``fields``: field ids to include; None means all."""
-        out: Json = {
-            "expand": _ISSUE_EXPAND,
-            "id": str(issue.id),
-            "self": f"{self.rest}/issue/{issue.id}",
-            "key": issue.key,
-        }
-        if fields is None or fields - {"id", "key"}:
-            out["fields"] = self.fields(issue, fields)
-        if changelog:
-            # why: an expanded changelog holds only the latest 100 histories; the rest needs /issue/{key}/changelog
-            # https://jira.atlassian.com/browse/JRACLOUD-67458
-            histories = self.histories(issue)
-            shown = histories[-EXPANDED_CHANGELOG:]
-            out["changelog"] = {
-                "startAt": len(histories) - len(shown),
-                "maxResults": len(shown),
-                "total": len(histories),
-                "histories": shown,
-            }
+        return self.issues([issue], fields, changelog)[0]
+
+    def issues(
+        self, issues: Iterable[JiraIssue], fields: set[str] | None, changelog: bool = False, transitions: bool = False
+    ) -> list[orjson.Fragment]:
+        """Issue beans with ``fields`` (field ids; None means all), optionally expanded."""
+        plan = self._plan(fields)
+        projects = self.store.world.jira_projects
+        rest = self.rest.encode()
+        out = []
+        for issue in issues:
+            parts = [_HEAD % (issue.id, rest, issue.id, issue.key.encode())]
+            if plan is not None:
+                project, values = projects[issue.project], []
+                for key, catalogue, produce in plan:
+                    if catalogue is None:
+                        values.append(key + orjson.dumps(produce(self, issue, project)))
+                        continue
+                    pick, table = catalogue
+                    known = pick(issue)
+                    json = table.get(known)
+                    if json is None:
+                        json = table[known] = _field(key, produce(self, issue, project))
+                    if json:
+                        values.append(json)
+                parts += (b',"fields":{', b",".join(values), b"}")
+            if transitions:
+                state = (issue.project, issue.status)
+                parts += (b',"transitions":', self.lasting.encoded("transitions", state, self.transitions, issue))
+            if changelog:
+                parts += (b',"changelog":', self.expanded_changelog(issue))
+            parts.append(b"}")
+            out.append(orjson.Fragment(b"".join(parts)))
         return out
 
-    def fields(self, issue: JiraIssue, wanted: set[str] | None) -> Json:
-        project = self.store.world.jira_projects[issue.project]
-        producers = self.producers
-        if wanted is None:
-            out = {name: produce(self, issue, project) for name, produce in producers.items()}
-        else:
-            out = {name: produce(self, issue, project) for name, produce in producers.items() if name in wanted}
-        if out.get("parent", False) is None:
-            del out["parent"]
-        return out
+    def _plan(self, wanted: set[str] | None) -> list[tuple[bytes, Catalogue | None, Producer]] | None:
+        """Per wanted field in Jira's order: its key's JSON, for a catalogued field what picks its JSON and the table
+        of it (the site's, or this reply's), and its producer; None when no ``fields`` object is wanted at all."""
+        if wanted is not None and not wanted - {"id", "key"}:
+            return None
+        plan: list[tuple[bytes, Catalogue | None, Producer]] = []
+        for name, produce in self.producers.items():
+            if wanted is None or name in wanted:
+                catalogue: Catalogue | None = None
+                if name in self.catalogued:
+                    catalogue = (self.catalogued[name], self.lasting.table(name))
+                elif name in PER_REPLY_CATALOGUED:
+                    catalogue = (PER_REPLY_CATALOGUED[name], self.reply.table(name))
+                plan.append((_key(name), catalogue, produce))
+        return plan
+
+    def expanded_changelog(self, issue: JiraIssue) -> bytes:
+        # why: an expanded changelog holds only the latest 100 histories; the rest needs /issue/{key}/changelog
+        # https://jira.atlassian.com/browse/JRACLOUD-67458
+        total = len(issue.changelog)
+        first = max(0, total - EXPANDED_CHANGELOG)
+        return _CHANGELOG % (first, total - first, total, b",".join(self._histories(issue, first)))
 
     @cached_property
     def producers(self) -> dict[str, Producer]:
         return _SYSTEM | {getattr(self.custom, role): f for role, f in _CUSTOM.items()}
+
+    @cached_property
+    def catalogued(self) -> dict[str, Pick]:
+        return CATALOGUED | {getattr(self.custom, role): pick for role, pick in _CATALOGUED_CUSTOM.items()}
 
     def priority(self, name: str) -> Json:
         return {
@@ -351,16 +468,17 @@ class View:
             "name": name,
         }
 
-    def fix_version(self, version_id: int) -> Json:
-        version: Json = self.cached("version", version_id, self.version, self.store.world.versions[version_id])
-        return version
+    def fix_version(self, version_id: int) -> orjson.Fragment:
+        return self.reply.fragment("version", version_id, self.version, self.store.world.versions[version_id])
 
-    def parent(self, issue: JiraIssue) -> Json | None:
-        style = self.store.world.jira_projects[issue.project].style
-        key = issue.parent_key or (issue.epic_key if style == "team" else None)
-        parent = self.store.issue(key) if key else None
-        if parent is None:
+    def parent(self, issue: JiraIssue, project: JiraProject) -> orjson.Fragment | None:
+        key = issue.parent_key or (issue.epic_key if project.style == "team" else None)
+        if key is None:
             return None
+        parent = self.store.issue(key)
+        return None if parent is None else self.reply.fragment("parent", key, self._parent, parent)
+
+    def _parent(self, parent: JiraIssue) -> Json:
         project = self.store.world.jira_projects[parent.project]
         return {
             "id": str(parent.id),
@@ -373,11 +491,14 @@ class View:
             },
         }
 
-    def sprints(self, issue: JiraIssue) -> list[Json] | None:
+    def sprints(self, issue: JiraIssue) -> list[orjson.Fragment] | None:
         if issue.sprint_id is None:
             return None
-        sprint = self.store.world.sprints[issue.sprint_id]
-        return [self.cached("sprint", sprint.id, lambda: {**self.sprint(sprint), "boardId": sprint.board_id})]
+        return [self.lasting.fragment("sprint", issue.sprint_id, self._issue_sprint, issue.sprint_id)]
+
+    def _issue_sprint(self, sprint_id: int) -> Json:
+        sprint = self.store.world.sprints[sprint_id]
+        return {**self.sprint(sprint), "boardId": sprint.board_id}
 
     def comment(self, issue: JiraIssue, index: int) -> Json:
         at, author, text = issue.comments[index]
@@ -397,22 +518,29 @@ class View:
         values = [self.comment(issue, i) for i in range(len(issue.comments))]
         return {"comments": values, "maxResults": len(values), "total": len(values), "startAt": 0}
 
-    def history(self, issue: JiraIssue, index: int, transition: Transition) -> Json:
-        move = (issue.project, transition.from_status, transition.to_status)
-        return {
-            "id": str(issue.id * 100 + index),
-            "author": self.account(transition.author),
-            "created": self.when(transition.at),
-            "items": [self.cached("move", move, self._status_change, *move)],
-        }
+    def _histories(self, issue: JiraIssue, first: int) -> list[bytes]:
+        """The issue's histories from ``first`` on, as JSON."""
+        authors, moves, local = self.lasting.table("author"), self.lasting.table("move"), self.local
+        out = []
+        for index in range(first, len(issue.changelog)):
+            change = issue.changelog[index]
+            author = authors.get(change.author)
+            if author is None:
+                author = authors[change.author] = orjson.dumps(self._user_by_account(change.author))
+            move = (issue.project, change.from_status, change.to_status)
+            items = moves.get(move)
+            if items is None:
+                items = moves[move] = orjson.dumps(self._status_change(*move))
+            out.append(_HISTORY % (issue.id * 100 + index, author, local(change.at).encode(), items))
+        return out
 
     def _status_change(self, project_key: str, from_status: str, to_status: str) -> Json:
         project = self.store.world.jira_projects[project_key]
         old, new = project.status(from_status), project.status(to_status)
         return self.change(Change("status", old.id, old.name, new.id, new.name))
 
-    def histories(self, issue: JiraIssue) -> list[Json]:
-        return [self.history(issue, i, t) for i, t in enumerate(issue.changelog)]
+    def histories(self, issue: JiraIssue) -> list[orjson.Fragment]:
+        return [orjson.Fragment(history) for history in self._histories(issue, 0)]
 
     @staticmethod
     def change(change: Change) -> Json:
@@ -471,20 +599,20 @@ Producer = Callable[[View, JiraIssue, JiraProject], Any]
 _SYSTEM: dict[str, Producer] = {
     "summary": lambda v, i, p: i.summary,
     "description": lambda v, i, p: v.text(i.description) if i.description else None,
-    "issuetype": lambda v, i, p: v.cached("type", i.type, v.issue_type, i.type),
-    "status": lambda v, i, p: v.cached("status", (p.key, i.status), v.status, p.status(i.status)),
-    "priority": lambda v, i, p: v.cached("priority", i.priority, v.priority, i.priority),
-    "project": lambda v, i, p: v.cached("project", p.key, v.project, p),
-    "created": lambda v, i, p: v.when(i.created),
-    "updated": lambda v, i, p: v.when(i.updated),
+    "issuetype": lambda v, i, p: v.issue_type(i.type),
+    "status": lambda v, i, p: v.status(p.status(i.status)),
+    "priority": lambda v, i, p: v.priority(i.priority),
+    "project": lambda v, i, p: v.project(p),
+    "created": lambda v, i, p: v.local(i.created),
+    "updated": lambda v, i, p: v.local(i.updated),
     "reporter": lambda v, i, p: v.account(i.reporter),
     "creator": lambda v, i, p: v.account(i.reporter),
     "assignee": lambda v, i, p: v.account(i.assignee),
     "labels": lambda v, i, p: list(i.labels),
     "fixVersions": lambda v, i, p: [v.fix_version(version) for version in i.fix_versions],
-    "resolution": lambda v, i, p: v.cached("resolution", i.resolution, v.resolution, i.resolution),
+    "resolution": lambda v, i, p: v.resolution(i.resolution),
     "resolutiondate": lambda v, i, p: v.when(i.resolved),
-    "parent": lambda v, i, p: v.parent(i),
+    "parent": lambda v, i, p: v.parent(i, p),
     "subtasks": lambda v, i, p: [],
     "comment": lambda v, i, p: v.comments(i),
 }
@@ -494,6 +622,44 @@ _CUSTOM: dict[str, Producer] = {  # CustomFields attribute: producer
     "sprint": lambda v, i, p: v.sprints(i),
     "epic_link": lambda v, i, p: i.epic_key if p.style == "company" else None,
 }
+
+
+Pick = Callable[[JiraIssue], Hashable]
+Catalogue = tuple[Pick, dict[Hashable, bytes]]
+# Fields that show one of the site's fixed objects (or a value of the issue that few issues differ in): their JSON
+# follows from the picked attributes, so a site keeps it by them.
+CATALOGUED: dict[str, Pick] = {
+    "issuetype": attrgetter("type"),
+    "status": attrgetter("project", "status"),
+    "priority": attrgetter("priority"),
+    "project": attrgetter("project"),
+    "reporter": attrgetter("reporter"),
+    "creator": attrgetter("reporter"),
+    "assignee": attrgetter("assignee"),
+    "resolution": attrgetter("resolution"),
+}
+_CATALOGUED_CUSTOM: dict[str, Pick] = {  # CustomFields attribute: pick (the project decides which fields apply)
+    "story_points": attrgetter("project", "story_points"),
+    "story_point_estimate": attrgetter("project", "story_points"),
+    "sprint": attrgetter("sprint_id"),
+    "epic_link": attrgetter("project", "epic_key"),
+}
+# Fields that show versions or a parent issue, which change on their own: picked the same way, kept for one reply.
+PER_REPLY_CATALOGUED: dict[str, Pick] = {
+    "fixVersions": lambda i: tuple(i.fix_versions),
+    "parent": attrgetter("project", "parent_key", "epic_key"),
+}
+_PARENT = b'"parent":'
+
+
+@cache
+def _key(field_id: str) -> bytes:
+    return orjson.dumps(field_id) + b":"
+
+
+def _field(key: bytes, value: Any) -> bytes:
+    """A field's ``"id":value`` JSON; nothing for an issue without a parent, which has no parent field."""
+    return b"" if value is None and key == _PARENT else key + orjson.dumps(value)
 
 
 def transition_id(project: JiraProject, status: JiraStatus) -> str:

@@ -15,7 +15,7 @@ import itertools
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -141,7 +141,7 @@ class JiraStore:
         project, _, number = issue.key.rpartition("-")
         return project, int(number)
 
-    def freeze(self, ids: list[int]) -> str:
+    def freeze(self, ids: Sequence[int]) -> str:
         """Keep a result set for later pages; returns its opaque id."""
         with self.lock:
             snapshot_id = f"{next(self._snapshot_ids)}"

@@ -361,3 +361,43 @@ def test_private_repositories_are_404_without_a_token(world):
     ):
         assert http.get(REPO).status_code == 404
         assert http.get(REPO, headers={"Authorization": f"token {TOKEN}"}).status_code == 200
+
+
+def test_milestones_sort_by_due_on_or_completeness_and_ignore_other_sorts(client: httpx.Client) -> None:
+    def listing(query: str) -> list[dict[str, Any]]:
+        response = client.get(f"{REPO}/milestones?state=all&{query}")
+        assert response.status_code == 200
+        assert validate_response("github", "GET", f"{REPO}/milestones", 200, response.json()) == []
+        milestones: list[dict[str, Any]] = response.json()
+        return milestones
+
+    def due(m: dict[str, Any]) -> tuple[bool, str]:
+        return m["due_on"] is None, m["due_on"] or ""
+
+    def completeness(m: dict[str, Any]) -> float:
+        return float(m["closed_issues"]) / max(1, int(m["open_issues"]) + int(m["closed_issues"]))
+
+    by_due = listing("sort=due_on")
+    assert len(by_due) > 1
+    assert by_due == sorted(by_due, key=due)
+    assert listing("sort=due_on&direction=desc") == sorted(by_due, key=due, reverse=True)
+    by_completeness = listing("sort=completeness&direction=desc")
+    assert by_completeness == sorted(by_completeness, key=completeness, reverse=True)
+    assert listing("sort=updated") == by_due  # not a milestone sort: GitHub answers the default order
+
+
+def test_issues_carry_the_type_of_the_current_issue_object(client: httpx.Client, world: World) -> None:
+    listed = client.get(f"{REPO}/issues?state=all&per_page=100").json()
+    assert listed
+    assert all("type" in item and item["type"] is None for item in listed)
+    number = next(iter(world.repos["acme/checkout"].issues))
+    assert client.patch(f"/_sandbox{REPO}/issues/{number}", json={"type": "Spike"}).status_code == 422
+    client.patch(f"/_sandbox{REPO}/issues/{number}", json={"type": "Feature"}).raise_for_status()
+    body = client.get(f"{REPO}/issues/{number}").json()
+    client.patch(f"/_sandbox{REPO}/issues/{number}", json={"type": None}).raise_for_status()
+    assert validate_response("github", "GET", f"{REPO}/issues/{number}", 200, body) == []
+    assert {k: body["type"][k] for k in ("name", "color", "is_enabled")} == {
+        "name": "Feature",
+        "color": "blue",
+        "is_enabled": True,
+    }

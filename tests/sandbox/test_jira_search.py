@@ -13,6 +13,7 @@ import requests
 from sandbox.jira import DEFAULT_API_TOKEN, JiraOptions, create_app
 from sandbox.serve import ServedApp
 from sandbox.world import JiraIssue, World, build_world
+from tests.support.openapi import assert_valid
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 SEARCH = "/rest/api/3/search/jql"
@@ -203,3 +204,33 @@ def test_bad_queries_and_tokens_are_400_with_jira_bodies(jira: Jira) -> None:
     assert jira.search('updated >= "yesterday"').status_code == 400
     assert jira.search("project = NOPE").status_code == 400
     assert jira.search("project = CHK", nextPageToken="garbage").status_code == 400
+
+
+def test_expanded_transitions_are_those_the_transitions_route_offers(jira: Jira) -> None:
+    body = jira.search("project = CHK ORDER BY key", fields="status", expand="transitions,changelog", maxResults=6)
+    assert_valid("jira", "GET", SEARCH, 200, body.json())
+    auth = ("ada@acme.example", DEFAULT_API_TOKEN)
+    for issue in body.json()["issues"]:
+        offered = requests.get(f"{jira.url}/rest/api/3/issue/{issue['key']}/transitions", auth=auth, timeout=10)
+        assert issue["transitions"] == offered.json()["transitions"]
+        assert issue["fields"]["status"]["name"] not in {t["to"]["name"] for t in issue["transitions"]}
+    plain = jira.search("project = CHK ORDER BY key", fields="status", expand="changelog", maxResults=6).json()
+    assert all("transitions" not in issue for issue in plain["issues"])
+
+
+def test_admin_changes_show_in_the_next_page_rendered(jira: Jira) -> None:
+    key = jira.issues("MOB")[5].key
+    wanted = {"fields": "summary,status,labels,updated", "expand": "changelog"}
+    before = jira.search(f"key = {key}", login="linus", **wanted).json()["issues"][0]
+    current = before["fields"]["status"]["name"]
+    target = next(s.name for s in jira.world.jira_projects["MOB"].statuses if s.name != current)
+    requests.patch(f"{jira.url}/_sandbox/issues/{key}", json={"summary": "Renamed", "labels": ["x"]}, timeout=10)
+    jira.admin(f"/_sandbox/issues/{key}/transition", {"to": target})
+    after = jira.search(f"key = {key}", login="linus", **wanted).json()["issues"][0]
+    assert (after["fields"]["summary"], after["fields"]["labels"]) == ("Renamed", ["x"])
+    assert after["fields"]["status"]["name"] == target
+    assert after["fields"]["updated"] > before["fields"]["updated"]
+    assert after["fields"]["updated"].endswith("+1300")  # linus reads Tongatapu time
+    assert after["changelog"]["total"] == before["changelog"]["total"] + 1
+    assert after["changelog"]["histories"][-1]["items"][0]["toString"] == target
+    assert after["changelog"]["histories"][-1]["created"] == after["fields"]["updated"]
