@@ -1,10 +1,8 @@
-"""The client and source against tiny local servers for what the sandbox does not do: a broken pagination, two
-check runs of one name on a ref, and the issue ``PATCH`` of ``close_issue`` (the sandbox changes issues through its
-admin API only)."""
+"""The client and source against tiny local servers for what the sandbox does not do: a broken pagination and two
+check runs of one name on a ref."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,18 +30,6 @@ def server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
         seen.append({"method": request.method, "url": str(request.url)})
         return JSONResponse([], headers={"Link": f'<{request.url.replace(query="page=2")}>; rel="next"'})
 
-    async def issue(request: Request) -> JSONResponse:
-        body = json.loads(await request.body())
-        seen.append(
-            {
-                "method": request.method,
-                "path": request.url.path,
-                "body": body,
-                "auth": request.headers.get("authorization"),
-            }
-        )
-        return JSONResponse({"number": 7, "state": body["state"], "state_reason": body["state_reason"]})
-
     async def check_runs(request: Request) -> JSONResponse:
         runs = [
             _check_run(1, "build", "failure", "2026-03-02T10:00:00Z"),
@@ -59,7 +45,6 @@ def server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
             Route("/repos/acme/web/commits/main/check-runs", check_runs),
             Route("/repos/acme/web/commits/main/status", combined_status),
             Route("/repos/acme/web/milestones", looping),
-            Route("/repos/acme/web/issues/7", issue, methods=["PATCH"]),
         ]
     )
     with ServedApp(app) as served:
@@ -91,20 +76,6 @@ def test_a_next_link_that_repeats_stops_the_listing_instead_of_looping(
     with pytest.raises(PmhubError, match="same next page twice"):
         list(client_for(url).pages("/repos/acme/web/milestones", {}, describe="repo acme/web milestones"))
     assert [s["url"].rsplit("?", 1)[1] for s in seen] == ["per_page=100", "page=2"]
-
-
-def test_close_issue_patches_state_and_reason_with_the_token(server: tuple[str, list[dict[str, Any]]]) -> None:
-    url, seen = server
-    answer = client_for(url).close_issue("acme/web", 7, "not_planned")
-    assert answer == {"number": 7, "state": "closed", "state_reason": "not_planned"}
-    assert seen == [
-        {
-            "method": "PATCH",
-            "path": "/repos/acme/web/issues/7",
-            "body": {"state": "closed", "state_reason": "not_planned"},
-            "auth": f"token {TOKEN}",
-        }
-    ]
 
 
 def test_two_check_runs_of_one_name_on_a_ref_give_one_record_the_latest(
