@@ -2,7 +2,8 @@
 
 ``python -m bench.readiness_bench [--items N] [--prs N] [--url URL]`` fills a fresh store (a temporary SQLite file
 unless ``--url`` names one), then times :func:`sync.scope.release_scope` (reading), :func:`sync.readiness.evaluate`
-(the pure checks) and :func:`sync.readiness.readiness_for` (both, plus the previous report) — best of three each.
+(the pure checks), :func:`sync.readiness.readiness_for` (both, plus the previous report) and the self-contained HTML
+report of the result (:func:`reports.render_readiness`, target: < 1 s) — best of three each.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from connectors.base import Mapped
+from reports import render_readiness
 from schema import (
     AnyRecord,
     Check,
@@ -165,10 +167,12 @@ def run(store: Store, items: int, prs: int) -> dict[str, float]:
     config = ReadinessConfig()
     scope = release_scope(store, release)
     freshness = store.last_successes()
+    report = readiness_for(store, release, config, NOW)
     return {
         "release_scope": _best(3, lambda: release_scope(store, release)),
         "evaluate": _best(3, lambda: evaluate(scope, freshness=freshness, config=config, now=NOW)),
         "readiness_for": _best(3, lambda: readiness_for(store, release, config, NOW)),
+        "html report": _best(3, lambda: render_readiness(report, "html")),
     }
 
 
