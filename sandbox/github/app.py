@@ -159,10 +159,7 @@ def _api_router(api: GitHubApi) -> APIRouter:
     async def update_issue(request: Request, owner: str, name: str, number: int) -> Response:
         state = api.repo(request, owner, name)
         item = _item(request, state, number)
-        caller: Caller = request.state.caller
-        if caller.login is None:
-            raise ApiError(401, "Requires authentication")
-        payload = await request.json()
+        login, payload = await _write_of(request)
         if not isinstance(payload, dict):
             raise ApiError(400, "Problems parsing JSON")
         update = IssueUpdate.read(payload, state, item, {p.login for p in store.world.people})
@@ -170,11 +167,11 @@ def _api_router(api: GitHubApi) -> APIRouter:
         links = api.links(request)
         for action in update.apply(store, state, item):
             if isinstance(item, PullRequest):
-                hooks.pull_request(api, links, state, item, action, caller.login)
+                hooks.pull_request(api, links, state, item, action, login)
             else:
                 changes = {k: {"from": v} for k, v in before.items() if v != getattr(item, k)}
                 extra = {"changes": changes} if action == "edited" else {}
-                hooks.issues(api, links, state, item, action, caller.login, **extra)
+                hooks.issues(api, links, state, item, action, login, **extra)
         return api.reply(request, store.localize(state, "issue", store.rendered(state, "issue", item), links))
 
     @router.get(repo_path + "/pulls/{number}")
@@ -202,10 +199,7 @@ def _api_router(api: GitHubApi) -> APIRouter:
     async def post_comment(request: Request, owner: str, name: str, number: int) -> Response:
         state = api.repo(request, owner, name)
         item = _item(request, state, number)
-        caller: Caller = request.state.caller
-        if caller.login is None:
-            raise ApiError(401, "Requires authentication")
-        payload = await request.json()
+        login, payload = await _write_of(request)
         text = payload.get("body") if isinstance(payload, dict) else None
         if not isinstance(text, str) or not text:
             raise ApiError(
@@ -213,10 +207,10 @@ def _api_router(api: GitHubApi) -> APIRouter:
                 "Validation Failed",
                 errors=[{"resource": "IssueComment", "code": "missing_field", "field": "body"}],
             )
-        index = store.comment(state, item, caller.login, text)
+        index = store.comment(state, item, login, text)
         links = api.links(request)
         body = render.comment(links, store.world, state.repo, item, index)
-        hooks.issue_comment(api, links, state, item, body, caller.login)
+        hooks.issue_comment(api, links, state, item, body, login)
         return api.reply(request, render.dumps(body), status=201)
 
     @router.get(repo_path + "/issues/{number}/timeline")
@@ -324,6 +318,14 @@ def _api_router(api: GitHubApi) -> APIRouter:
         return api.reply(request, render.dumps(body))
 
     return router
+
+
+async def _write_of(request: Request) -> tuple[str, Any]:
+    """The login of the token behind a write (401 without one, as GitHub answers) and the request's JSON body."""
+    caller: Caller = request.state.caller
+    if caller.login is None:
+        raise ApiError(401, "Requires authentication")
+    return caller.login, await request.json()
 
 
 def _sort(value: str) -> Sort:
