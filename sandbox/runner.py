@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from starlette.types import ASGIApp
 
+from hub.serving import ServedApp
 from sandbox.analytics import create_sandbox as create_analytics
 from sandbox.analytics.data import AnalyticsOptions
 from sandbox.analytics.sources import source_configs, sources_toml
@@ -26,7 +27,6 @@ from sandbox.github.app import create_app as create_github
 from sandbox.github.core import DEFAULT_TOKENS, GitHubOptions
 from sandbox.jira.app import create_app as create_jira
 from sandbox.jira.options import DEFAULT_API_TOKEN, JiraOptions
-from sandbox.serve import ServedApp
 from sandbox.webhooks import WebhookSender
 from sandbox.world import Scale, World, build_world
 

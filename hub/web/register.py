@@ -26,21 +26,12 @@ from pydantic import SecretStr
 from connectors.github.config import GitHubSourceConfig
 from connectors.jira.config import JiraSourceConfig
 from hub.settings import Settings, secret
+from hub.web.apply import GITHUB_EVENTS as HANDLED_GITHUB_EVENTS
 from hub.web.config import WebhookSettings
 from schema import ConfigError
 
-GITHUB_EVENTS = (
-    "issues",
-    "issue_comment",
-    "pull_request",
-    "release",
-    "milestone",
-    "check_run",
-    "check_suite",
-    "status",
-    "push",
-    "workflow_run",
-)
+# every event the receiver handles; GitHub sends ``ping`` to a new hook by itself, it is no subscription
+GITHUB_EVENTS = tuple(sorted(HANDLED_GITHUB_EVENTS - {"ping"}))
 JIRA_EVENTS = (
     "jira:issue_created",
     "jira:issue_updated",

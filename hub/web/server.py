@@ -14,13 +14,9 @@ reachable from other machines.
 from __future__ import annotations
 
 import gc
-import socket
 import sys
-import threading
-import time
 
-import uvicorn
-
+from hub.serving import ServedApp
 from hub.web.app import WebApp
 
 # why: a full collection of the heap the connectors and pydantic leave behind pauses every thread for tens of ms,
@@ -36,22 +32,13 @@ SWITCH_INTERVAL_SECONDS = 0.001
 
 class WebServer:
     def __init__(self, app: WebApp, host: str = "127.0.0.1", port: int = 8765, log_level: str = "warning") -> None:
-        # IPPROTO_TCP named explicitly so asyncio turns Nagle's algorithm off on every accepted connection
-        self._sock = socket.socket(
-            socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
-        )
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((host, port))
-        self.host, self.port = self._sock.getsockname()[:2]
         self._app = app
-        config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", timeout_keep_alive=30)
-        self._server = uvicorn.Server(config)
-        self._thread: threading.Thread | None = None
+        self._served = ServedApp(app, host, port, log_level)
+        self.host, self.port = self._served.host, self._served.port
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return self._served.url
 
     def banner(self) -> str:
         local = self.host in ("127.0.0.1", "::1", "localhost")
@@ -62,32 +49,22 @@ class WebServer:
         """Serve until interrupted (Ctrl-C), then stop the apply worker."""
         _tune_process()
         try:
-            self._server.run(sockets=[self._sock])
+            self._served.run()
         finally:
-            self._close()
+            self._app.close()
 
     def start(self, timeout: float = 10.0) -> WebServer:
         _tune_process()
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, name="pmhub-web", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the web app on {self.url} did not start")
-            time.sleep(0.01)
+        try:
+            self._served.start(timeout)
+        except RuntimeError:
+            self._app.close()
+            raise
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._close()
-
-    def _close(self) -> None:
+        self._served.stop()
         self._app.close()
-        self._sock.close()
 
 
 def _tune_process() -> None:

@@ -15,7 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from connectors.base import RequestStats
 from connectors.http import AuthError, RefusedError, RetryPolicy, count_responses, redact_url
-from sandbox.serve import ServedApp
+from hub.serving import ServedApp
 from schema.errors import RetryLaterError
 
 NOW = 1_800_000_000.0

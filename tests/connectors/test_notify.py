@@ -44,9 +44,9 @@ from connectors.notify import (
     secret_fragments,
     status_message,
 )
+from hub.serving import ServedApp
 from hub.settings import NotifyTarget, load_settings
 from hub.sources import build_source
-from sandbox.serve import ServedApp
 from sync.store import Store
 from tests.reports import examples
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
+from hub.serving import ServedApp
 from sandbox.analytics import AnalyticsSandbox, create_sandbox
-from sandbox.serve import ServedApp
 from sandbox.world import build_world
 from tests.support.paths import FIXTURES
 

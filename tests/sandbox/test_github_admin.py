@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from hub.serving import ServedApp
 from sandbox.github.app import DEFAULT_TOKENS, GitHubOptions, create_app
-from sandbox.serve import ServedApp
 from sandbox.webhooks import WebhookSender
 from sandbox.world import World, build_world
 from tests.sandbox.test_webhooks import Receiver

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from github import Auth, Github
 
+from hub.serving import ServedApp
 from sandbox.github.app import DEFAULT_TOKENS, GitHubOptions, create_app
-from sandbox.serve import ServedApp
 from sandbox.world import World, build_world
 from tests.support.openapi import validate_response
 from tests.support.paths import FIXTURES

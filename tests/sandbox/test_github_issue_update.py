@@ -14,8 +14,8 @@ import pytest
 from connectors.github.client import GitHubClient
 from connectors.github.config import GitHubSourceConfig
 from connectors.http import RetryPolicy
+from hub.serving import ServedApp
 from sandbox.github.app import DEFAULT_TOKENS, GitHubOptions, create_app
-from sandbox.serve import ServedApp
 from sandbox.webhooks import WebhookSender
 from sandbox.world import World, build_world
 from tests.sandbox.test_webhooks import Receiver

@@ -11,9 +11,9 @@ import pytest
 import requests
 from jira import JIRA
 
+from hub.serving import ServedApp
 from sandbox.faults import FaultPlan
 from sandbox.jira import DEFAULT_API_TOKEN, JiraOptions, create_app
-from sandbox.serve import ServedApp
 from sandbox.world import World, build_world
 from tests.support.paths import FIXTURES
 

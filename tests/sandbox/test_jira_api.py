@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from jira import JIRA, JIRAError
 
+from hub.serving import ServedApp
 from sandbox.jira import DEFAULT_API_TOKEN, JiraOptions, create_app
-from sandbox.serve import ServedApp
 from sandbox.world import World, build_world
 from tests.support.openapi import assert_valid
 

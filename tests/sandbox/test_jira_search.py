@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from hub.serving import ServedApp
 from sandbox.jira import DEFAULT_API_TOKEN, JiraOptions, create_app
-from sandbox.serve import ServedApp
 from sandbox.world import JiraIssue, World, build_world
 from tests.support.openapi import assert_valid
 

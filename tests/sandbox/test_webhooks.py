@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.serve import ServedApp
+from hub.serving import ServedApp
 from sandbox.webhooks import WebhookSender
 
 

@@ -15,10 +15,10 @@ import httpx
 import pytest
 from sqlalchemy import delete
 
+from hub.serving import ServedApp
 from hub.settings import Settings
 from hub.web.app import WebApp, WebState, create_app
 from hub.web.config import WebAuthSettings, WebhookSettings
-from sandbox.serve import ServedApp
 from sandbox.webhooks import hmac_sha256
 from sync.store import Store
 from sync.tables import metadata

@@ -13,9 +13,9 @@ from connectors.analytics.config import AnalyticsSourceConfig
 from connectors.analytics.source import AnalyticsSource
 from connectors.base import Page
 from connectors.http import AuthError, RefusedError, RetryPolicy
+from hub.serving import ServedApp
 from sandbox.analytics import TOOLS, AnalyticsSandbox, AnalyticsTool, create_sandbox
 from sandbox.faults import FaultPlan
-from sandbox.serve import ServedApp
 from sandbox.world import build_world
 from schema import MetricPoint
 

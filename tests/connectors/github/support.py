@@ -14,9 +14,9 @@ from connectors.base import Mapped, Page, Stream
 from connectors.github.config import GitHubSourceConfig
 from connectors.github.source import GitHubSource
 from connectors.http import RetryPolicy
+from hub.serving import ServedApp
 from sandbox.faults import FaultMiddleware, FaultPlan
 from sandbox.github.app import DEFAULT_TOKENS, GitHubOptions, create_app
-from sandbox.serve import ServedApp
 from sandbox.webhooks import WebhookSender
 from sandbox.world import Repo, Scale, World, build_world
 

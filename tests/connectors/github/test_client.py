@@ -16,7 +16,7 @@ from connectors.github.client import GitHubClient
 from connectors.github.config import GitHubSourceConfig, ReleaseRefs
 from connectors.github.source import GitHubSource
 from connectors.http import RetryPolicy
-from sandbox.serve import ServedApp
+from hub.serving import ServedApp
 from schema import PmhubError
 
 TOKEN = "ghp_localTestToken000000000000000000000000"

@@ -16,8 +16,8 @@ from connectors.base import Page
 from connectors.github.config import GitHubSourceConfig, ReleaseRefs
 from connectors.github.source import GitHubSource
 from connectors.http import AuthError, RetryPolicy
+from hub.serving import ServedApp
 from sandbox.github.app import GitHubOptions, create_app
-from sandbox.serve import ServedApp
 from sandbox.world import Scale, build_world
 from schema import (
     Check,

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from connectors.github.mapping import check_id
 from connectors.github.webhooks import EVENTS, from_webhook
-from sandbox.serve import ServedApp
+from hub.serving import ServedApp
 from sandbox.webhooks import WebhookSender
 from sandbox.world import Scale
 from schema import CheckKind, CheckState, PullRequest, Release, WorkItem, ids

@@ -16,10 +16,10 @@ from connectors.base import Clock, Page, Stream, utc_now
 from connectors.http import RetryPolicy
 from connectors.jira.config import JiraSourceConfig
 from connectors.jira.source import IssueCursor, JiraSource
+from hub.serving import ServedApp
 from sandbox.faults import FaultPlan
 from sandbox.jira import DEFAULT_API_TOKEN, JiraOptions, create_app
 from sandbox.jira.store import JiraStore
-from sandbox.serve import ServedApp
 from sandbox.world import JiraIssue, Scale, World, build_world
 from schema import (
     AnyRecord,

@@ -1,7 +1,8 @@
-"""Serve an ASGI app on 127.0.0.1 in a background thread: used by the sandbox runner and by tests.
+"""Serve an ASGI app with uvicorn on a socket bound up front: in a background thread (:meth:`ServedApp.start`,
+or as a context manager) or blocking (:meth:`ServedApp.run`). Used by the web app, the sandbox and tests.
 
-Real uvicorn, real sockets, port 0 (the OS picks a free port) unless one is given; HTTPS when a certificate and
-its key are given (``url`` then starts with ``https://``).
+Real uvicorn, real sockets, port 0 (the OS picks a free port) unless one is given; IPv6 when the host is an IPv6
+address; HTTPS when a certificate and its key are given (``url`` then starts with ``https://``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class ServedApp:
         ssl_keyfile: Path | None = None,
     ) -> None:
         # IPPROTO_TCP explicitly: with protocol 0 asyncio never sets TCP_NODELAY, and keep-alive requests stall ~40 ms.
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.host, self.port = self._sock.getsockname()[:2]
@@ -48,7 +50,8 @@ class ServedApp:
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> ServedApp:
         self._thread.start()
@@ -59,9 +62,17 @@ class ServedApp:
             time.sleep(0.01)
         return self
 
+    def run(self) -> None:
+        """Serve in this thread until interrupted (Ctrl-C)."""
+        try:
+            self._server.run(sockets=[self._sock])
+        finally:
+            self._sock.close()
+
     def stop(self) -> None:
         self._server.should_exit = True
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
         self._sock.close()
 
     def __enter__(self) -> ServedApp:
