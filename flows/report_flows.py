@@ -18,7 +18,7 @@ from hub import service
 from hub.settings import load_settings
 from hub.sources import open_store
 from reports import render_readiness, render_status
-from sync.status import upcoming_releases
+from sync.overview import upcoming_releases
 
 
 def _artifact_key(text: str) -> str:

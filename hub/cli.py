@@ -160,7 +160,7 @@ def status(
     """Consolidated status: per upcoming release scope, blockers, PRs and CI; per source freshness."""
     from datetime import UTC, datetime
 
-    from sync.status import freshness, release_statuses
+    from sync.overview import freshness, release_statuses
 
     cfg = settings()
     store = open_store_or_exit(cfg)

@@ -28,11 +28,11 @@ from hub.settings import NotifyEvent, Settings
 from hub.sources import build_source
 from schema import ConfigError, Release
 from schema.readiness import ReadinessReport, StatusReport
+from sync.overview import upcoming_releases
 from sync.readiness import freshness_rows, readiness_for
 from sync.reconcile import SourceWriteBack, reconcile_store
 from sync.roadmap import roadmap_from_store
 from sync.scope import find_release
-from sync.status import upcoming_releases
 from sync.store import Store
 
 Format = Literal["md", "html", "json"]

@@ -34,6 +34,7 @@ from schema.records import (
     WorkItem,
     WorkItemType,
     parse_record,
+    release_key,
 )
 from schema.status import Status, StatusCategory, StatusRules, github_issue_status, github_pr_status, jira_status
 
@@ -71,4 +72,5 @@ __all__ = [
     "ids",
     "jira_status",
     "parse_record",
+    "release_key",
 ]

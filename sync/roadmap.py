@@ -45,10 +45,10 @@ from schema import (
     Tool,
     WorkItem,
     WorkItemType,
+    release_key,
 )
 from schema.readiness import RoadmapStatus
 from sync.readiness import compare
-from sync.reconcile import release_key
 from sync.store import Store
 
 RECORD_KINDS: tuple[RecordKind, ...] = ("work_item", "pull_request", "release", "link")

@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import select
 
 from hub.web.security import Counters
+from schema import release_key
 from schema.readiness import ReadinessReport, StatusReport
+from sync.overview import upcoming_releases
 from sync.readiness import ReadinessConfig, freshness_rows, readiness_for
 from sync.reconcile import ReconcileConfig, reconcile_store
 from sync.roadmap import RoadmapConfig, RoadmapEntry, roadmap_from_store
-from sync.status import upcoming_releases
 from sync.store import Store
 from sync.tables import webhook_inbox
 
@@ -53,10 +54,10 @@ def build_status(store: Store, config: PageConfig, now: datetime) -> StatusRepor
 
 
 def find_report(status: StatusReport, project: str, name: str) -> ReadinessReport | None:
-    wanted = name.strip().casefold().removeprefix("v")
+    wanted = release_key(name)
     for report in status.releases:
         release = report.release
-        if release.project.casefold() == project.casefold() and release.name.casefold().removeprefix("v") == wanted:
+        if release.project.casefold() == project.casefold() and release_key(release.name) == wanted:
             return report
     return None
 
