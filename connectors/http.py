@@ -39,7 +39,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ProtocolError
 
 from connectors.base import RequestStats
-from schema.errors import ConfigError, PmhubError, RetryLaterError
+from schema.errors import AuthError, PmhubError, RefusedError, RetryLaterError
 
 T = TypeVar("T")
 log = logging.getLogger("pmhub.http")
@@ -58,24 +58,6 @@ _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     json.JSONDecodeError,  # a body cut short parses as broken JSON; requests.JSONDecodeError subclasses it
 )
-
-
-class AuthError(ConfigError):
-    """The service refused the credential (401/403): the message names its env var, never its value."""
-
-    def __init__(self, message: str, *, status: int, credential: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.credential = credential
-
-
-class RefusedError(ConfigError):
-    """A 4xx other than auth or rate limit (404 not found, 400 bad query, 410 gone): fix the config or the query."""
-
-    def __init__(self, message: str, *, status: int, url: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.url = url
 
 
 def redact_url(url: str) -> str:

@@ -20,7 +20,7 @@ from prefect.tasks import Task
 from flows.report_flows import reevaluate_changed
 from hub.settings import Settings, load_settings
 from hub.sources import build_source, open_store
-from schema import PmhubError, RetryLaterError
+from schema import ConfigError, RetryLaterError, SyncFailedError
 from sync.engine import ProgressFn, StreamResult, relink, sync_stream
 
 _progress: list[ProgressFn] = []
@@ -46,15 +46,6 @@ def _transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bo
     except Exception:  # anything else is not worth a retry
         return False
     return False
-
-
-class SyncFailedError(PmhubError):
-    """At least one source or stream failed; ``summary`` says which and why."""
-
-    def __init__(self, summary: list[dict[str, Any]]) -> None:
-        failed = sorted({row["source"] for row in summary if row["error"]})
-        super().__init__(f"sync failed for: {', '.join(failed)}")
-        self.summary = summary
 
 
 @task(
@@ -84,7 +75,7 @@ def stream_plan(cfg: Settings, source: str | None) -> list[tuple[str, list[str]]
     """(source, stream names) to run, in order; ``source`` narrows it to one configured source."""
     if source is not None and source not in cfg.sources:
         known = ", ".join(cfg.sources) or "none configured"
-        raise PmhubError(f"no source named {source!r} in the configuration (known: {known})")
+        raise ConfigError(f"no source named {source!r} in the configuration (known: {known})")
     names = [source] if source else list(cfg.sources)
     return [(name, [s.name for s in build_source(name, cfg).streams()]) for name in names]
 

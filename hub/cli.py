@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.settings import Settings, config_path, credential_envs, load_settings, secret
-from schema import ConfigError
+from schema import ConfigError, SyncFailedError
 
 if TYPE_CHECKING:
     from connectors.notify import DeliveryResult
@@ -119,7 +119,7 @@ def sync(
     full: Annotated[bool, typer.Option("--full", help="Ignore saved cursors and read everything again.")] = False,
 ) -> None:
     """Sync sources into the store through the Prefect flow, with live progress and a summary."""
-    from flows.sync_flow import SyncFailedError, set_progress, sync_flow
+    from flows.sync_flow import set_progress, sync_flow
     from hub.progress import SyncProgress
 
     cfg = settings()

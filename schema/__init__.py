@@ -6,10 +6,13 @@ back to their source, and timezone-aware datetimes only.
 
 from schema import ids
 from schema.errors import (
+    AuthError,
     BadDataError,
     ConfigError,
     PmhubError,
+    RefusedError,
     RetryLaterError,
+    SyncFailedError,
     UnmappedStatusError,
 )
 from schema.records import (
@@ -40,6 +43,7 @@ from schema.status import Status, StatusCategory, StatusRules, github_issue_stat
 
 __all__ = [
     "AnyRecord",
+    "AuthError",
     "BadDataError",
     "Check",
     "CheckKind",
@@ -53,6 +57,7 @@ __all__ = [
     "PullRequestState",
     "Record",
     "RecordKind",
+    "RefusedError",
     "Release",
     "ReleaseKind",
     "RetryLaterError",
@@ -63,6 +68,7 @@ __all__ = [
     "StatusCategory",
     "StatusChange",
     "StatusRules",
+    "SyncFailedError",
     "Tool",
     "UnmappedStatusError",
     "WorkItem",

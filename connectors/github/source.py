@@ -59,8 +59,8 @@ from connectors.github.mapping import (
     map_pull_request,
     map_release,
 )
-from connectors.http import RefusedError, RetryPolicy
-from schema import AnyRecord, BadDataError, ids
+from connectors.http import RetryPolicy
+from schema import AnyRecord, BadDataError, RefusedError, ids
 
 CURSOR_VERSION = 1
 def _instant(value: str) -> datetime:

@@ -14,9 +14,9 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from connectors.base import RequestStats
-from connectors.http import AuthError, RefusedError, RetryPolicy, count_responses, redact_url
+from connectors.http import RetryPolicy, count_responses, redact_url
 from hub.serving import ServedApp
-from schema.errors import RetryLaterError
+from schema.errors import AuthError, RefusedError, RetryLaterError
 
 NOW = 1_800_000_000.0
 TOKEN = "ghp_s3cr3tTokenValue"

@@ -15,11 +15,12 @@ import requests
 from connectors.base import Page
 from connectors.github.config import GitHubSourceConfig, ReleaseRefs
 from connectors.github.source import GitHubSource
-from connectors.http import AuthError, RetryPolicy
+from connectors.http import RetryPolicy
 from hub.serving import ServedApp
 from sandbox.github.app import GitHubOptions, create_app
 from sandbox.world import Scale, build_world
 from schema import (
+    AuthError,
     Check,
     CheckKind,
     CheckState,
