@@ -81,7 +81,7 @@ def status_report(store: Store, cfg: Settings, now: datetime) -> StatusReport:
     return StatusReport(
         generated_at=now,
         releases=[readiness_for(store, release, cfg.readiness, now) for release in upcoming_releases(store)],
-        roadmap=roadmap_from_store(store, cfg.roadmap, cfg.roadmap_rules, now),
+        roadmap=roadmap_from_store(store, cfg.roadmap_items, cfg.roadmap_rules, now),
         contradictions=reconcile_store(store, cfg.reconcile, now).contradictions,
         freshness=freshness_rows(store.last_successes(), cfg.readiness.freshness, now),
     )

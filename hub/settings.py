@@ -67,7 +67,9 @@ class NotifyTarget(_Section):
     events: tuple[NotifyEvent, ...] = ("readiness", "digest")
 
 
-class RoadmapSettings(_Section):
+class RoadmapItemSettings(_Section):
+    """One configured roadmap item (``[roadmap.<id>]``)."""
+
     title: str
     owner: str | None = None
     target_date: date | None = None
@@ -103,8 +105,10 @@ class ServeSettings(_Section):
 
 
 class Settings(BaseSettings):
+    # why: env_prefix applies to the alias too (roadmap_items is read from PMHUB_ROADMAP__…, never from ROADMAP__…):
+    # https://docs.pydantic.dev/latest/concepts/pydantic_settings/#environment-variable-names
     model_config = SettingsConfigDict(
-        env_prefix="PMHUB_", env_nested_delimiter="__", extra="forbid", frozen=True
+        env_prefix="PMHUB_", env_prefix_target="all", env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
     store: StoreSettings = StoreSettings()
@@ -112,7 +116,8 @@ class Settings(BaseSettings):
     status_map: StatusRules = StatusRules()
     schedules: ScheduleSettings = ScheduleSettings()
     notify: dict[str, NotifyTarget] = Field(default_factory=dict)
-    roadmap: dict[str, RoadmapSettings] = Field(default_factory=dict)
+    # the file's [roadmap.<id>] tables: the items configured by hand (roadmap_rules derives the others)
+    roadmap_items: dict[str, RoadmapItemSettings] = Field(default_factory=dict, validation_alias="roadmap")
     products: dict[str, ProductSettings] = Field(default_factory=dict)
     linking: LinkingSettings = LinkingSettings()
     readiness: ReadinessConfig = ReadinessConfig()
@@ -202,7 +207,7 @@ __all__ = [
     "NotifyEvent",
     "NotifyTarget",
     "ProductSettings",
-    "RoadmapSettings",
+    "RoadmapItemSettings",
     "ScheduleSettings",
     "ServeSettings",
     "Settings",

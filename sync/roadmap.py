@@ -74,7 +74,7 @@ class RoadmapConfig(BaseModel):
 
 
 class RoadmapEntry(Protocol):
-    """One configured item; ``hub.settings.RoadmapSettings`` is one."""
+    """One configured item; ``hub.settings.RoadmapItemSettings`` is one."""
 
     @property
     def title(self) -> str: ...

@@ -34,7 +34,7 @@ class PageConfig:
 
     readiness: ReadinessConfig = field(default_factory=ReadinessConfig)
     reconcile: ReconcileConfig | None = field(default_factory=ReconcileConfig)
-    roadmap: Mapping[str, RoadmapEntry] = field(default_factory=dict)
+    roadmap_items: Mapping[str, RoadmapEntry] = field(default_factory=dict)
     roadmap_rules: RoadmapConfig = field(default_factory=RoadmapConfig)
 
 
@@ -42,7 +42,7 @@ def build_status(store: Store, config: PageConfig, now: datetime) -> StatusRepor
     """Like :func:`hub.service.status_report`, but nothing is saved: a report kept by the page would become the
     baseline the readiness notifications diff against, and a change seen first on the page would never be sent."""
     releases = [readiness_for(store, r, config.readiness, now, persist=False) for r in upcoming_releases(store)]
-    roadmap = roadmap_from_store(store, config.roadmap, config.roadmap_rules, now) if config.roadmap else []
+    roadmap = roadmap_from_store(store, config.roadmap_items, config.roadmap_rules, now)
     contradictions = reconcile_store(store, config.reconcile, now).contradictions if config.reconcile else []
     return StatusReport(
         generated_at=now,
