@@ -15,8 +15,8 @@ from starlette.types import Receive, Scope, Send
 
 from connectors.base import RequestStats
 from connectors.http import RetryPolicy, count_responses, redact_url
-from hub.serving import ServedApp
 from schema.errors import AuthError, RefusedError, RetryLaterError
+from serving import ServedApp
 
 NOW = 1_800_000_000.0
 TOKEN = "ghp_s3cr3tTokenValue"

@@ -13,11 +13,11 @@ from connectors.analytics.config import AnalyticsSourceConfig
 from connectors.analytics.source import AnalyticsSource
 from connectors.base import Page
 from connectors.http import RetryPolicy
-from hub.serving import ServedApp
 from sandbox.analytics import TOOLS, AnalyticsSandbox, AnalyticsTool, create_sandbox
 from sandbox.faults import FaultPlan
 from sandbox.world import build_world
 from schema import AuthError, MetricPoint, RefusedError
+from serving import ServedApp
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 METRICS: list[dict[str, Any]] = [

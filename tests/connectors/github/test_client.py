@@ -16,8 +16,8 @@ from connectors.github.client import GitHubClient
 from connectors.github.config import GitHubSourceConfig, ReleaseRefs
 from connectors.github.source import GitHubSource
 from connectors.http import RetryPolicy
-from hub.serving import ServedApp
 from schema import BadDataError
+from serving import ServedApp
 
 TOKEN = "ghp_localTestToken000000000000000000000000"
 

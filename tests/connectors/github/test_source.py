@@ -16,7 +16,6 @@ from connectors.base import Page
 from connectors.github.config import GitHubSourceConfig, ReleaseRefs
 from connectors.github.source import GitHubSource
 from connectors.http import RetryPolicy
-from hub.serving import ServedApp
 from sandbox.github.app import GitHubOptions, create_app
 from sandbox.world import Scale, build_world
 from schema import (
@@ -33,6 +32,7 @@ from schema import (
     WorkItem,
     ids,
 )
+from serving import ServedApp
 from tests.connectors.github.support import (
     NOW,
     TOKEN,
