@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 ROOT = "pmhub"
 LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
 FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is at the time, so a live progress display that redirects it (rich's
     ``Live``) prints log lines above itself instead of tearing."""
 
@@ -39,3 +40,4 @@ def log_to_stderr(verbosity: int) -> None:
         root.addHandler(handler)
     handler.setLevel(level)
     root.setLevel(level)
+    root.propagate = False  # the command line owns its output: Prefect's console handler on root would repeat it

@@ -17,6 +17,7 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.futures import PrefectFuture
 from prefect.tasks import Task
 
+from flows.logs import logs_to_run
 from flows.report_flows import reevaluate_changed
 from hub.settings import Settings, load_settings
 from hub.sources import build_source, open_store
@@ -111,29 +112,30 @@ def _outcome(source: str, stream: str, future: PrefectFuture[dict[str, Any]]) ->
 @flow(name="pmhub-sync", log_prints=True)
 def sync_flow(config: str | None = None, source: str | None = None, full: bool = False) -> list[dict[str, Any]]:
     """Sync every configured source (or one), then link across tools."""
-    cfg = load_settings(config)
-    submitted: list[tuple[str, str, PrefectFuture[dict[str, Any]]]] = []
-    for name, streams in stream_plan(cfg, source):
-        previous: PrefectFuture[dict[str, Any]] | None = None
-        for stream in streams:
-            wait = [allow_failure(previous)] if previous is not None else None
-            previous = sync_stream_task.submit(config, name, stream, full, wait_for=wait, return_state=False)
-            submitted.append((name, stream, previous))
-    linked = link_task.submit(config, wait_for=[allow_failure(f) for _, _, f in submitted], return_state=False)
-    links = linked.result()
-    summary = [_outcome(name, stream, future) for name, stream, future in submitted]
-    changed = reevaluate_changed.submit(config, wait_for=[linked], return_state=False).result()
-    create_markdown_artifact(
-        summary_markdown(summary)
-        + "\n\nLinks: "
-        + ", ".join(f"{k} {v}" for k, v in links.items())
-        + "\n\nReadiness re-evaluated: "
-        + (", ".join(changed) or "no release changed"),
-        key="pmhub-sync-summary",
-        description="Pages, records and errors per source and stream",
-    )
-    if any(row["error"] for row in summary):
-        raise SyncFailedError(summary)
-    return summary
+    with logs_to_run():
+        cfg = load_settings(config)
+        submitted: list[tuple[str, str, PrefectFuture[dict[str, Any]]]] = []
+        for name, streams in stream_plan(cfg, source):
+            previous: PrefectFuture[dict[str, Any]] | None = None
+            for stream in streams:
+                wait = [allow_failure(previous)] if previous is not None else None
+                previous = sync_stream_task.submit(config, name, stream, full, wait_for=wait, return_state=False)
+                submitted.append((name, stream, previous))
+        linked = link_task.submit(config, wait_for=[allow_failure(f) for _, _, f in submitted], return_state=False)
+        links = linked.result()
+        summary = [_outcome(name, stream, future) for name, stream, future in submitted]
+        changed = reevaluate_changed.submit(config, wait_for=[linked], return_state=False).result()
+        create_markdown_artifact(
+            summary_markdown(summary)
+            + "\n\nLinks: "
+            + ", ".join(f"{k} {v}" for k, v in links.items())
+            + "\n\nReadiness re-evaluated: "
+            + (", ".join(changed) or "no release changed"),
+            key="pmhub-sync-summary",
+            description="Pages, records and errors per source and stream",
+        )
+        if any(row["error"] for row in summary):
+            raise SyncFailedError(summary)
+        return summary
 
 

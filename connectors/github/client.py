@@ -94,7 +94,7 @@ class GitHubClient:
                 verb, url, parameters=dict(params) if params else None, headers=dict(headers), input=body
             )
             answer_headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(raw_headers)
-            record_response(self.stats, status, answer_headers)
+            record_response(self.stats, status, answer_headers, verb, url)
             if status >= 400:
                 raise GithubException(status, _error_body(text), dict(answer_headers))
             # a body cut short raises JSONDecodeError here, which the policy retries

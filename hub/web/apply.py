@@ -62,7 +62,7 @@ from sync.overview import upcoming_releases
 from sync.scope import release_refs
 from sync.store import InboxEntry, Store
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(f"pmhub.{__name__}")
 
 Json = dict[str, Any]
 Clock = Callable[[], datetime]
