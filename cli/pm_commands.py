@@ -170,7 +170,7 @@ def reconcile_cmd(
     from datetime import UTC, datetime
 
     from hub import service
-    from sync.reconcile import apply_plan, reconcile_store
+    from sync.reconcile.write_back import apply_plan, reconcile_store
 
     cfg = settings()
     store = open_store_or_exit(cfg)

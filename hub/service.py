@@ -30,7 +30,7 @@ from schema import ConfigError, Release
 from schema.readiness import ReadinessReport, StatusReport
 from sync.overview import upcoming_releases
 from sync.readiness import freshness_rows, readiness_for
-from sync.reconcile import SourceWriteBack, reconcile_store
+from sync.reconcile.write_back import SourceWriteBack, reconcile_store
 from sync.roadmap import roadmap_from_store
 from sync.scope import find_release
 from sync.store import Store

@@ -29,7 +29,7 @@ from hub.web.config import WebAuthSettings, WebhookSettings
 from schema import ConfigError, MetricTarget, StatusRules
 from sync.linking import DEFAULT_KEY_PATTERN, LinkRules
 from sync.readiness import ReadinessConfig
-from sync.reconcile import ReconcileConfig
+from sync.reconcile.rules import ReconcileConfig
 from sync.roadmap import RoadmapConfig
 
 DEFAULT_CONFIG = Path("pmhub.toml")

@@ -22,7 +22,8 @@ from schema import release_key
 from schema.readiness import ReadinessReport, StatusReport
 from sync.overview import upcoming_releases
 from sync.readiness import ReadinessConfig, freshness_rows, readiness_for
-from sync.reconcile import ReconcileConfig, reconcile_store
+from sync.reconcile.rules import ReconcileConfig
+from sync.reconcile.write_back import reconcile_store
 from sync.roadmap import RoadmapConfig, RoadmapEntry, roadmap_from_store
 from sync.store import Store
 from sync.tables import webhook_inbox

@@ -266,12 +266,20 @@ class _Rules:
             kind, label = ActionKind.COMMENT_GITHUB, _github_label(target)
         return [_action(rule, kind, subject, target, label, text, value=comment_text(rule, text))]
 
-    def _move(self, rule: Rule, item: WorkItem, status: str, reason: str, comment: str | None = None) -> list[Action]:
+    def _move(self, rule: Rule, item: WorkItem, status: str, reason: str, comment: str = "") -> list[Action]:
         """Comment on ``item`` (with ``comment``, else ``reason``) and move it to ``status``."""
         return [
             *self._comment(rule, item, item, comment or reason),
             _action(rule, ActionKind.TRANSITION_JIRA, item, item, _label(item), reason, value=status),
         ]
+
+    def _reopen(
+        self, rule: Rule, item: WorkItem, summary: str, evidence: list[Evidence], instead: str, comment: str = ""
+    ) -> Finding:
+        """``item`` is done too early: the fix is ``instead``, or moving it back to its project's reopen status."""
+        status = self.config.status_for(self.config.reopen_status, self._project(item))
+        fix = f"{instead}, or move {_label(item)} back to {status!r}."
+        return _finding(rule, item, summary, evidence, fix, self._move(rule, item, status, summary, comment))
 
     def done_but_pr_open(self) -> Iterable[Finding]:
         rule: Rule = "done_but_pr_open"
@@ -286,15 +294,8 @@ class _Rules:
                 continue
             names = ", ".join(f"{_github_label(p)} ({p.state.value})" for p in unmerged)
             summary = f"{_label(item)} is {item.status.original} in Jira but {names} is not merged"
-            status = self.config.status_for(self.config.reopen_status, self._project(item))
-            yield _finding(
-                rule,
-                item,
-                summary,
-                [item_evidence(item), *(pr_evidence(p) for p in unmerged)],
-                f"Merge {names}, or move {_label(item)} back to {status!r}.",
-                self._move(rule, item, status, summary),
-            )
+            evidence = [item_evidence(item), *(pr_evidence(p) for p in unmerged)]
+            yield self._reopen(rule, item, summary, evidence, f"Merge {names}")
 
     def github_twins(self) -> Iterable[Finding]:
         closed = (StatusCategory.DONE, StatusCategory.CANCELLED)
@@ -346,16 +347,9 @@ class _Rules:
             if not children:
                 continue
             summary = f"Epic {_label(epic)} is {epic.status.original} but {len(children)} of its issues are open"
-            status = self.config.status_for(self.config.reopen_status, self._project(epic))
             listing = ", ".join(_label(c) for c in children[:20])
-            yield _finding(
-                rule,
-                epic,
-                summary,
-                [item_evidence(epic), *(item_evidence(c) for c in children)],
-                f"Finish or move out {listing}, or move {_label(epic)} back to {status!r}.",
-                self._move(rule, epic, status, summary, comment=f"{summary}: {listing}"),
-            )
+            evidence = [item_evidence(epic), *(item_evidence(c) for c in children)]
+            yield self._reopen(rule, epic, summary, evidence, f"Finish or move out {listing}", f"{summary}: {listing}")
 
     def versions(self) -> Iterable[Finding]:
         uses_releases = {r.project.lower() for r in self.world.releases if r.release_kind is ReleaseKind.GITHUB_RELEASE}

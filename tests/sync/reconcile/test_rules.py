@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from schema import AnyRecord, CheckState, PullRequestState, Record, WorkItemType
-from sync.reconcile import (
+from sync.reconcile.rules import (
     COMMENT_MARKER,
     ActionKind,
     History,

@@ -16,17 +16,13 @@ from hub.sources import build_source
 from sandbox.runner import Sandbox
 from schema import ConfigError, PullRequestState
 from sync.engine import relink, sync_source
-from sync.reconcile import (
-    COMMENT_MARKER,
+from sync.reconcile.rules import COMMENT_MARKER, Action, ActionKind, ReconcileConfig, plan
+from sync.reconcile.write_back import (
     FAILED_ACTION,
-    Action,
-    ActionKind,
     GitHubWriter,
     JiraWriter,
-    ReconcileConfig,
     SourceWriteBack,
     apply_plan,
-    plan,
     reconcile_store,
 )
 from sync.store import Store
