@@ -39,10 +39,10 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ProtocolError
 
 from connectors.base import RequestStats
-from schema.errors import ConfigError, PmhubError, RetryLaterError
+from schema.errors import AuthError, PmhubError, RefusedError, RetryLaterError
 
 T = TypeVar("T")
-log = logging.getLogger("pmhub.http")
+log = logging.getLogger(f"pmhub.{__name__}")
 
 _SECRET_PARAMS = ("token", "key", "secret", "password", "passwd", "sig", "auth", "credential", "session", "code")
 _SECRET_QUERY = re.compile(rf"([?&][^=&\s]*(?:{'|'.join(_SECRET_PARAMS)})[^=&\s]*=)[^&\s'\")]+", re.IGNORECASE)
@@ -58,24 +58,6 @@ _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     json.JSONDecodeError,  # a body cut short parses as broken JSON; requests.JSONDecodeError subclasses it
 )
-
-
-class AuthError(ConfigError):
-    """The service refused the credential (401/403): the message names its env var, never its value."""
-
-    def __init__(self, message: str, *, status: int, credential: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.credential = credential
-
-
-class RefusedError(ConfigError):
-    """A 4xx other than auth or rate limit (404 not found, 400 bad query, 410 gone): fix the config or the query."""
-
-    def __init__(self, message: str, *, status: int, url: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.url = url
 
 
 def redact_url(url: str) -> str:
@@ -134,7 +116,7 @@ class _TransientError(Exception):
         self.secondary = secondary
 
 
-def record_response(stats: RequestStats, status: int, headers: Mapping[str, str]) -> None:
+def record_response(stats: RequestStats, status: int, headers: Mapping[str, str], method: str, url: str) -> None:
     """Count one answered request into ``stats`` (for clients whose responses a hook cannot see)."""
     stats.requests += 1
     if status == 304:
@@ -142,13 +124,15 @@ def record_response(stats: RequestStats, status: int, headers: Mapping[str, str]
     remaining = headers.get("X-RateLimit-Remaining")
     if remaining is not None and remaining.strip().isdigit():
         stats.rate_limit_remaining = int(remaining)
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("%s %s: %d (rate limit left: %s)", method, redact_url(url), status, remaining or "-")
 
 
 def count_responses(session: requests.Session, stats: RequestStats) -> requests.Session:
     """Install a response hook on ``session`` (ours, or ``jira._session``) that counts every answer into ``stats``."""
 
     def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        record_response(stats, response.status_code, response.headers)
+        record_response(stats, response.status_code, response.headers, str(response.request.method), response.url)
 
     session.hooks.setdefault("response", []).append(hook)
     return session

@@ -1,7 +1,7 @@
 """Deliver rendered reports to people: apprise URLs (Slack, Microsoft Teams, e-mail, …) and comments on a Jira issue
 or a GitHub issue/PR.
 
-:func:`deliver` sends one :class:`Message` to every configured :class:`hub.settings.NotifyTarget` that subscribes to
+:func:`deliver` sends one :class:`Message` to every configured :class:`NotifyTarget` that subscribes to
 the event and returns one :class:`DeliveryResult` per target — a failure is retried (bounded, exponential backoff),
 then returned with its reason, never dropped; :func:`record` writes the results to the store's audit table.
 
@@ -39,7 +39,7 @@ import apprise
 import tenacity
 from apprise.attachment.memory import AttachMemory
 
-from hub.settings import NotifyTarget
+from connectors.notify_config import NotifyTarget
 from reports import render_readiness, render_status, render_summary, summary_title, to_jira_wiki
 from schema.errors import RetryLaterError
 from schema.readiness import ReadinessReport, StatusReport

@@ -17,10 +17,11 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.futures import PrefectFuture
 from prefect.tasks import Task
 
+from flows.logs import logs_to_run
 from flows.report_flows import reevaluate_changed
 from hub.settings import Settings, load_settings
 from hub.sources import build_source, open_store
-from schema import PmhubError, RetryLaterError
+from schema import ConfigError, RetryLaterError, SyncFailedError
 from sync.engine import ProgressFn, StreamResult, relink, sync_stream
 
 _progress: list[ProgressFn] = []
@@ -46,15 +47,6 @@ def _transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bo
     except Exception:  # anything else is not worth a retry
         return False
     return False
-
-
-class SyncFailedError(PmhubError):
-    """At least one source or stream failed; ``summary`` says which and why."""
-
-    def __init__(self, summary: list[dict[str, Any]]) -> None:
-        failed = sorted({row["source"] for row in summary if row["error"]})
-        super().__init__(f"sync failed for: {', '.join(failed)}")
-        self.summary = summary
 
 
 @task(
@@ -84,7 +76,7 @@ def stream_plan(cfg: Settings, source: str | None) -> list[tuple[str, list[str]]
     """(source, stream names) to run, in order; ``source`` narrows it to one configured source."""
     if source is not None and source not in cfg.sources:
         known = ", ".join(cfg.sources) or "none configured"
-        raise PmhubError(f"no source named {source!r} in the configuration (known: {known})")
+        raise ConfigError(f"no source named {source!r} in the configuration (known: {known})")
     names = [source] if source else list(cfg.sources)
     return [(name, [s.name for s in build_source(name, cfg).streams()]) for name in names]
 
@@ -120,29 +112,30 @@ def _outcome(source: str, stream: str, future: PrefectFuture[dict[str, Any]]) ->
 @flow(name="pmhub-sync", log_prints=True)
 def sync_flow(config: str | None = None, source: str | None = None, full: bool = False) -> list[dict[str, Any]]:
     """Sync every configured source (or one), then link across tools."""
-    cfg = load_settings(config)
-    submitted: list[tuple[str, str, PrefectFuture[dict[str, Any]]]] = []
-    for name, streams in stream_plan(cfg, source):
-        previous: PrefectFuture[dict[str, Any]] | None = None
-        for stream in streams:
-            wait = [allow_failure(previous)] if previous is not None else None
-            previous = sync_stream_task.submit(config, name, stream, full, wait_for=wait, return_state=False)
-            submitted.append((name, stream, previous))
-    linked = link_task.submit(config, wait_for=[allow_failure(f) for _, _, f in submitted], return_state=False)
-    links = linked.result()
-    summary = [_outcome(name, stream, future) for name, stream, future in submitted]
-    changed = reevaluate_changed.submit(config, wait_for=[linked], return_state=False).result()
-    create_markdown_artifact(
-        summary_markdown(summary)
-        + "\n\nLinks: "
-        + ", ".join(f"{k} {v}" for k, v in links.items())
-        + "\n\nReadiness re-evaluated: "
-        + (", ".join(changed) or "no release changed"),
-        key="pmhub-sync-summary",
-        description="Pages, records and errors per source and stream",
-    )
-    if any(row["error"] for row in summary):
-        raise SyncFailedError(summary)
-    return summary
+    with logs_to_run():
+        cfg = load_settings(config)
+        submitted: list[tuple[str, str, PrefectFuture[dict[str, Any]]]] = []
+        for name, streams in stream_plan(cfg, source):
+            previous: PrefectFuture[dict[str, Any]] | None = None
+            for stream in streams:
+                wait = [allow_failure(previous)] if previous is not None else None
+                previous = sync_stream_task.submit(config, name, stream, full, wait_for=wait, return_state=False)
+                submitted.append((name, stream, previous))
+        linked = link_task.submit(config, wait_for=[allow_failure(f) for _, _, f in submitted], return_state=False)
+        links = linked.result()
+        summary = [_outcome(name, stream, future) for name, stream, future in submitted]
+        changed = reevaluate_changed.submit(config, wait_for=[linked], return_state=False).result()
+        create_markdown_artifact(
+            summary_markdown(summary)
+            + "\n\nLinks: "
+            + ", ".join(f"{k} {v}" for k, v in links.items())
+            + "\n\nReadiness re-evaluated: "
+            + (", ".join(changed) or "no release changed"),
+            key="pmhub-sync-summary",
+            description="Pages, records and errors per source and stream",
+        )
+        if any(row["error"] for row in summary):
+            raise SyncFailedError(summary)
+        return summary
 
 

@@ -28,11 +28,11 @@ from hub.settings import NotifyEvent, Settings
 from hub.sources import build_source
 from schema import ConfigError, Release
 from schema.readiness import ReadinessReport, StatusReport
+from sync.overview import upcoming_releases
 from sync.readiness import freshness_rows, readiness_for
-from sync.reconcile import SourceWriteBack, reconcile_store
+from sync.reconcile.write_back import SourceWriteBack, reconcile_store
 from sync.roadmap import roadmap_from_store
 from sync.scope import find_release
-from sync.status import upcoming_releases
 from sync.store import Store
 
 Format = Literal["md", "html", "json"]
@@ -81,7 +81,7 @@ def status_report(store: Store, cfg: Settings, now: datetime) -> StatusReport:
     return StatusReport(
         generated_at=now,
         releases=[readiness_for(store, release, cfg.readiness, now) for release in upcoming_releases(store)],
-        roadmap=roadmap_from_store(store, cfg.roadmap, cfg.roadmap_rules, now),
+        roadmap=roadmap_from_store(store, cfg.roadmap_items, cfg.roadmap_rules, now),
         contradictions=reconcile_store(store, cfg.reconcile, now).contradictions,
         freshness=freshness_rows(store.last_successes(), cfg.readiness.freshness, now),
     )

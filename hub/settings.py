@@ -15,7 +15,7 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -24,11 +24,12 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from connectors.analytics.config import AnalyticsSourceConfig
 from connectors.github.config import GitHubSourceConfig
 from connectors.jira.config import JiraSourceConfig
+from connectors.notify_config import NotifyEvent, NotifyTarget
 from hub.web.config import WebAuthSettings, WebhookSettings
 from schema import ConfigError, MetricTarget, StatusRules
 from sync.linking import DEFAULT_KEY_PATTERN, LinkRules
 from sync.readiness import ReadinessConfig
-from sync.reconcile import ReconcileConfig
+from sync.reconcile.rules import ReconcileConfig
 from sync.roadmap import RoadmapConfig
 
 DEFAULT_CONFIG = Path("pmhub.toml")
@@ -54,20 +55,9 @@ class ScheduleSettings(_Section):
     timezone: str = "UTC"
 
 
-NotifyEvent = Literal["readiness", "digest"]
+class RoadmapItemSettings(_Section):
+    """One configured roadmap item (``[roadmap.<id>]``)."""
 
-
-class NotifyTarget(_Section):
-    """Where reports go: an apprise URL (Slack, Teams, mailto …) read from the environment, or a comment."""
-
-    kind: Literal["apprise", "jira_comment", "github_comment"] = "apprise"
-    url_env: str | None = Field(None, description="Env var holding the apprise URL (it embeds secrets).")
-    target: str | None = Field(None, description="Jira issue key or 'owner/repo#number' for comment targets.")
-    format: Literal["summary", "full"] = "summary"
-    events: tuple[NotifyEvent, ...] = ("readiness", "digest")
-
-
-class RoadmapSettings(_Section):
     title: str
     owner: str | None = None
     target_date: date | None = None
@@ -103,8 +93,10 @@ class ServeSettings(_Section):
 
 
 class Settings(BaseSettings):
+    # why: env_prefix applies to the alias too (roadmap_items is read from PMHUB_ROADMAP__…, never from ROADMAP__…):
+    # https://docs.pydantic.dev/latest/concepts/pydantic_settings/#environment-variable-names
     model_config = SettingsConfigDict(
-        env_prefix="PMHUB_", env_nested_delimiter="__", extra="forbid", frozen=True
+        env_prefix="PMHUB_", env_prefix_target="all", env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
     store: StoreSettings = StoreSettings()
@@ -112,7 +104,8 @@ class Settings(BaseSettings):
     status_map: StatusRules = StatusRules()
     schedules: ScheduleSettings = ScheduleSettings()
     notify: dict[str, NotifyTarget] = Field(default_factory=dict)
-    roadmap: dict[str, RoadmapSettings] = Field(default_factory=dict)
+    # the file's [roadmap.<id>] tables: the items configured by hand (roadmap_rules derives the others)
+    roadmap_items: dict[str, RoadmapItemSettings] = Field(default_factory=dict, validation_alias="roadmap")
     products: dict[str, ProductSettings] = Field(default_factory=dict)
     linking: LinkingSettings = LinkingSettings()
     readiness: ReadinessConfig = ReadinessConfig()
@@ -202,7 +195,7 @@ __all__ = [
     "NotifyEvent",
     "NotifyTarget",
     "ProductSettings",
-    "RoadmapSettings",
+    "RoadmapItemSettings",
     "ScheduleSettings",
     "ServeSettings",
     "Settings",

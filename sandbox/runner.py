@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 from starlette.types import ASGIApp
 
-from hub.serving import ServedApp
 from sandbox.analytics import create_sandbox as create_analytics
 from sandbox.analytics.data import AnalyticsOptions
 from sandbox.analytics.sources import source_configs, sources_toml
@@ -29,6 +28,7 @@ from sandbox.jira.app import create_app as create_jira
 from sandbox.jira.options import DEFAULT_API_TOKEN, JiraOptions
 from sandbox.webhooks import WebhookSender
 from sandbox.world import Scale, World, build_world
+from serving import ServedApp
 
 ENV_PREFIX = "PMHUB_SANDBOX_"
 

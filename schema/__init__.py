@@ -6,10 +6,13 @@ back to their source, and timezone-aware datetimes only.
 
 from schema import ids
 from schema.errors import (
+    AuthError,
     BadDataError,
     ConfigError,
     PmhubError,
+    RefusedError,
     RetryLaterError,
+    SyncFailedError,
     UnmappedStatusError,
 )
 from schema.records import (
@@ -34,11 +37,13 @@ from schema.records import (
     WorkItem,
     WorkItemType,
     parse_record,
+    release_key,
 )
 from schema.status import Status, StatusCategory, StatusRules, github_issue_status, github_pr_status, jira_status
 
 __all__ = [
     "AnyRecord",
+    "AuthError",
     "BadDataError",
     "Check",
     "CheckKind",
@@ -52,6 +57,7 @@ __all__ = [
     "PullRequestState",
     "Record",
     "RecordKind",
+    "RefusedError",
     "Release",
     "ReleaseKind",
     "RetryLaterError",
@@ -62,6 +68,7 @@ __all__ = [
     "StatusCategory",
     "StatusChange",
     "StatusRules",
+    "SyncFailedError",
     "Tool",
     "UnmappedStatusError",
     "WorkItem",
@@ -71,4 +78,5 @@ __all__ = [
     "ids",
     "jira_status",
     "parse_record",
+    "release_key",
 ]

@@ -98,6 +98,11 @@ class Release(Record):
     released_at: AwareDatetime | None = None
 
 
+def release_key(name: str) -> str:
+    """A release name as the tools' names are compared: ``v2.4.0``, ``V2.4.0``, ``2.4.0`` and ``2.4.0 `` are one."""
+    return name.strip().casefold().removeprefix("v")
+
+
 class Sprint(Record):
     kind: Literal["sprint"] = "sprint"
     name: str

@@ -10,6 +10,7 @@ source; anything else is recorded on the stream and the next stream goes on. Run
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from connectors.base import Page, RequestStats, Source, Stream
 from schema import ConfigError, PmhubError, PullRequest, Release, RetryLaterError, Tool, WorkItem
 from sync.linking import LinkRules, link_records
 from sync.store import LinkResult, Store, UpsertResult
+
+log = logging.getLogger(f"pmhub.{__name__}")
 
 
 @dataclass
@@ -76,6 +79,7 @@ def sync_stream(
     result = StreamResult(source=source.name, stream=stream.name)
     started = time.monotonic()
     requests_before, waited_before = source.stats.requests, source.stats.waited_seconds
+    retries_before = source.stats.retries
     run_id = store.start_run(source.name, stream.name)
     cursor = None if full else store.get_cursor(source.name, stream.name)
     try:
@@ -114,7 +118,27 @@ def sync_stream(
             waited=source.stats.waited_seconds - waited_before,
             error=result.error,
         )
+        _log_result(
+            result,
+            requests=source.stats.requests - requests_before,
+            retries=source.stats.retries - retries_before,
+            waited=source.stats.waited_seconds - waited_before,
+            headroom=source.stats.rate_limit_remaining,
+        )
     return result
+
+
+def _log_result(result: StreamResult, *, requests: int, retries: int, waited: float, headroom: int | None) -> None:
+    """One line per stream: what it wrote, what it cost, and the rate-limit headroom the source has left."""
+    log.info(
+        "%s/%s: %d pages, %d new, %d updated, %d unchanged, %d rejected, %d deleted in %.1f s; "
+        "requests %d, retries %d, waited %.1f s, rate limit left %s",
+        result.source, result.stream, result.pages, result.inserted, result.updated, result.unchanged,
+        result.rejected, result.deleted, result.seconds, requests, retries, waited,
+        "-" if headroom is None else headroom,
+    )
+    if result.error:
+        log.warning("%s/%s failed: %s", result.source, result.stream, result.error)
 
 
 def sync_source(

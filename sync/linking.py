@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from schema import Link, PullRequest, Release, ReleaseKind, SourceRef, Tool, WorkItem, ids
+from schema import Link, PullRequest, Release, ReleaseKind, SourceRef, Tool, WorkItem, ids, release_key
 
 DEFAULT_KEY_PATTERN = r"\b[A-Z][A-Z0-9_]+-[1-9][0-9]*\b"
 _GITHUB_URL = re.compile(r"https?://[^\s/]+/([\w.-]+/[\w.-]+)/(pull|issues)/(\d+)")
@@ -30,10 +30,6 @@ class LinkRules:
     key_pattern: str = DEFAULT_KEY_PATTERN
     match_milestones_to_versions: bool = True
     products: tuple[tuple[str, str], ...] = ()  # (Jira project key, GitHub owner/repo): scopes release matching
-
-
-def _release_name(name: str) -> str:
-    return name.strip().casefold().removeprefix("v")
 
 
 @dataclass(frozen=True)
@@ -129,12 +125,12 @@ def _release_links(releases: list[Release], rules: LinkRules) -> Iterator[Link]:
     versions: dict[str, list[Release]] = defaultdict(list)
     for release in releases:
         if release.release_kind is ReleaseKind.JIRA_VERSION:
-            versions[_release_name(release.name)].append(release)
+            versions[release_key(release.name)].append(release)
     paired = {(project.upper(), repo.lower()) for project, repo in rules.products}
     for milestone in releases:
         if milestone.release_kind is not ReleaseKind.GITHUB_MILESTONE:
             continue
-        for version in versions.get(_release_name(milestone.name), ()):
+        for version in versions.get(release_key(milestone.name), ()):
             if paired and (version.project.upper(), milestone.project.lower()) not in paired:
                 continue
             yield _link(

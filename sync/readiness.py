@@ -59,8 +59,8 @@ from schema.readiness import (
     verdict_of,
 )
 from sync.collector import collector_paused
+from sync.overview import CiState, ci_state, latest_checks
 from sync.scope import ReleaseScope, release_scope
-from sync.status import CiState, ci_state, latest_checks
 from sync.store import Store
 
 REPORT_ACTION = "readiness_report"

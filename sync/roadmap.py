@@ -45,10 +45,10 @@ from schema import (
     Tool,
     WorkItem,
     WorkItemType,
+    release_key,
 )
 from schema.readiness import RoadmapStatus
 from sync.readiness import compare
-from sync.reconcile import release_key
 from sync.store import Store
 
 RECORD_KINDS: tuple[RecordKind, ...] = ("work_item", "pull_request", "release", "link")
@@ -74,7 +74,7 @@ class RoadmapConfig(BaseModel):
 
 
 class RoadmapEntry(Protocol):
-    """One configured item; ``hub.settings.RoadmapSettings`` is one."""
+    """One configured item; ``hub.settings.RoadmapItemSettings`` is one."""
 
     @property
     def title(self) -> str: ...

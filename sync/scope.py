@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from schema import Check, Link, PullRequest, Release, ReleaseKind, StatusCategory, Tool, WorkItem
+from schema import Check, Link, PullRequest, Release, ReleaseKind, StatusCategory, Tool, WorkItem, release_key
 from sync.collector import collector_paused
 from sync.store import Store
 
@@ -47,11 +47,6 @@ class ReleaseScope:
         return max(moments) if moments else None
 
 
-def _names(release: Release) -> set[str]:
-    name = release.name.strip()
-    return {name.casefold(), name.casefold().removeprefix("v"), f"v{name}".casefold()}
-
-
 def release_refs(release: Release, github_releases: Iterable[Release]) -> set[str]:
     """The refs whose CI speaks for this release."""
     refs = {f"v{release.name}", release.name, f"release/{release.name}", f"refs/tags/v{release.name}"}
@@ -63,13 +58,13 @@ def release_refs(release: Release, github_releases: Iterable[Release]) -> set[st
 
 def find_release(store: Store, name: str, project: str | None = None) -> list[Release]:
     """Jira versions (else GitHub milestones) called ``name``, optionally in one project or repo."""
-    wanted = name.strip().casefold().removeprefix("v")
+    wanted = release_key(name)
     found = [
         r
         for r in store.iter_records(kind="release")
         if isinstance(r, Release)
         and r.release_kind in (ReleaseKind.JIRA_VERSION, ReleaseKind.GITHUB_MILESTONE)
-        and r.name.strip().casefold().removeprefix("v") == wanted
+        and release_key(r.name) == wanted
         and (project is None or r.project.casefold() == project.casefold())
     ]
     versions = [r for r in found if r.release_kind is ReleaseKind.JIRA_VERSION]
@@ -92,13 +87,13 @@ def _read_scope(store: Store, release: Release) -> ReleaseScope:
     if release.release_kind is ReleaseKind.GITHUB_MILESTONE:
         milestones.append(release)
     repos = {m.project.lower() for m in milestones}
-    names = _names(release)
+    wanted = release_key(release.name)
     github_releases = [
         r
         for r in releases.values()
         if r.release_kind is ReleaseKind.GITHUB_RELEASE
         and r.project.lower() in repos
-        and (r.name.casefold() in names or (r.tag_name or "").casefold() in names)
+        and wanted in (release_key(r.name), release_key(r.tag_name or ""))
     ]
 
     members = store.items_in_release(release.id)

@@ -126,7 +126,7 @@ RUN_COUNTS = ("inserted", "updated", "unchanged", "stale", "rejected", "deleted"
 
 RunStatus = Literal["running", "ok", "failed"]
 InboxStatus = Literal["pending", "applied", "ignored", "failed"]
-Verdict = Literal["inserted", "updated", "unchanged", "stale"]
+WriteOutcome = Literal["inserted", "updated", "unchanged", "stale"]
 
 _SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|signature|api[-_]?key|password", re.IGNORECASE)
 _RECORD_COLUMNS = ("kind", "tool", "instance", "source", "stream", "updated", "data", "raw", "digest")
@@ -253,7 +253,7 @@ def _record_row(record: AnyRecord, raw: dict[str, Any], source: str, stream: str
     }
 
 
-def _verdict(stored: _Stored | None, updated: datetime, digest: str) -> tuple[Verdict, bool]:
+def _verdict(stored: _Stored | None, updated: datetime, digest: str) -> tuple[WriteOutcome, bool]:
     """How a write with this ``updated`` and content digest counts, and whether it must be written."""
     if stored is None:
         return "inserted", True
@@ -470,7 +470,7 @@ class Store:
     def _upsert(self, conn: Connection, batch: Sequence[Mapped], source: str, stream: str) -> UpsertResult:
         stored = self._stored(conn, {m.record.id for m in batch})
         counts: Counter[str] = Counter()
-        pending: dict[str, tuple[dict[str, Any], AnyRecord, Verdict]] = {}
+        pending: dict[str, tuple[dict[str, Any], AnyRecord, WriteOutcome]] = {}
         for mapped in batch:
             row = _record_row(mapped.record, mapped.raw, source, stream)
             result, write = _verdict(stored.get(row["id"]), row["updated"], row["digest"])

@@ -30,7 +30,7 @@ from requests.utils import parse_header_links
 from connectors.base import RequestStats
 from connectors.github.config import GitHubSourceConfig
 from connectors.http import RetryPolicy, record_response
-from schema import ConfigError, PmhubError
+from schema import BadDataError, ConfigError
 
 CloseReason = Literal["completed", "not_planned", "duplicate"]
 WRITE_SPACING_SECONDS = 1.0
@@ -94,7 +94,7 @@ class GitHubClient:
                 verb, url, parameters=dict(params) if params else None, headers=dict(headers), input=body
             )
             answer_headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(raw_headers)
-            record_response(self.stats, status, answer_headers)
+            record_response(self.stats, status, answer_headers, verb, url)
             if status >= 400:
                 raise GithubException(status, _error_body(text), dict(answer_headers))
             # a body cut short raises JSONDecodeError here, which the policy retries
@@ -122,7 +122,7 @@ class GitHubClient:
         while answer.next_url is not None and not answer.not_modified:
             if answer.next_url in seen:
                 # neither transient nor a config mistake: the listing is broken at the source; stop this stream
-                raise PmhubError(f"github: {describe}: the server sent the same next page twice; stopping")
+                raise BadDataError(f"github: {describe}: the server sent the same next page twice; stopping")
             seen.add(answer.next_url)
             answer = self.request("GET", answer.next_url, describe=describe)
             yield answer

@@ -59,8 +59,8 @@ from connectors.github.mapping import (
     map_pull_request,
     map_release,
 )
-from connectors.http import RefusedError, RetryPolicy
-from schema import AnyRecord, BadDataError, ids
+from connectors.http import RetryPolicy
+from schema import AnyRecord, BadDataError, RefusedError, ids
 
 CURSOR_VERSION = 1
 def _instant(value: str) -> datetime:
@@ -300,7 +300,7 @@ def _as_list(data: Any) -> list[Raw]:
     return result
 
 
-class ListingStream:
+class ConditionalListingStream:
     """``milestones`` and ``releases``: one small listing per repo, re-read whole when its ETag changes."""
 
     def __init__(self, name: str, client: GitHubClient, repos: tuple[str, ...], resource: Callable[[str], _Resource]):
@@ -492,8 +492,8 @@ class GitHubSource:
         return [
             IssuesStream(self.client, repos, _Census(self.client, repos, "issue", interval, self._clock)),
             PullRequestsStream(self.client, repos, _Census(self.client, repos, "pr", interval, self._clock)),
-            ListingStream("milestones", self.client, repos, _milestones),
-            ListingStream("releases", self.client, repos, _releases),
+            ConditionalListingStream("milestones", self.client, repos, _milestones),
+            ConditionalListingStream("releases", self.client, repos, _releases),
             ChecksStream(self.client, self.config),
         ]
 

@@ -20,10 +20,10 @@ from typing import Any
 
 from jira import JIRA
 
-from connectors.http import RefusedError, RetryPolicy, count_responses
+from connectors.http import RetryPolicy, count_responses
 from connectors.jira.config import JiraSourceConfig
 from connectors.jira.mapping import bulk_changelogs, changelog_histories, is_cloud, user_time_zone
-from schema import BadDataError, ConfigError
+from schema import BadDataError, ConfigError, RefusedError
 
 Json = dict[str, Any]
 

@@ -288,7 +288,7 @@ Listing = Callable[[], Iterator[tuple[str, list[dict[str, Any]]]]]
 ListingMapper = Callable[[dict[str, Any], str, datetime], AnyRecord]
 
 
-class ListingStream:
+class WholeListingStream:
     """A small listing (versions, sprints) read whole every run; ``(project, raw values)`` per answer page.
 
     These records carry no change time, so ``updated`` is when they were read. The census is the ids the last
@@ -360,14 +360,14 @@ class JiraSource:
         return [
             IssuesStream(self),
             StatusChangesStream(self),
-            ListingStream(
+            WholeListingStream(
                 "versions",
                 "version",
                 site,
                 self._versions,
                 lambda raw, project, at: map_version(raw, site, project, at),
             ),
-            ListingStream("sprints", "sprint", site, self._sprints, lambda raw, _, at: map_sprint(raw, site, at)),
+            WholeListingStream("sprints", "sprint", site, self._sprints, lambda raw, _, at: map_sprint(raw, site, at)),
         ]
 
     def _versions(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:

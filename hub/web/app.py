@@ -189,7 +189,7 @@ def create_app(
     page = page or PageConfig(
         readiness=settings.readiness,
         reconcile=settings.reconcile,
-        roadmap=settings.roadmap,
+        roadmap_items=settings.roadmap_items,
         roadmap_rules=settings.roadmap_rules,
     )
     secrets_ = load_secrets(webhooks, auth)

@@ -58,11 +58,11 @@ from schema import (
     WorkItem,
     ids,
 )
+from sync.overview import upcoming_releases
 from sync.scope import release_refs
-from sync.status import upcoming_releases
 from sync.store import InboxEntry, Store
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(f"pmhub.{__name__}")
 
 Json = dict[str, Any]
 Clock = Callable[[], datetime]

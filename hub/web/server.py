@@ -16,8 +16,8 @@ from __future__ import annotations
 import gc
 import sys
 
-from hub.serving import ServedApp
 from hub.web.app import WebApp
+from serving import ServedApp
 
 # why: a full collection of the heap the connectors and pydantic leave behind pauses every thread for tens of ms,
 # which showed as the slowest 1 % of webhook answers; objects alive at start are frozen out of collections and

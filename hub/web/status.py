@@ -18,11 +18,13 @@ from typing import Any
 from sqlalchemy import select
 
 from hub.web.security import Counters
+from schema import release_key
 from schema.readiness import ReadinessReport, StatusReport
+from sync.overview import upcoming_releases
 from sync.readiness import ReadinessConfig, freshness_rows, readiness_for
-from sync.reconcile import ReconcileConfig, reconcile_store
+from sync.reconcile.rules import ReconcileConfig
+from sync.reconcile.write_back import reconcile_store
 from sync.roadmap import RoadmapConfig, RoadmapEntry, roadmap_from_store
-from sync.status import upcoming_releases
 from sync.store import Store
 from sync.tables import webhook_inbox
 
@@ -33,7 +35,7 @@ class PageConfig:
 
     readiness: ReadinessConfig = field(default_factory=ReadinessConfig)
     reconcile: ReconcileConfig | None = field(default_factory=ReconcileConfig)
-    roadmap: Mapping[str, RoadmapEntry] = field(default_factory=dict)
+    roadmap_items: Mapping[str, RoadmapEntry] = field(default_factory=dict)
     roadmap_rules: RoadmapConfig = field(default_factory=RoadmapConfig)
 
 
@@ -41,7 +43,7 @@ def build_status(store: Store, config: PageConfig, now: datetime) -> StatusRepor
     """Like :func:`hub.service.status_report`, but nothing is saved: a report kept by the page would become the
     baseline the readiness notifications diff against, and a change seen first on the page would never be sent."""
     releases = [readiness_for(store, r, config.readiness, now, persist=False) for r in upcoming_releases(store)]
-    roadmap = roadmap_from_store(store, config.roadmap, config.roadmap_rules, now) if config.roadmap else []
+    roadmap = roadmap_from_store(store, config.roadmap_items, config.roadmap_rules, now)
     contradictions = reconcile_store(store, config.reconcile, now).contradictions if config.reconcile else []
     return StatusReport(
         generated_at=now,
@@ -53,10 +55,10 @@ def build_status(store: Store, config: PageConfig, now: datetime) -> StatusRepor
 
 
 def find_report(status: StatusReport, project: str, name: str) -> ReadinessReport | None:
-    wanted = name.strip().casefold().removeprefix("v")
+    wanted = release_key(name)
     for report in status.releases:
         release = report.release
-        if release.project.casefold() == project.casefold() and release.name.casefold().removeprefix("v") == wanted:
+        if release.project.casefold() == project.casefold() and release_key(release.name) == wanted:
             return report
     return None
 

@@ -31,7 +31,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from sync.store import Store
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(f"pmhub.{__name__}")
 
 _SETTING = "pmhub_wal_autocheckpoint"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from email.utils import formatdate
 
@@ -14,9 +15,9 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from connectors.base import RequestStats
-from connectors.http import AuthError, RefusedError, RetryPolicy, count_responses, redact_url
-from hub.serving import ServedApp
-from schema.errors import RetryLaterError
+from connectors.http import RetryPolicy, count_responses, redact_url
+from schema.errors import AuthError, RefusedError, RetryLaterError
+from serving import ServedApp
 
 NOW = 1_800_000_000.0
 TOKEN = "ghp_s3cr3tTokenValue"
@@ -180,6 +181,26 @@ def test_refused_connection_is_retried_then_reported_as_retry_later() -> None:
         policy.get_json(session, f"http://127.0.0.1:9/x?api_key={TOKEN}", describe="thing")
     assert TOKEN not in str(caught.value)
     assert len(sleeps) == 1
+
+
+def test_a_retried_request_with_a_token_in_its_url_logs_no_token(server: str, caplog: pytest.LogCaptureFixture) -> None:
+    SCRIPT["t"] = [
+        JSONResponse({}, 503, {"Retry-After": "2"}),
+        JSONResponse({"n": 1}, headers={"X-RateLimit-Remaining": "7"}),
+    ]
+    policy, sleeps, session = _policy()
+    caplog.set_level(logging.DEBUG, logger="pmhub")
+    secret_url = server.replace("://", f"://pm:{TOKEN}@") + f"/t?access_token={TOKEN}&page=2"
+    assert policy.get_json(session, secret_url, describe="thing") == {"n": 1}
+    assert sleeps == [2.0]
+    [retry] = [r for r in caplog.records if r.levelno == logging.INFO]
+    assert retry.name == "pmhub.connectors.http"
+    assert retry.getMessage().startswith("retrying in 2.0 s (attempt 1): github: thing (")
+    answers = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert [a.split(": ", 1)[1] for a in answers] == ["503 (rate limit left: -)", "200 (rate limit left: 7)"]
+    assert all(a.startswith("GET http://127.0.0.1") and "access_token=***&page=2" in a for a in answers)
+    assert TOKEN not in caplog.text
+    assert "pm@" not in caplog.text
 
 
 def test_stats_count_requests_not_modified_and_remaining_budget(server: str) -> None:

@@ -44,9 +44,10 @@ from connectors.notify import (
     secret_fragments,
     status_message,
 )
-from hub.serving import ServedApp
-from hub.settings import NotifyTarget, load_settings
+from connectors.notify_config import NotifyTarget
+from hub.settings import load_settings
 from hub.sources import build_source
+from serving import ServedApp
 from sync.store import Store
 from tests.reports import examples
 

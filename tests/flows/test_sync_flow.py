@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.sync_flow import SyncFailedError, stream_plan, summary_markdown, sync_flow, sync_stream_task
+from flows.sync_flow import stream_plan, summary_markdown, sync_flow, sync_stream_task
 from hub.settings import load_settings
 from sandbox.runner import Sandbox
-from schema import PmhubError
+from schema import ConfigError, SyncFailedError
 from sync.store import Store
 
 
@@ -36,7 +36,7 @@ def test_an_unknown_source_name_lists_the_known_ones(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfg = load_settings(_config(sandbox, tmp_path, monkeypatch))
-    with pytest.raises(PmhubError, match=r"no source named 'gitlab'.*jira, github"):
+    with pytest.raises(ConfigError, match=r"no source named 'gitlab'.*jira, github"):
         stream_plan(cfg, "gitlab")
 
 

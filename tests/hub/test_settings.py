@@ -114,6 +114,31 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     assert cfg.store.url == "postgresql+psycopg://u:p@127.0.0.1/db"
 
 
+ROADMAP = """
+[roadmap.one-click]
+title = "One-click checkout"
+links = ["CHK-12"]
+
+[roadmap_rules]
+from_milestones = false
+"""
+
+
+def test_the_roadmap_tables_keep_their_keys_in_the_file_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PMHUB_ROADMAP__WALLETS__TITLE", "Wallets")
+    monkeypatch.setenv("ROADMAP__STRAY__TITLE", "not pmhub's")
+    cfg = load_settings(write(tmp_path, ROADMAP))
+    assert {key: item.title for key, item in cfg.roadmap_items.items()} == {
+        "one-click": "One-click checkout",
+        "wallets": "Wallets",
+    }
+    assert cfg.roadmap_rules.from_milestones is False
+    with pytest.raises(ConfigError, match=r"pmhub.toml: roadmap.x.title: required key is missing"):
+        load_settings(write(tmp_path, "[roadmap.x]\nlinks = []\n"))
+
+
 def test_secrets_come_from_the_named_variable_and_never_print(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import requests
 
-from hub.serving import ServedApp
 from sandbox.analytics import AnalyticsSandbox, create_sandbox
 from sandbox.world import build_world
+from serving import ServedApp
 from tests.support.paths import FIXTURES
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 from connectors.analytics.config import AnalyticsSourceConfig
 from connectors.analytics.source import AnalyticsSource
-from hub.serving import ServedApp
 from sandbox.analytics import create_sandbox
 from sandbox.analytics.sources import source_configs, sources_toml
 from sandbox.world import build_world
 from schema import MetricPoint
+from serving import ServedApp
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ import pytest
 import requests
 from fastapi import FastAPI
 
-from hub.serving import ServedApp
 from sandbox.faults import FaultMiddleware, FaultPlan, FaultRule
+from serving import ServedApp
 
 
 def _app() -> FastAPI:

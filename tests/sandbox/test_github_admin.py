@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.serving import ServedApp
 from sandbox.github.app import DEFAULT_TOKENS, GitHubOptions, create_app
 from sandbox.webhooks import WebhookSender
 from sandbox.world import World, build_world
+from serving import ServedApp
 from tests.sandbox.test_webhooks import Receiver
 from tests.support.openapi import validate_response
 from tests.support.paths import FIXTURES

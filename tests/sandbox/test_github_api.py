@@ -11,9 +11,9 @@ import httpx
 import pytest
 from github import Auth, Github
 
-from hub.serving import ServedApp
 from sandbox.github.app import DEFAULT_TOKENS, GitHubOptions, create_app
 from sandbox.world import World, build_world
+from serving import ServedApp
 from tests.support.openapi import validate_response
 from tests.support.paths import FIXTURES
 

@@ -14,10 +14,10 @@ import pytest
 from connectors.github.client import GitHubClient
 from connectors.github.config import GitHubSourceConfig
 from connectors.http import RetryPolicy
-from hub.serving import ServedApp
 from sandbox.github.app import DEFAULT_TOKENS, GitHubOptions, create_app
 from sandbox.webhooks import WebhookSender
 from sandbox.world import World, build_world
+from serving import ServedApp
 from tests.sandbox.test_webhooks import Receiver
 from tests.support.openapi import validate_response
 

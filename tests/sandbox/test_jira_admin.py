@@ -11,10 +11,10 @@ import pytest
 import requests
 from jira import JIRA
 
-from hub.serving import ServedApp
 from sandbox.faults import FaultPlan
 from sandbox.jira import DEFAULT_API_TOKEN, JiraOptions, create_app
 from sandbox.world import World, build_world
+from serving import ServedApp
 from tests.support.paths import FIXTURES
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)

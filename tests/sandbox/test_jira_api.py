@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from jira import JIRA, JIRAError
 
-from hub.serving import ServedApp
 from sandbox.jira import DEFAULT_API_TOKEN, JiraOptions, create_app
 from sandbox.world import World, build_world
+from serving import ServedApp
 from tests.support.openapi import assert_valid
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from hub.serving import ServedApp
 from sandbox.jira import DEFAULT_API_TOKEN, JiraOptions, create_app
 from sandbox.world import JiraIssue, World, build_world
+from serving import ServedApp
 from tests.support.openapi import assert_valid
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)

@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.serving import ServedApp
 from sandbox.webhooks import WebhookSender
+from serving import ServedApp
 
 
 class Receiver:

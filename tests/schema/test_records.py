@@ -30,6 +30,7 @@ from schema import (
     ids,
     jira_status,
     parse_record,
+    release_key,
 )
 
 T0 = datetime(2024, 1, 5, 10, 1, 52, 971000, tzinfo=timezone(timedelta(hours=1)))
@@ -206,3 +207,8 @@ def test_merged_at_decides_even_when_state_says_open() -> None:
     assert github_pr_status("open", T0).category is StatusCategory.DONE
     assert github_pr_status("closed", None).category is StatusCategory.CANCELLED
     assert github_pr_status("open", None, draft=True) == Status(category=StatusCategory.IN_PROGRESS, original="draft")
+
+
+def test_release_names_compare_without_case_a_leading_v_or_surrounding_space() -> None:
+    assert {release_key(n) for n in ("v2.4.0", "V2.4.0", "2.4.0", " 2.4.0 ")} == {"2.4.0"}
+    assert release_key("2.4.0") != release_key("2.4.1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from hub.settings import RoadmapSettings
+from hub.settings import RoadmapItemSettings
 from schema import MetricTarget, PullRequestState, Record, StatusCategory, Tool, WorkItemType
 from schema.readiness import RoadmapStatus
 from sync.roadmap import RoadmapConfig, roadmap, roadmap_from_store
@@ -29,8 +29,8 @@ from tests.sync.world_records import seeded_world, world_records
 CONFIG = RoadmapConfig(from_epics=False, from_milestones=False)
 
 
-def entry(*links: str, target: date | None = None, metrics: list[MetricTarget] | None = None) -> RoadmapSettings:
-    return RoadmapSettings(
+def entry(*links: str, target: date | None = None, metrics: list[MetricTarget] | None = None) -> RoadmapItemSettings:
+    return RoadmapItemSettings(
         title="Faster checkout", owner="pm", target_date=target, links=list(links), metrics=metrics or []
     )
 

@@ -15,11 +15,11 @@ import httpx
 import pytest
 from sqlalchemy import delete
 
-from hub.serving import ServedApp
 from hub.settings import Settings
 from hub.web.app import WebApp, WebState, create_app
 from hub.web.config import WebAuthSettings, WebhookSettings
 from sandbox.webhooks import hmac_sha256
+from serving import ServedApp
 from sync.store import Store
 from sync.tables import metadata
 

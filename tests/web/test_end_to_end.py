@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from schema import Release, Sprint, StatusCategory, WorkItem, ids
-from sync.status import is_open
+from sync.overview import is_open
 from tests.conftest import Synced, start_sandbox, sync_into
 from tests.support.browser import ARTIFACTS
 from tests.support.paths import FIXTURES

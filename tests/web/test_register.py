@@ -12,11 +12,11 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from hub.serving import ServedApp
 from hub.settings import Settings
 from hub.web.config import WebhookSettings
 from hub.web.register import GITHUB_EVENTS, JIRA_EVENTS, apply_registrations, plan_registrations
 from schema import ConfigError
+from serving import ServedApp
 
 GITHUB_TOKEN = "gh-token-for-register-tests"
 JIRA_TOKEN = "jira-token-for-register-tests"

@@ -12,12 +12,12 @@ import pytest
 from connectors.analytics.config import AnalyticsSourceConfig
 from connectors.analytics.source import AnalyticsSource
 from connectors.base import Page
-from connectors.http import AuthError, RefusedError, RetryPolicy
-from hub.serving import ServedApp
+from connectors.http import RetryPolicy
 from sandbox.analytics import TOOLS, AnalyticsSandbox, AnalyticsTool, create_sandbox
 from sandbox.faults import FaultPlan
 from sandbox.world import build_world
-from schema import MetricPoint
+from schema import AuthError, MetricPoint, RefusedError
+from serving import ServedApp
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 METRICS: list[dict[str, Any]] = [

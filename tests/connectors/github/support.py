@@ -14,11 +14,11 @@ from connectors.base import Mapped, Page, Stream
 from connectors.github.config import GitHubSourceConfig
 from connectors.github.source import GitHubSource
 from connectors.http import RetryPolicy
-from hub.serving import ServedApp
 from sandbox.faults import FaultMiddleware, FaultPlan
 from sandbox.github.app import DEFAULT_TOKENS, GitHubOptions, create_app
 from sandbox.webhooks import WebhookSender
 from sandbox.world import Repo, Scale, World, build_world
+from serving import ServedApp
 
 TOKEN = next(iter(DEFAULT_TOKENS))
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

@@ -16,8 +16,8 @@ from connectors.github.client import GitHubClient
 from connectors.github.config import GitHubSourceConfig, ReleaseRefs
 from connectors.github.source import GitHubSource
 from connectors.http import RetryPolicy
-from hub.serving import ServedApp
-from schema import PmhubError
+from schema import BadDataError
+from serving import ServedApp
 
 TOKEN = "ghp_localTestToken000000000000000000000000"
 
@@ -73,7 +73,7 @@ def test_a_next_link_that_repeats_stops_the_listing_instead_of_looping(
     server: tuple[str, list[dict[str, Any]]],
 ) -> None:
     url, seen = server
-    with pytest.raises(PmhubError, match="same next page twice"):
+    with pytest.raises(BadDataError, match="same next page twice"):
         list(client_for(url).pages("/repos/acme/web/milestones", {}, describe="repo acme/web milestones"))
     assert [s["url"].rsplit("?", 1)[1] for s in seen] == ["per_page=100", "page=2"]
 

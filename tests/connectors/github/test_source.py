@@ -15,11 +15,11 @@ import requests
 from connectors.base import Page
 from connectors.github.config import GitHubSourceConfig, ReleaseRefs
 from connectors.github.source import GitHubSource
-from connectors.http import AuthError, RetryPolicy
-from hub.serving import ServedApp
+from connectors.http import RetryPolicy
 from sandbox.github.app import GitHubOptions, create_app
 from sandbox.world import Scale, build_world
 from schema import (
+    AuthError,
     Check,
     CheckKind,
     CheckState,
@@ -32,6 +32,7 @@ from schema import (
     WorkItem,
     ids,
 )
+from serving import ServedApp
 from tests.connectors.github.support import (
     NOW,
     TOKEN,

@@ -16,10 +16,10 @@ from starlette.routing import Route
 
 from connectors.github.mapping import check_id
 from connectors.github.webhooks import EVENTS, from_webhook
-from hub.serving import ServedApp
 from sandbox.webhooks import WebhookSender
 from sandbox.world import Scale
 from schema import CheckKind, CheckState, PullRequest, Release, WorkItem, ids
+from serving import ServedApp
 from tests.connectors.github.support import Sandbox, cursors_of, records_of, run_all, serve, source_for
 from tests.support.paths import FIXTURES
 

@@ -16,7 +16,6 @@ from connectors.base import Clock, Page, Stream, utc_now
 from connectors.http import RetryPolicy
 from connectors.jira.config import JiraSourceConfig
 from connectors.jira.source import IssueCursor, JiraSource
-from hub.serving import ServedApp
 from sandbox.faults import FaultPlan
 from sandbox.jira import DEFAULT_API_TOKEN, JiraOptions, create_app
 from sandbox.jira.store import JiraStore
@@ -33,6 +32,7 @@ from schema import (
     WorkItemType,
     ids,
 )
+from serving import ServedApp
 
 _TYPES = {
     "Epic": WorkItemType.EPIC,

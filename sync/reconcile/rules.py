@@ -1,6 +1,6 @@
-"""Roadmap reconciliation: where Jira and GitHub disagree about the same work, and the guarded write-back that fixes it.
+"""Reconciliation rules: where Jira and GitHub disagree about the same work, and what would fix it. Pure.
 
-:func:`find` is pure: records in, :class:`Finding` s out — each a :class:`schema.readiness.Contradiction` (evidence
+:func:`find` takes records and returns :class:`Finding` s — each a :class:`schema.readiness.Contradiction` (evidence
 from both tools and a suggested fix in words) plus the write-back :class:`Action` s that would resolve it. The rules:
 
 - ``done_but_pr_open`` — a Jira issue is Done while a linked pull request is open (or was closed without merging);
@@ -17,10 +17,8 @@ from both tools and a suggested fix in words) plus the write-back :class:`Action
 - ``past_due_version`` — the release date passed and the version is unreleased (advice only);
 - ``release_ci_red`` — CI fails on an unreleased version's release ref (information).
 
-Write-back is guarded (:func:`apply_plan`): a dry run unless asked, only rules listed in
-``ReconcileConfig.apply_rules``, every change recorded in the store's audit table (action ``reconcile:<kind>``,
-``reconcile_failed`` for a failure, which is tried again next time) with the action's fingerprint. Loop prevention
-(:class:`History`, read from the audit table):
+:func:`plan` keeps the actions :class:`History` (what pmhub already did, read from the audit table by
+:mod:`sync.reconcile.write_back`) does not block:
 
 - an action whose fingerprint was applied is never planned or applied again (a person who undoes pmhub's fix is
   not fought);
@@ -39,32 +37,29 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal, Protocol
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from schema import (
     Check,
     CheckState,
-    ConfigError,
     Link,
-    PmhubError,
     PullRequest,
     PullRequestState,
     Record,
-    RecordKind,
     Release,
     ReleaseKind,
     StatusCategory,
     Tool,
     WorkItem,
     WorkItemType,
+    release_key,
 )
 from schema.readiness import Contradiction, Evidence
+from sync.overview import is_open, latest_checks
 from sync.readiness import check_evidence, item_evidence, pr_evidence, release_evidence
 from sync.scope import release_refs
-from sync.status import is_open, latest_checks
-from sync.store import Store
 
 Outcome = Literal["planned", "applied", "disabled", "already_applied", "own_change", "failed"]
 Rule = Literal[
@@ -77,11 +72,7 @@ Rule = Literal[
     "past_due_version",
     "release_ci_red",
 ]
-RECORD_KINDS: tuple[RecordKind, ...] = ("work_item", "pull_request", "release", "check", "link")
-AUDIT_PREFIX = "reconcile:"
-FAILED_ACTION = "reconcile_failed"
 COMMENT_MARKER = "pmhub:reconcile"
-_AUDIT_SCAN = 500
 
 
 class ReconcileConfig(BaseModel):
@@ -184,11 +175,6 @@ def _version_label(release: Release) -> str:
     return f"{release.project} {release.name}"
 
 
-def release_key(name: str) -> str:
-    """A release name as the tools' names are compared: ``v2.4.0``, ``2.4.0`` and ``2.4.0 `` are one."""
-    return name.strip().casefold().removeprefix("v")
-
-
 @dataclass
 class _World:
     """The records reconciliation looks at, indexed once."""
@@ -268,6 +254,9 @@ class _Rules:
         self.config = config
         self.today = now.date()
 
+    def _project(self, item: WorkItem) -> str:
+        return _label(item).rsplit("-", 1)[0]
+
     def _comment(self, rule: Rule, subject: WorkItem, target: WorkItem | PullRequest, text: str) -> list[Action]:
         if not self.config.comment:
             return []
@@ -275,35 +264,22 @@ class _Rules:
             kind, label = ActionKind.COMMENT_JIRA, _label(target)
         else:
             kind, label = ActionKind.COMMENT_GITHUB, _github_label(target)
+        return [_action(rule, kind, subject, target, label, text, value=comment_text(rule, text))]
+
+    def _move(self, rule: Rule, item: WorkItem, status: str, reason: str, comment: str = "") -> list[Action]:
+        """Comment on ``item`` (with ``comment``, else ``reason``) and move it to ``status``."""
         return [
-            Action(
-                rule=rule,
-                kind=kind,
-                subject_id=subject.id,
-                target_id=target.id,
-                instance=target.source.instance,
-                target=label,
-                value=comment_text(rule, text),
-                reason=text,
-                observed=target.updated,
-            )
+            *self._comment(rule, item, item, comment or reason),
+            _action(rule, ActionKind.TRANSITION_JIRA, item, item, _label(item), reason, value=status),
         ]
 
-    def _transition(self, rule: Rule, subject: WorkItem, item: WorkItem, status: str, reason: str) -> Action:
-        return Action(
-            rule=rule,
-            kind=ActionKind.TRANSITION_JIRA,
-            subject_id=subject.id,
-            target_id=item.id,
-            instance=item.source.instance,
-            target=_label(item),
-            value=status,
-            reason=reason,
-            observed=item.updated,
-        )
-
-    def _project(self, item: WorkItem) -> str:
-        return _label(item).rsplit("-", 1)[0]
+    def _reopen(
+        self, rule: Rule, item: WorkItem, summary: str, evidence: list[Evidence], instead: str, comment: str = ""
+    ) -> Finding:
+        """``item`` is done too early: the fix is ``instead``, or moving it back to its project's reopen status."""
+        status = self.config.status_for(self.config.reopen_status, self._project(item))
+        fix = f"{instead}, or move {_label(item)} back to {status!r}."
+        return _finding(rule, item, summary, evidence, fix, self._move(rule, item, status, summary, comment))
 
     def done_but_pr_open(self) -> Iterable[Finding]:
         rule: Rule = "done_but_pr_open"
@@ -318,18 +294,8 @@ class _Rules:
                 continue
             names = ", ".join(f"{_github_label(p)} ({p.state.value})" for p in unmerged)
             summary = f"{_label(item)} is {item.status.original} in Jira but {names} is not merged"
-            status = self.config.status_for(self.config.reopen_status, self._project(item))
-            yield Finding(
-                Contradiction(
-                    rule=rule,
-                    subject_id=item.id,
-                    subject_label=_label(item),
-                    summary=summary,
-                    evidence=[item_evidence(item), *(pr_evidence(p) for p in unmerged)],
-                    fix=f"Merge {names}, or move {_label(item)} back to {status!r}.",
-                ),
-                (*self._comment(rule, item, item, summary), self._transition(rule, item, item, status, summary)),
-            )
+            evidence = [item_evidence(item), *(pr_evidence(p) for p in unmerged)]
+            yield self._reopen(rule, item, summary, evidence, f"Merge {names}")
 
     def github_twins(self) -> Iterable[Finding]:
         closed = (StatusCategory.DONE, StatusCategory.CANCELLED)
@@ -350,50 +316,26 @@ class _Rules:
         status = self.config.status_for(self.config.done_status, self._project(item))
         pending = [p for p in self.world.linked_prs(item) if p.state is PullRequestState.OPEN]
         evidence = [item_evidence(item), _issue_evidence(issue), *(pr_evidence(p) for p in pending)]
-        if pending:
-            # moving the issue to done would only trade this contradiction for done_but_pr_open: advise, comment
-            names = ", ".join(_github_label(p) for p in pending)
-            summary = f"{summary}, and {names} is still open"
-            fix = f"Merge {names} and move {_label(item)} to {status!r}, or reopen {_github_label(issue)}."
-            actions = tuple(self._comment(rule, item, item, summary))
-        else:
+        if not pending:
             fix = f"Move {_label(item)} to {status!r}, or reopen {_github_label(issue)} if work remains."
-            actions = (*self._comment(rule, item, item, summary), self._transition(rule, item, item, status, summary))
-        return Finding(
-            Contradiction(
-                rule=rule,
-                subject_id=item.id,
-                subject_label=_label(item),
-                summary=summary,
-                evidence=evidence,
-                fix=fix,
-            ),
-            actions,
-        )
+            return _finding(rule, item, summary, evidence, fix, self._move(rule, item, status, summary))
+        # moving the issue to done would only trade this contradiction for done_but_pr_open: advise, comment
+        names = ", ".join(_github_label(p) for p in pending)
+        summary = f"{summary}, and {names} is still open"
+        fix = f"Merge {names} and move {_label(item)} to {status!r}, or reopen {_github_label(issue)}."
+        return _finding(rule, item, summary, evidence, fix, self._comment(rule, item, item, summary))
 
     def _open_on_github(self, item: WorkItem, issue: WorkItem) -> Finding:
         rule: Rule = "jira_done_github_open"
         summary = f"{_label(item)} is {item.status.original} in Jira but {_github_label(issue)} is still open"
-        close = Action(
-            rule=rule,
-            kind=ActionKind.CLOSE_GITHUB_ISSUE,
-            subject_id=item.id,
-            target_id=issue.id,
-            instance=issue.source.instance,
-            target=_github_label(issue),
-            reason=summary,
-            observed=issue.updated,
-        )
-        return Finding(
-            Contradiction(
-                rule=rule,
-                subject_id=item.id,
-                subject_label=_label(item),
-                summary=summary,
-                evidence=[item_evidence(item), _issue_evidence(issue)],
-                fix=f"Close {_github_label(issue)} as completed.",
-            ),
-            (*self._comment(rule, item, issue, summary), close),
+        close = _action(rule, ActionKind.CLOSE_GITHUB_ISSUE, item, issue, _github_label(issue), summary)
+        return _finding(
+            rule,
+            item,
+            summary,
+            [item_evidence(item), _issue_evidence(issue)],
+            f"Close {_github_label(issue)} as completed.",
+            [*self._comment(rule, item, issue, summary), close],
         )
 
     def epic_done_children_open(self) -> Iterable[Finding]:
@@ -405,22 +347,9 @@ class _Rules:
             if not children:
                 continue
             summary = f"Epic {_label(epic)} is {epic.status.original} but {len(children)} of its issues are open"
-            status = self.config.status_for(self.config.reopen_status, self._project(epic))
             listing = ", ".join(_label(c) for c in children[:20])
-            yield Finding(
-                Contradiction(
-                    rule=rule,
-                    subject_id=epic.id,
-                    subject_label=_label(epic),
-                    summary=summary,
-                    evidence=[item_evidence(epic), *(item_evidence(c) for c in children)],
-                    fix=f"Finish or move out {listing}, or move {_label(epic)} back to {status!r}.",
-                ),
-                (
-                    *self._comment(rule, epic, epic, f"{summary}: {listing}"),
-                    self._transition(rule, epic, epic, status, summary),
-                ),
-            )
+            evidence = [item_evidence(epic), *(item_evidence(c) for c in children)]
+            yield self._reopen(rule, epic, summary, evidence, f"Finish or move out {listing}", f"{summary}: {listing}")
 
     def versions(self) -> Iterable[Finding]:
         uses_releases = {r.project.lower() for r in self.world.releases if r.release_kind is ReleaseKind.GITHUB_RELEASE}
@@ -454,15 +383,12 @@ class _Rules:
     def _missing_github_release(self, version: Release, repo: str) -> Finding:
         drafts = self.world.github_releases(repo, version)
         state = "only a draft" if drafts else "none"
-        return Finding(
-            Contradiction(
-                rule="released_without_github_release",
-                subject_id=version.id,
-                subject_label=_version_label(version),
-                summary=f"{_version_label(version)} is released in Jira; GitHub release in {repo}: {state}",
-                evidence=[release_evidence(version), *(release_evidence(d) for d in drafts)],
-                fix=f"Publish a GitHub release v{version.name} in {repo} (or mark the Jira version unreleased).",
-            )
+        return _finding(
+            "released_without_github_release",
+            version,
+            f"{_version_label(version)} is released in Jira; GitHub release in {repo}: {state}",
+            [release_evidence(version), *(release_evidence(d) for d in drafts)],
+            f"Publish a GitHub release v{version.name} in {repo} (or mark the Jira version unreleased).",
         )
 
     def _unreleased_in_jira(self, version: Release, published: Release) -> Finding:
@@ -471,38 +397,23 @@ class _Rules:
             f"GitHub release {published.tag_name or published.name} is published in {published.project} "
             f"but {_version_label(version)} is unreleased in Jira"
         )
-        action = Action(
-            rule=rule,
-            kind=ActionKind.RELEASE_JIRA_VERSION,
-            subject_id=version.id,
-            target_id=version.id,
-            instance=version.source.instance,
-            target=version.source.native_id,
-            reason=summary,
-            observed=version.updated,
-        )
-        return Finding(
-            Contradiction(
-                rule=rule,
-                subject_id=version.id,
-                subject_label=_version_label(version),
-                summary=summary,
-                evidence=[release_evidence(version), release_evidence(published)],
-                fix=f"Mark {_version_label(version)} released in Jira.",
-            ),
-            (action,),
+        release = _action(rule, ActionKind.RELEASE_JIRA_VERSION, version, version, version.source.native_id, summary)
+        return _finding(
+            rule,
+            version,
+            summary,
+            [release_evidence(version), release_evidence(published)],
+            f"Mark {_version_label(version)} released in Jira.",
+            [release],
         )
 
     def _past_due(self, release: Release) -> Finding:
-        return Finding(
-            Contradiction(
-                rule="past_due_version",
-                subject_id=release.id,
-                subject_label=_version_label(release),
-                summary=f"{_version_label(release)} was due {release.release_date} and is not released",
-                evidence=[release_evidence(release)],
-                fix="Release it, or move its release date and tell the stakeholders.",
-            )
+        return _finding(
+            "past_due_version",
+            release,
+            f"{_version_label(release)} was due {release.release_date} and is not released",
+            [release_evidence(release)],
+            "Release it, or move its release date and tell the stakeholders.",
         )
 
     def _ci_red(self, release: Release, repos: Sequence[str]) -> Iterable[Finding]:
@@ -516,16 +427,57 @@ class _Rules:
                 failing[(check.source.instance.lower(), check.ref)].append(check)
         for (repo, ref), red in sorted(failing.items()):
             names = ", ".join(c.name for c in red)
-            yield Finding(
-                Contradiction(
-                    rule="release_ci_red",
-                    subject_id=release.id,
-                    subject_label=f"{repo}@{ref}",
-                    summary=f"{names} failing on {ref} in {repo}, the release ref of {_version_label(release)}",
-                    evidence=[check_evidence(c) for c in red],
-                    fix=f"Fix or re-run {names} on {ref} before releasing.",
-                )
+            yield _finding(
+                "release_ci_red",
+                release,
+                f"{names} failing on {ref} in {repo}, the release ref of {_version_label(release)}",
+                [check_evidence(c) for c in red],
+                f"Fix or re-run {names} on {ref} before releasing.",
+                label=f"{repo}@{ref}",
             )
+
+
+def _action(
+    rule: Rule,
+    kind: ActionKind,
+    subject: Record,
+    target: WorkItem | PullRequest | Release,
+    label: str,
+    reason: str,
+    *,
+    value: str = "",
+) -> Action:
+    """An action of ``rule`` on ``target`` (called ``label`` in its tool), observed at the target's ``updated``."""
+    return Action(
+        rule=rule,
+        kind=kind,
+        subject_id=subject.id,
+        target_id=target.id,
+        instance=target.source.instance,
+        target=label,
+        value=value,
+        reason=reason,
+        observed=target.updated,
+    )
+
+
+def _finding(
+    rule: Rule,
+    subject: WorkItem | Release,
+    summary: str,
+    evidence: list[Evidence],
+    fix: str,
+    actions: Iterable[Action] = (),
+    *,
+    label: str | None = None,
+) -> Finding:
+    """A contradiction of ``rule`` about ``subject`` (labelled as its tool names it unless ``label`` is given)."""
+    if label is None:
+        label = _label(subject) if isinstance(subject, WorkItem) else _version_label(subject)
+    contradiction = Contradiction(
+        rule=rule, subject_id=subject.id, subject_label=label, summary=summary, evidence=evidence, fix=fix
+    )
+    return Finding(contradiction, tuple(actions))
 
 
 def _issue_evidence(issue: WorkItem) -> Evidence:
@@ -581,197 +533,18 @@ def plan(findings: Iterable[Finding], history: History | None = None) -> list[Ac
     return [a for f in findings for a in f.actions if seen.blocks(a) is None]
 
 
-# ----------------------------------------------------------------------------------------------------- apply
-
-
-class WriteBack(Protocol):
-    """What :func:`apply_plan` needs from the tools; :class:`SourceWriteBack` wires it to the connectors."""
-
-    def transition_jira(self, site: str, key: str, to_status: str) -> None: ...
-
-    def comment_jira(self, site: str, key: str, text: str) -> None: ...
-
-    def release_jira_version(self, site: str, version_id: str) -> None: ...
-
-    def close_github_issue(self, repo: str, number: int) -> None: ...
-
-    def comment_github(self, repo: str, number: int, body: str) -> None: ...
-
-
-class JiraWriter(Protocol):
-    def transition(self, key: str, to_status_name: str) -> str: ...
-
-    def add_comment(self, key: str, text: str) -> str: ...
-
-    def release_version(self, version_id: str) -> None: ...
-
-
-class GitHubWriter(Protocol):
-    def add_comment(self, repo: str, number: int, body: str) -> object: ...
-
-    def close_issue(self, repo: str, number: int) -> object: ...
-
-
-class SourceWriteBack:
-    """:class:`WriteBack` over the connectors' sources: Jira sources by site, GitHub sources by ``owner/repo``."""
-
-    def __init__(self, jira: Mapping[str, JiraWriter], github: Mapping[str, GitHubWriter]) -> None:
-        self._jira = {site.lower(): source for site, source in jira.items()}
-        self._github = {repo.lower(): source for repo, source in github.items()}
-
-    def _j(self, site: str) -> JiraWriter:
-        try:
-            return self._jira[site.lower()]
-        except KeyError:
-            raise ConfigError(f"reconcile: no Jira source is configured for site {site}") from None
-
-    def _g(self, repo: str) -> GitHubWriter:
-        try:
-            return self._github[repo.lower()]
-        except KeyError:
-            raise ConfigError(f"reconcile: no GitHub source is configured for {repo}") from None
-
-    def transition_jira(self, site: str, key: str, to_status: str) -> None:
-        self._j(site).transition(key, to_status)
-
-    def comment_jira(self, site: str, key: str, text: str) -> None:
-        self._j(site).add_comment(key, text)
-
-    def release_jira_version(self, site: str, version_id: str) -> None:
-        self._j(site).release_version(version_id)
-
-    def close_github_issue(self, repo: str, number: int) -> None:
-        self._g(repo).close_issue(repo, number)
-
-    def comment_github(self, repo: str, number: int, body: str) -> None:
-        self._g(repo).add_comment(repo, number, body)
-
-
-def _execute(action: Action, executor: WriteBack) -> None:
-    if action.kind is ActionKind.TRANSITION_JIRA:
-        executor.transition_jira(action.instance, action.target, action.value)
-    elif action.kind is ActionKind.COMMENT_JIRA:
-        executor.comment_jira(action.instance, action.target, action.value)
-    elif action.kind is ActionKind.RELEASE_JIRA_VERSION:
-        executor.release_jira_version(action.instance, action.target)
-    else:
-        repo, number = action.target.rsplit("#", 1)
-        if action.kind is ActionKind.CLOSE_GITHUB_ISSUE:
-            executor.close_github_issue(repo, int(number))
-        else:
-            executor.comment_github(repo, int(number), action.value)
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    action: Action
-    outcome: Outcome
-    error: str | None = None
-
-
-_STATE_CHANGES = {
-    AUDIT_PREFIX + kind.value
-    for kind in (ActionKind.TRANSITION_JIRA, ActionKind.CLOSE_GITHUB_ISSUE, ActionKind.RELEASE_JIRA_VERSION)
-}
-
-
-def history_of(store: Store, target_ids: Iterable[str]) -> History:
-    """pmhub's applied write-back on these records, from the audit table (one indexed query per record)."""
-    fingerprints: set[str] = set()
-    changed_at: dict[str, datetime] = {}
-    for target_id in sorted(set(target_ids)):
-        for entry in store.audit_log(target_id=target_id, limit=_AUDIT_SCAN):
-            if entry.action.startswith(AUDIT_PREFIX):
-                fingerprints.add(str(entry.detail.get("fingerprint")))
-            if entry.action in _STATE_CHANGES:
-                changed_at[target_id] = max(entry.at, changed_at.get(target_id, entry.at))
-    return History(frozenset(fingerprints), changed_at)
-
-
-def apply_plan(
-    actions: Sequence[Action],
-    executor: WriteBack,
-    store: Store,
-    config: ReconcileConfig,
-    *,
-    dry_run: bool = True,
-) -> list[ActionResult]:
-    """Execute the enabled, not yet applied actions (or only say what would run, when ``dry_run``).
-
-    A failed action is recorded as ``reconcile_failed`` and tried again next time; the others go on.
-    """
-    history = history_of(store, (a.target_id for a in actions))
-    ran: set[str] = set()
-    results: list[ActionResult] = []
-    for action in actions:
-        blocked = "already_applied" if action.fingerprint in ran else history.blocks(action)
-        if blocked is not None:
-            results.append(ActionResult(action, blocked))
-        elif action.rule not in config.apply_rules:
-            results.append(ActionResult(action, "disabled"))
-        elif dry_run:
-            results.append(ActionResult(action, "planned"))
-        else:
-            detail = {
-                "rule": action.rule,
-                "subject_id": action.subject_id,
-                "target": action.target,
-                "value": action.value,
-                "fingerprint": action.fingerprint,
-            }
-            try:
-                _execute(action, executor)
-            except PmhubError as exc:
-                store.add_audit(FAILED_ACTION, action.target_id, detail | {"error": str(exc)})
-                results.append(ActionResult(action, "failed", str(exc)))
-                continue
-            store.add_audit(AUDIT_PREFIX + action.kind.value, action.target_id, detail)
-            ran.add(action.fingerprint)
-            results.append(ActionResult(action, "applied"))
-    return results
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    findings: list[Finding]
-    plan: list[Action]
-
-    @property
-    def contradictions(self) -> list[Contradiction]:
-        return contradictions(self.findings)
-
-
-def reconcile_store(store: Store, config: ReconcileConfig, now: datetime) -> Reconciliation:
-    """Find the contradictions in the store and plan the actions pmhub has not taken yet."""
-    records = [r for kind in RECORD_KINDS for r in store.iter_records(kind=kind)]
-    findings = find(records, config=config, now=now)
-    targets = {a.target_id for f in findings for a in f.actions}
-    return Reconciliation(findings, plan(findings, history_of(store, targets)))
-
-
 __all__ = [
-    "AUDIT_PREFIX",
     "COMMENT_MARKER",
-    "FAILED_ACTION",
     "Action",
     "ActionKind",
-    "ActionResult",
     "Finding",
-    "GitHubWriter",
     "History",
-    "JiraWriter",
+    "Outcome",
     "ReconcileConfig",
-    "Reconciliation",
     "Rule",
-    "SourceWriteBack",
-    "WriteBack",
-    "apply_plan",
     "comment_text",
     "contradictions",
     "find",
-    "history_of",
     "is_pmhub_comment",
     "plan",
-    "reconcile_store",
-    "release_key",
 ]

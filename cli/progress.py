@@ -1,4 +1,4 @@
-"""Live terminal progress of a sync: pages, items, items/s and rate-limit headroom per stream."""
+"""Live terminal progress of `pmhub sync`: pages, items, items/s and rate-limit headroom per stream."""
 
 from __future__ import annotations
 

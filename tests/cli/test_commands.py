@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-PMHUB = [sys.executable, "-m", "hub"]
+PMHUB = [sys.executable, "-m", "cli"]
 
 
 def pmhub(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -1,6 +1,10 @@
 """Serve an ASGI app with uvicorn on a socket bound up front: in a background thread (:meth:`ServedApp.start`,
 or as a context manager) or blocking (:meth:`ServedApp.run`). Used by the web app, the sandbox and tests.
 
+A package of its own below both the app shell (``hub.web.server``) and the sandbox, importing nothing of pmhub's:
+the sandbox stands in for the tools pmhub talks to and must not depend on pmhub's application, nor pmhub's
+application on its test double.
+
 Real uvicorn, real sockets, port 0 (the OS picks a free port) unless one is given; IPv6 when the host is an IPv6
 address; HTTPS when a certificate and its key are given (``url`` then starts with ``https://``).
 """

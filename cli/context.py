@@ -1,0 +1,68 @@
+"""What every command shares: the two consoles, the ``--config`` path, and loading the settings and the store with
+the exits a user expects (2 for a bad configuration, 1 for an unreachable store)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+
+from hub.settings import Settings, config_path, load_settings
+from schema import ConfigError
+
+if TYPE_CHECKING:
+    from sync.store import Store
+
+console = Console()
+err = Console(stderr=True)
+
+
+class State:
+    """The options given before the command (``pmhub --config x.toml sync``)."""
+
+    config: Path | None = None
+
+
+def settings() -> Settings:
+    """Load the configuration or exit 2 with one line per problem."""
+    try:
+        return load_settings(State.config)
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            err.print(f"[red]config error[/red] {line}", highlight=False, markup=True)
+        raise typer.Exit(2) from None
+
+
+def config_file() -> Path | None:
+    """The configuration file, when there is one (else the commands run on the defaults)."""
+    path = config_path(State.config)
+    return path if path.exists() else None
+
+
+def config_arg() -> str | None:
+    """The config path for flows and subprocesses: absolute, so workers elsewhere find the same file."""
+    path = config_file()
+    return str(path.resolve()) if path is not None else None
+
+
+def redact_db_url(url: str) -> str:
+    """Hide a password in a database URL (postgresql+psycopg://user:***@host/db)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def open_store_or_exit(cfg: Settings) -> Store:
+    """The configured store, or exit 1 with a message that names it without its password."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hub.sources import open_store
+
+    try:
+        return open_store(cfg)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+        err.print(f"[red]store unreachable[/red] {redact_db_url(cfg.store.url)}: {reason}", highlight=False)
+        raise typer.Exit(1) from None

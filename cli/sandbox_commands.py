@@ -1,0 +1,111 @@
+"""Trying pmhub without a token: ``pmhub sandbox`` (local Jira, GitHub and analytics) and ``pmhub demo``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli import pm_commands
+from cli.context import State, console, err, open_store_or_exit, settings
+
+
+class JiraFlavour(StrEnum):
+    CLOUD = "cloud"
+    SERVER = "server"
+
+
+def sandbox(
+    seed: Annotated[int, typer.Option(help="Seed of the generated world (same seed, same world).")] = 7,
+    scale: Annotated[str, typer.Option(help="tiny, small, medium or large.")] = "small",
+    jira_issues: Annotated[int | None, typer.Option(help="Override the number of Jira issues.")] = None,
+    github_issues: Annotated[int | None, typer.Option(help="Override the number of GitHub issues.")] = None,
+    pull_requests: Annotated[int | None, typer.Option(help="Override the number of pull requests.")] = None,
+    faults: Annotated[str, typer.Option(help="Fault spec, e.g. 'github:/repos/*=429@0.1' (see README).")] = "",
+    jira_flavour: Annotated[JiraFlavour, typer.Option(help="Jira Cloud or Server/DC APIs.")] = JiraFlavour.CLOUD,
+    port: Annotated[int, typer.Option(help="First port (Jira; the others follow); 0 = any free ports.")] = 0,
+    ready_file: Annotated[Path | None, typer.Option(help="Write URLs and credentials here once serving.")] = None,
+    write_config: Annotated[Path | None, typer.Option(help="Write a pmhub.toml pointing at the sandbox.")] = None,
+) -> None:
+    """Serve local Jira, GitHub, PostHog, Amplitude and Mixpanel APIs over a seeded world until interrupted."""
+    import dataclasses
+    import threading
+
+    from sandbox.runner import Sandbox, SandboxOptions
+    from sandbox.world import Scale
+
+    try:
+        preset = Scale.named(scale)
+    except ValueError as exc:
+        err.print(str(exc))
+        raise typer.Exit(2) from None
+    overrides = {"jira_issues": jira_issues, "github_issues": github_issues, "pull_requests": pull_requests}
+    sized = dataclasses.replace(preset, **{k: v for k, v in overrides.items() if v is not None})
+    names = ["jira", "github", "posthog", "amplitude", "mixpanel"]
+    ports = {name: port + i for i, name in enumerate(names)} if port else {}
+    options = SandboxOptions(seed=seed, scale=sized, faults=faults, jira_flavour=jira_flavour.value, ports=ports)
+    with Sandbox(options) as sb:
+        for name, url in sb.urls.items():
+            console.print(f"{name:<10} {url}")
+        if write_config is not None:
+            write_config.write_text(sb.config_toml(), encoding="utf-8")
+            console.print(f"wrote {write_config}; before using it:")
+            for key, value in sb.environment().items():
+                console.print(f"  export {key}={value}", highlight=False)
+        if ready_file is not None:
+            sb.write_ready_file(ready_file)
+        console.print("sandbox running; Ctrl-C to stop")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            console.print("stopping")
+
+
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where the demo keeps its config, store and reports.")] = Path(
+        ".pmhub/demo"
+    ),
+) -> None:
+    """Start the sandbox, sync it through Prefect, show the status and the readiness of the next releases."""
+    import os
+    from datetime import UTC, datetime
+
+    from hub import service
+    from reports import render_readiness
+    from sandbox.runner import Sandbox, SandboxOptions
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "pmhub.toml"
+    store_file = workdir / "pmhub.db"
+    store_file.unlink(missing_ok=True)
+    with Sandbox(SandboxOptions()) as sb:
+        config.write_text(sb.config_toml(f"sqlite:///{store_file.resolve()}"), encoding="utf-8")
+        os.environ.update(sb.environment())
+        State.config = config
+        console.rule("pmhub demo: sandbox up")
+        for name, url in sb.urls.items():
+            console.print(f"  {name:<10} {url}")
+        console.rule("sync (Prefect flow pmhub-sync)")
+        pm_commands.sync(source=None, full=True)
+        console.rule("status")
+        pm_commands.status(stale_after=60)
+        console.rule("launch readiness of the next releases")
+        cfg = settings()
+        store = open_store_or_exit(cfg)
+        for product in sb.world.products:
+            release = sb.world.next_release(product)
+            target = service.resolve_release(store, release.name, product.jira_project)
+            report = service.readiness(store, cfg, target, datetime.now(UTC))
+            html = render_readiness(report, "html")
+            stem = f"readiness-{product.jira_project}-{release.name}"
+            path = service.write_report(html, workdir / f"{stem}.html", stem, "html")
+            failing = [c.title for c in report.checks if c.outcome == "failed"]
+            console.print(f"  {product.jira_project} {release.name}: [bold]{report.verdict}[/bold]", highlight=False)
+            if failing:
+                console.print(f"    failing: {', '.join(failing)}", highlight=False)
+            console.print(f"    report: {path.resolve()}", highlight=False)
+    console.rule("next")
+    console.print(f"config {config}, store {store_file}. The sandbox stopped with the demo; to keep one running:")
+    console.print("  pmhub sandbox --write-config pmhub.toml; export the tokens it prints; pmhub sync; pmhub serve")

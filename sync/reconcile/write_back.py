@@ -1,0 +1,216 @@
+"""Reconciliation against the store and the tools: the audit history, the plan still to take, and its guarded
+execution.
+
+:func:`reconcile_store` reads the records, finds the contradictions (:mod:`sync.reconcile.rules`) and plans what
+pmhub has not done yet (:func:`history_of`, from the store's audit table). :func:`apply_plan` executes that plan
+through a :class:`WriteBack`: a dry run unless asked, only rules listed in ``ReconcileConfig.apply_rules``, every
+change recorded in the audit table (action ``reconcile:<kind>``, ``reconcile_failed`` for a failure, which is tried
+again next time) with the action's fingerprint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from schema import ConfigError, PmhubError, RecordKind
+from schema.readiness import Contradiction
+from sync.reconcile.rules import (
+    Action,
+    ActionKind,
+    Finding,
+    History,
+    Outcome,
+    ReconcileConfig,
+    contradictions,
+    find,
+    plan,
+)
+from sync.store import Store
+
+RECORD_KINDS: tuple[RecordKind, ...] = ("work_item", "pull_request", "release", "check", "link")
+AUDIT_PREFIX = "reconcile:"
+FAILED_ACTION = "reconcile_failed"
+_AUDIT_SCAN = 500
+
+
+class WriteBack(Protocol):
+    """What :func:`apply_plan` needs from the tools; :class:`SourceWriteBack` wires it to the connectors."""
+
+    def transition_jira(self, site: str, key: str, to_status: str) -> None: ...
+
+    def comment_jira(self, site: str, key: str, text: str) -> None: ...
+
+    def release_jira_version(self, site: str, version_id: str) -> None: ...
+
+    def close_github_issue(self, repo: str, number: int) -> None: ...
+
+    def comment_github(self, repo: str, number: int, body: str) -> None: ...
+
+
+class JiraWriter(Protocol):
+    def transition(self, key: str, to_status_name: str) -> str: ...
+
+    def add_comment(self, key: str, text: str) -> str: ...
+
+    def release_version(self, version_id: str) -> None: ...
+
+
+class GitHubWriter(Protocol):
+    def add_comment(self, repo: str, number: int, body: str) -> object: ...
+
+    def close_issue(self, repo: str, number: int) -> object: ...
+
+
+class SourceWriteBack:
+    """:class:`WriteBack` over the connectors' sources: Jira sources by site, GitHub sources by ``owner/repo``."""
+
+    def __init__(self, jira: Mapping[str, JiraWriter], github: Mapping[str, GitHubWriter]) -> None:
+        self._jira = {site.lower(): source for site, source in jira.items()}
+        self._github = {repo.lower(): source for repo, source in github.items()}
+
+    def _j(self, site: str) -> JiraWriter:
+        try:
+            return self._jira[site.lower()]
+        except KeyError:
+            raise ConfigError(f"reconcile: no Jira source is configured for site {site}") from None
+
+    def _g(self, repo: str) -> GitHubWriter:
+        try:
+            return self._github[repo.lower()]
+        except KeyError:
+            raise ConfigError(f"reconcile: no GitHub source is configured for {repo}") from None
+
+    def transition_jira(self, site: str, key: str, to_status: str) -> None:
+        self._j(site).transition(key, to_status)
+
+    def comment_jira(self, site: str, key: str, text: str) -> None:
+        self._j(site).add_comment(key, text)
+
+    def release_jira_version(self, site: str, version_id: str) -> None:
+        self._j(site).release_version(version_id)
+
+    def close_github_issue(self, repo: str, number: int) -> None:
+        self._g(repo).close_issue(repo, number)
+
+    def comment_github(self, repo: str, number: int, body: str) -> None:
+        self._g(repo).add_comment(repo, number, body)
+
+
+def _execute(action: Action, executor: WriteBack) -> None:
+    if action.kind is ActionKind.TRANSITION_JIRA:
+        executor.transition_jira(action.instance, action.target, action.value)
+    elif action.kind is ActionKind.COMMENT_JIRA:
+        executor.comment_jira(action.instance, action.target, action.value)
+    elif action.kind is ActionKind.RELEASE_JIRA_VERSION:
+        executor.release_jira_version(action.instance, action.target)
+    else:
+        repo, number = action.target.rsplit("#", 1)
+        if action.kind is ActionKind.CLOSE_GITHUB_ISSUE:
+            executor.close_github_issue(repo, int(number))
+        else:
+            executor.comment_github(repo, int(number), action.value)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    action: Action
+    outcome: Outcome
+    error: str | None = None
+
+
+_STATE_CHANGES = {
+    AUDIT_PREFIX + kind.value
+    for kind in (ActionKind.TRANSITION_JIRA, ActionKind.CLOSE_GITHUB_ISSUE, ActionKind.RELEASE_JIRA_VERSION)
+}
+
+
+def history_of(store: Store, target_ids: Iterable[str]) -> History:
+    """pmhub's applied write-back on these records, from the audit table (one indexed query per record)."""
+    fingerprints: set[str] = set()
+    changed_at: dict[str, datetime] = {}
+    for target_id in sorted(set(target_ids)):
+        for entry in store.audit_log(target_id=target_id, limit=_AUDIT_SCAN):
+            if entry.action.startswith(AUDIT_PREFIX):
+                fingerprints.add(str(entry.detail.get("fingerprint")))
+            if entry.action in _STATE_CHANGES:
+                changed_at[target_id] = max(entry.at, changed_at.get(target_id, entry.at))
+    return History(frozenset(fingerprints), changed_at)
+
+
+def apply_plan(
+    actions: Sequence[Action],
+    executor: WriteBack,
+    store: Store,
+    config: ReconcileConfig,
+    *,
+    dry_run: bool = True,
+) -> list[ActionResult]:
+    """Execute the enabled, not yet applied actions (or only say what would run, when ``dry_run``).
+
+    A failed action is recorded as ``reconcile_failed`` and tried again next time; the others go on.
+    """
+    history = history_of(store, (a.target_id for a in actions))
+    ran: set[str] = set()
+    results: list[ActionResult] = []
+    for action in actions:
+        blocked = "already_applied" if action.fingerprint in ran else history.blocks(action)
+        if blocked is not None:
+            results.append(ActionResult(action, blocked))
+        elif action.rule not in config.apply_rules:
+            results.append(ActionResult(action, "disabled"))
+        elif dry_run:
+            results.append(ActionResult(action, "planned"))
+        else:
+            detail = {
+                "rule": action.rule,
+                "subject_id": action.subject_id,
+                "target": action.target,
+                "value": action.value,
+                "fingerprint": action.fingerprint,
+            }
+            try:
+                _execute(action, executor)
+            except PmhubError as exc:
+                store.add_audit(FAILED_ACTION, action.target_id, detail | {"error": str(exc)})
+                results.append(ActionResult(action, "failed", str(exc)))
+                continue
+            store.add_audit(AUDIT_PREFIX + action.kind.value, action.target_id, detail)
+            ran.add(action.fingerprint)
+            results.append(ActionResult(action, "applied"))
+    return results
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    findings: list[Finding]
+    plan: list[Action]
+
+    @property
+    def contradictions(self) -> list[Contradiction]:
+        return contradictions(self.findings)
+
+
+def reconcile_store(store: Store, config: ReconcileConfig, now: datetime) -> Reconciliation:
+    """Find the contradictions in the store and plan the actions pmhub has not taken yet."""
+    records = [r for kind in RECORD_KINDS for r in store.iter_records(kind=kind)]
+    findings = find(records, config=config, now=now)
+    targets = {a.target_id for f in findings for a in f.actions}
+    return Reconciliation(findings, plan(findings, history_of(store, targets)))
+
+
+__all__ = [
+    "AUDIT_PREFIX",
+    "FAILED_ACTION",
+    "ActionResult",
+    "GitHubWriter",
+    "JiraWriter",
+    "Reconciliation",
+    "SourceWriteBack",
+    "WriteBack",
+    "apply_plan",
+    "history_of",
+    "reconcile_store",
+]
