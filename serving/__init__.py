@@ -6,7 +6,9 @@ the sandbox stands in for the tools pmhub talks to and must not depend on pmhub'
 application on its test double.
 
 Real uvicorn, real sockets, port 0 (the OS picks a free port) unless one is given; IPv6 when the host is an IPv6
-address; HTTPS when a certificate and its key are given (``url`` then starts with ``https://``).
+address; HTTPS when a certificate and its key are given (``url`` then starts with ``https://``). ``X-Forwarded-For``
+and ``X-Forwarded-Proto`` are applied (uvicorn's ``proxy_headers``) only from the peers in ``forwarded_allow_ips``;
+with none given, from nobody — not even uvicorn's default of the loopback addresses.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -32,6 +35,7 @@ class ServedApp:
         log_level: str = "warning",
         ssl_certfile: Path | None = None,
         ssl_keyfile: Path | None = None,
+        forwarded_allow_ips: Sequence[str] = (),
     ) -> None:
         # IPPROTO_TCP explicitly: with protocol 0 asyncio never sets TCP_NODELAY, and keep-alive requests stall ~40 ms.
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -48,6 +52,8 @@ class ServedApp:
             timeout_keep_alive=30,
             ssl_certfile=ssl_certfile,
             ssl_keyfile=ssl_keyfile,
+            proxy_headers=bool(forwarded_allow_ips),
+            forwarded_allow_ips=list(forwarded_allow_ips),
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)

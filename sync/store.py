@@ -48,6 +48,10 @@ Webhook inbox (durable before the 2xx; applying is idempotent, so a row applied 
     inbox_counts() -> dict[str, int];  inbox_last_received(tool=None) -> datetime | None
 
 Write-back audit: ``add_audit(action, target_id, detail)``, ``audit_log(target_id=None, limit=100)``.
+
+Web sessions ended by a logout, shared by every process on the store (a row goes once its session has expired)::
+
+    revoke_session(session_id, expires_at);  session_revoked(session_id) -> bool
 """
 
 from __future__ import annotations
@@ -104,6 +108,7 @@ from sync.tables import (
     record_releases,
     records,
     rejects,
+    revoked_sessions,
     sync_runs,
     webhook_inbox,
 )
@@ -329,6 +334,7 @@ class _Statements:
     records_upsert: ReturningInsert[tuple[str]]
     cursor_upsert: Insert
     inbox_insert: ReturningInsert[tuple[str]]
+    session_revoke: Insert
 
 
 def _statements(dialect_insert: Callable[[Table], postgresql.Insert | sqlite.Insert]) -> _Statements:
@@ -355,6 +361,9 @@ def _statements(dialect_insert: Callable[[Table], postgresql.Insert | sqlite.Ins
         inbox_insert=dialect_insert(webhook_inbox)
         .on_conflict_do_nothing(index_elements=[webhook_inbox.c.delivery_id])
         .returning(webhook_inbox.c.delivery_id),
+        session_revoke=dialect_insert(revoked_sessions).on_conflict_do_nothing(
+            index_elements=[revoked_sessions.c.session_id]
+        ),
     )
 
 
@@ -872,6 +881,19 @@ class Store:
             stmt = stmt.where(audit_table.c.target_id == target_id)
         with self._engine.connect() as conn:
             return [AuditEntry(**row._asdict()) for row in conn.execute(stmt)]
+
+    # -- web sessions ----------------------------------------------------------------------------------------------
+
+    def revoke_session(self, session_id: str, expires_at: datetime) -> None:
+        """Refuse the session from now on; revocations of sessions that have expired meanwhile are dropped."""
+        with self.transaction() as conn:
+            conn.execute(delete(revoked_sessions).where(revoked_sessions.c.expires_at < _now()))
+            conn.execute(self._sql.session_revoke, {"session_id": session_id, "expires_at": expires_at})
+
+    def session_revoked(self, session_id: str) -> bool:
+        stmt = select(revoked_sessions.c.session_id).where(revoked_sessions.c.session_id == session_id)
+        with self._engine.connect() as conn:
+            return conn.scalar(stmt) is not None
 
 
 __all__ = [

@@ -5,7 +5,8 @@ writes (read back with pydantic's JSON parser; ``data::json`` on PostgreSQL and 
 it), the raw payload beside it, and a digest of its content for cheap no-change detection. ``record_releases`` and
 ``links`` are indexes derived from the records on every write, so "items in a release" and "links of a record" are
 single indexed queries. The remaining tables hold sync state (``cursors``, ``sync_runs``, ``rejects``), the webhook
-inbox, the write-back audit trail and ``meta`` (the schema version).
+inbox, the write-back audit trail, the web sessions ended by a logout (``revoked_sessions``) and ``meta`` (the schema
+version).
 
 Every timestamp column is :class:`UtcDateTime`: aware datetimes in, aware UTC datetimes out, on both backends.
 """
@@ -173,6 +174,14 @@ audit = Table(
     Column("target_id", String(512), nullable=False),
     Column("detail", Json, nullable=False),
     Index("ix_audit_target", "target_id", "at"),
+)
+
+revoked_sessions = Table(
+    "revoked_sessions",
+    metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("expires_at", UtcDateTime(), nullable=False, comment="when the session would have ended anyway"),
+    Index("ix_revoked_sessions_expires_at", "expires_at"),
 )
 
 meta = Table(

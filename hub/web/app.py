@@ -17,8 +17,11 @@ authenticated page and API (FastAPI):
 =========================================  =================================================================
 
 Everything but the webhooks, ``/healthz`` and the login form answers 401 without credentials (see
-:mod:`hub.web.security`); HTML routes answer with the login form, ``/api`` with JSON. The data version is the count
-of applied deliveries and the time of the newest successful sync, so a scheduled sync updates open pages too.
+:mod:`hub.web.security`), and 429 with ``Retry-After`` while the client's failed logins hold it back; HTML routes
+answer with the login form, ``/api`` with JSON. Answers over https (the socket's, or ``X-Forwarded-Proto`` from a
+proxy in ``[web] forwarded_allow_ips``, which uvicorn applies) carry ``Strict-Transport-Security`` and set ``Secure``
+cookies. The data version is the count of applied deliveries and the time of the newest successful sync, so a
+scheduled sync updates open pages too.
 """
 
 from __future__ import annotations
@@ -44,7 +47,17 @@ from hub.settings import Settings
 from hub.web.apply import Applier, OnChange, utc_now
 from hub.web.config import WebAuthSettings, WebhookSettings, load_secrets
 from hub.web.intake import WEBHOOK_PATHS, InboxWriter, Intake, WebhookEndpoints
-from hub.web.security import RESPONSE_HEADERS, SESSION_COOKIE, Authenticator, Counters, LoginRefusedError
+from hub.web.security import (
+    RESPONSE_HEADERS,
+    SESSION_COOKIE,
+    Authenticator,
+    Counters,
+    LoginRefusedError,
+    LoginThrottledError,
+    Sessions,
+    Throttle,
+    hsts_header,
+)
 from hub.web.status import PageConfig, StatusCache, WebhookHealth, find_report, webhook_health
 from hub.web.wal import WalCheckpoints
 from reports.render import age, failure_counts, percent, release_label, web_url, when
@@ -56,8 +69,11 @@ EVENT_STREAM_SECONDS = 55.0  # EventSource reconnects by itself; a bounded strea
 _SYNC_STAMP_SECONDS = 5.0
 
 
-class _Unauthorized(Exception):  # noqa: N818  (control flow to the 401 handler, not an error)
-    pass
+class _Refused(Exception):  # noqa: N818  (control flow to the refusal handler, not an error)
+    """401, or 429 when the client must wait ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int | None = None) -> None:
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -113,20 +129,23 @@ def page_policy(nonce: str) -> str:
 
 
 class SecurityHeaders:
-    """Adds :data:`~hub.web.security.RESPONSE_HEADERS` to every answer that lacks them, as plain ASGI."""
+    """Adds :data:`~hub.web.security.RESPONSE_HEADERS` to every answer that lacks them, and ``hsts`` to every
+    answer over https, as plain ASGI."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: tuple[bytes, bytes]) -> None:
         self.app = app
+        self._https_headers = (*RESPONSE_HEADERS, hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        wanted = self._https_headers if scope.get("scheme") == "https" else RESPONSE_HEADERS
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(name, value) for name, value in RESPONSE_HEADERS if name not in present]
+                extra = [(name, value) for name, value in wanted if name not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
@@ -135,15 +154,37 @@ class SecurityHeaders:
 
 class WebApp:
     """The ASGI app :func:`create_app` builds: the webhook receivers answer their paths first, ahead of everything
-    else; every other request goes to ``pages``, the FastAPI app of the status page and API. ``web`` is what they
-    share; ``close()`` stops its workers."""
+    else; every other request goes to ``pages``, the FastAPI app of the status page and API; both through
+    :class:`SecurityHeaders`. ``web`` is what they share; ``close()`` stops its workers. ``trusted_proxies`` are the
+    addresses whose forwarded headers the server is to apply (``[web] forwarded_allow_ips``)."""
 
-    def __init__(self, pages: FastAPI, web: WebState, receivers: WebhookEndpoints) -> None:
+    def __init__(
+        self,
+        pages: FastAPI,
+        web: WebState,
+        receivers: WebhookEndpoints,
+        auth: WebAuthSettings,
+    ) -> None:
         self.pages = pages
         self.web = web
+        self.trusted_proxies = tuple(auth.forwarded_allow_ips)
+        self._session_key_env = auth.session_key_env
         self._receivers = receivers
+        self._answer = SecurityHeaders(self._dispatch, hsts_header(auth.hsts_include_subdomains))
+
+    def session_note(self) -> str:
+        """One line on how logins are kept, for the start-up banner."""
+        if self.web.auth.sessions.shared:
+            return f"sessions signed with ${self._session_key_env}: they survive restarts and hold on every replica"
+        return (
+            "sessions signed with a key drawn at start: logins end with this process and hold on no other replica "
+            "(set [web] session_key_env to share them)"
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._answer(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         tool = WEBHOOK_PATHS.get(scope.get("path", "")) if scope["type"] == "http" else None
         if tool is None:
             await self.pages(scope, receive, send)
@@ -167,6 +208,23 @@ def _safe_next(path: str | None) -> str:
     if not path or not path.startswith("/") or path.startswith(("//", "/\\")):
         return "/"
     return path
+
+
+def _client(request: Request) -> str:
+    """The client's address: the socket peer, or what a trusted proxy forwarded (uvicorn's ``proxy_headers``)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _session_cookie(response: Response, request: Request, value: str, max_age: int) -> None:
+    """Sets (``max_age`` 0: ends) the session cookie; ``Secure`` when the request came over https."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
 
 
 def create_app(
@@ -194,13 +252,14 @@ def create_app(
     )
     secrets_ = load_secrets(webhooks, auth)
     counters = Counters()
+    sessions = Sessions(secrets_.session_key, auth.session_hours, store)
     version = DataVersion(store)
     applier = Applier(store, settings, webhooks, clock=clock, on_applied=version.bump, on_change=on_change)
     state = WebState(
         store=store,
         applier=applier,
         counters=counters,
-        auth=Authenticator(secrets_, auth.trusted_user_header, auth.session_hours),
+        auth=Authenticator(secrets_, auth.trusted_user_header, sessions, Throttle(auth.throttle), counters),
         cache=StatusCache(store, page, clock),
         version=version,
         writer=InboxWriter(store),
@@ -210,7 +269,6 @@ def create_app(
     header = auth.trusted_user_header
 
     app = FastAPI(title="pmhub", docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(SecurityHeaders)
     receivers = WebhookEndpoints(Intake(store, webhooks, secrets_, counters, applier.notify, state.writer))
 
     def html(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -218,38 +276,47 @@ def create_app(
         body = templates.get_template(name).render(nonce=nonce, **context)
         return HTMLResponse(body, status_code=status_code, headers={"Content-Security-Policy": page_policy(nonce)})
 
-    def login_page(*, failed: bool, status_code: int, next_path: str) -> HTMLResponse:
-        return html(
+    def login_page(*, failed: bool, status_code: int, next_path: str, retry_after: int | None = None) -> HTMLResponse:
+        page = html(
             "login.html",
             status_code,
             user=None,
             failed=failed,
+            retry_after=retry_after,
             configured=state.auth.configured,
             next_path=_safe_next(next_path),
         )
+        if retry_after is not None:
+            page.headers["Retry-After"] = str(retry_after)
+        return page
 
-    @app.exception_handler(_Unauthorized)
-    async def unauthorized(request: Request, _exc: _Unauthorized) -> Response:
+    @app.exception_handler(_Refused)
+    async def refused(request: Request, exc: _Refused) -> Response:
+        if exc.retry_after is None:
+            status_code, detail, headers = 401, "authentication required", {"WWW-Authenticate": 'Bearer realm="pmhub"'}
+        else:
+            status_code, headers = 429, {"Retry-After": str(exc.retry_after)}
+            detail = "too many failed logins from this address; retry later"
         if request.url.path.startswith("/api/"):
-            return JSONResponse(
-                {"detail": "authentication required"},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="pmhub"'},
-            )
-        return login_page(failed=False, status_code=401, next_path=request.url.path)
+            return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+        return login_page(
+            failed=False, status_code=status_code, next_path=request.url.path, retry_after=exc.retry_after
+        )
 
     def user(request: Request) -> str:
         try:
             found = state.auth.identify(
+                _client(request),
                 request.headers.get("authorization"),
                 request.headers.get(header) if header else None,
                 request.cookies.get(SESSION_COOKIE),
             )
         except LoginRefusedError:
-            counters.failed_login()
-            raise _Unauthorized from None
+            raise _Refused from None
+        except LoginThrottledError as exc:
+            raise _Refused(exc.retry_after) from None
         if found is None:
-            raise _Unauthorized
+            raise _Refused
         return found
 
     async def status_now() -> tuple[str, StatusReport, WebhookHealth]:
@@ -269,30 +336,24 @@ def create_app(
     @app.post("/login")
     async def login(request: Request) -> Response:
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
-        name, password = form.get("username", ""), form.get("password", "")
-        who = None
-        if name and state.auth.check_password(name, password):
-            who = name
-        elif not name and password and state.auth.check_token(password):
-            who = "bearer"
-        if who is None:
-            counters.failed_login()
-            return login_page(failed=True, status_code=401, next_path=form.get("next", "/"))
-        response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
-        response.set_cookie(
-            SESSION_COOKIE,
-            state.auth.session_cookie(who),
-            max_age=state.auth.session_seconds,
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
+        next_path = form.get("next", "/")
+        try:
+            who = state.auth.login(_client(request), form.get("username", ""), form.get("password", ""))
+        except LoginRefusedError:
+            return login_page(failed=True, status_code=401, next_path=next_path)
+        except LoginThrottledError as exc:
+            return login_page(failed=False, status_code=429, next_path=next_path, retry_after=exc.retry_after)
+        response = RedirectResponse(_safe_next(next_path), status_code=303)
+        _session_cookie(response, request, sessions.issue(who), sessions.seconds)
         return response
 
     @app.post("/logout")
-    async def logout() -> Response:
+    async def logout(request: Request) -> Response:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            await run_in_threadpool(sessions.revoke, cookie)
         response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(SESSION_COOKIE)
+        _session_cookie(response, request, "", 0)
         return response
 
     @app.get("/", response_class=HTMLResponse)
@@ -351,4 +412,4 @@ def create_app(
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
 
     applier.start()
-    return WebApp(app, state, receivers)
+    return WebApp(app, state, receivers, auth)

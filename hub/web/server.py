@@ -7,8 +7,9 @@
     serve_schedules(cfg, config_path)        # blocks until interrupted
     server.stop()
 
-The app binds to 127.0.0.1 unless told otherwise, and :meth:`banner` says where it listens and whether that is
-reachable from other machines.
+The app binds to 127.0.0.1 unless told otherwise, applies forwarded headers only from the app's trusted proxies
+(``[web] forwarded_allow_ips``), and :meth:`banner` says where it listens, whether that is reachable from other
+machines and whether logins are shared with other replicas.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ SWITCH_INTERVAL_SECONDS = 0.001
 class WebServer:
     def __init__(self, app: WebApp, host: str = "127.0.0.1", port: int = 8765, log_level: str = "warning") -> None:
         self._app = app
-        self._served = ServedApp(app, host, port, log_level)
+        self._served = ServedApp(app, host, port, log_level, forwarded_allow_ips=app.trusted_proxies)
         self.host, self.port = self._served.host, self._served.port
 
     @property
@@ -43,7 +44,10 @@ class WebServer:
     def banner(self) -> str:
         local = self.host in ("127.0.0.1", "::1", "localhost")
         reach = "this machine only; set serve.host to expose it" if local else "reachable from the network"
-        return f"pmhub web: status page {self.url}/ and webhooks {self.url}/webhooks/{{github,jira}} ({reach})"
+        return (
+            f"pmhub web: status page {self.url}/ and webhooks {self.url}/webhooks/{{github,jira}} ({reach})\n"
+            f"pmhub web: {self._app.session_note()}"
+        )
 
     def run(self) -> None:
         """Serve until interrupted (Ctrl-C), then stop the apply worker."""

@@ -3,8 +3,8 @@
 :func:`build_status` gathers a :class:`schema.readiness.StatusReport` from the store (readiness of every upcoming
 release — evaluated without being saved, so reading the page never changes the readiness history —, roadmap items,
 contradictions and per-source freshness); :func:`webhook_health` the receiver's side (last delivery per tool, inbox
-counts, deliveries that failed to apply, refused deliveries and logins). :class:`StatusCache` evaluates once per
-data version and minute, however many readers ask.
+counts, deliveries that failed to apply, refused deliveries and logins, throttled logins). :class:`StatusCache`
+evaluates once per data version and minute, however many readers ask.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ class WebhookHealth:
     failures: list[InboxFailure]
     forged_deliveries: dict[str, int]
     failed_logins: int
+    throttled_logins: int
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -99,13 +100,14 @@ def webhook_health(store: Store, counters: Counters, limit: int = 20) -> Webhook
     )
     with store.engine.connect() as conn:
         failures = [InboxFailure(**row._asdict()) for row in conn.execute(stmt)]
-    forged, logins = counters.snapshot()
+    refusals = counters.snapshot()
     return WebhookHealth(
         last_received={tool: store.inbox_last_received(tool) for tool in ("github", "jira")},
         inbox=store.inbox_counts(),
         failures=failures,
-        forged_deliveries=forged,
-        failed_logins=logins,
+        forged_deliveries=refusals.forged,
+        failed_logins=refusals.failed_logins,
+        throttled_logins=refusals.throttled_logins,
     )
 
 

@@ -4,7 +4,6 @@ receivers, comments in the sandbox's Jira and GitHub, retries, and secrets kept 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import email
 import email.policy
 import json
@@ -22,10 +21,6 @@ import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
 from apprise.plugins.slack import NotifySlack
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 
@@ -50,6 +45,7 @@ from hub.sources import build_source
 from serving import ServedApp
 from sync.store import Store
 from tests.reports import examples
+from tests.support.tls import self_signed
 
 FAST = RetryPolicy(attempts=3, wait=0.01, max_wait=0.05)
 SLACK_TOKENS = ("T1JJ3T3L2", "A1BRTD4JD", "TIiajkdnlazkcOXrIdevi7")
@@ -106,33 +102,11 @@ def slack_at(receiver: tuple[Receiver, str], monkeypatch: pytest.MonkeyPatch) ->
     return rec
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_file, key_file
-
-
 @pytest.fixture
 def teams_at(tmp_path: Path) -> Iterator[tuple[Receiver, int]]:
     """An HTTPS receiver: apprise's Teams (Power Automate workflows) plugin always posts to https://{host}:{port}."""
     rec = Receiver(status=202)
-    cert_file, key_file = _self_signed(tmp_path)
+    cert_file, key_file = self_signed(tmp_path)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(

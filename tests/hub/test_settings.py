@@ -152,3 +152,27 @@ def test_secrets_come_from_the_named_variable_and_never_print(
     assert token is not None
     assert token.get_secret_value() == "ghp_topsecret"
     assert "topsecret" not in repr(token) + str(token)
+
+
+def test_the_web_section_reads_proxies_sessions_and_the_throttle_and_names_what_is_wrong(tmp_path: Path) -> None:
+    good = load_settings(
+        write(
+            tmp_path,
+            '[web]\nforwarded_allow_ips = ["127.0.0.1", "10.0.0.0/8", "::1"]\nsession_key_env = "PMHUB_SESSION_KEY"\n'
+            "[web.throttle]\nuser_failures = 3\n",
+        )
+    )
+    assert good.web.forwarded_allow_ips == ["127.0.0.1", "10.0.0.0/8", "::1"]
+    assert (good.web.session_key_env, good.web.throttle.user_failures, good.web.throttle.address_failures) == (
+        "PMHUB_SESSION_KEY",
+        3,
+        20,
+    )
+
+    bad = '[web]\nforwarded_allow_ips = ["proxy.internal"]\n[web.throttle]\nfirst_wait_seconds = 0\n'
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, bad))
+    message = str(caught.value)
+    assert "web.forwarded_allow_ips" in message
+    assert "'proxy.internal' is not an IP address or network" in message
+    assert "web.throttle.first_wait_seconds" in message

@@ -549,6 +549,18 @@ def test_audit_log_keeps_write_back_actions_newest_first(store: Store) -> None:
     assert [e.action for e in store.audit_log()] == ["github.comment", "jira.comment"]
 
 
+def test_a_revoked_session_stays_revoked_until_it_expires_then_its_row_goes(store: Store) -> None:
+    now = datetime.now(UTC)
+    store.revoke_session("old", now - timedelta(seconds=1))
+    store.revoke_session("live", now + timedelta(hours=1))
+    store.revoke_session("live", now + timedelta(hours=1))  # a second logout of the same session is harmless
+
+    assert store.session_revoked("live")
+    assert not store.session_revoked("never-revoked")
+    assert not store.session_revoked("old")  # expired meanwhile: dropped by the next revocation
+    assert store.counts()["revoked_sessions"] == 1
+
+
 def test_writes_compose_in_one_caller_transaction(store: Store) -> None:
     def write_then_abort() -> None:
         with store.transaction() as conn:
@@ -579,6 +591,7 @@ def test_counts_name_every_table(store: Store) -> None:
         "rejects",
         "webhook_inbox",
         "audit",
+        "revoked_sessions",
         "meta",
     }
     assert (counts["records"], counts["record_releases"], counts["meta"]) == (1, 1, 1)

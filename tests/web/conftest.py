@@ -1,9 +1,11 @@
-"""The web app served over real HTTP (uvicorn on 127.0.0.1) on a temporary SQLite store, and signed posting."""
+"""The web app served over real HTTP or HTTPS (uvicorn on 127.0.0.1) on a temporary SQLite store, clients that
+connect from another loopback address, and signed posting."""
 
 from __future__ import annotations
 
 import base64
 import json
+import ssl
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,12 +31,14 @@ JIRA_URL_TOKEN = "jira-url-token-for-tests"
 BEARER = "bearer-token-for-tests"
 PASSWORD = "pm-password-for-tests"
 USER = "pat"
+SESSION_KEY = "session-key-for-tests-0123456789abcdef"
 
 ENV = {
     "PMHUB_TEST_GITHUB_HOOK": GITHUB_SECRET,
     "PMHUB_TEST_JIRA_HOOK": JIRA_SECRET,
     "PMHUB_TEST_BEARER": BEARER,
     "PMHUB_TEST_PAT_PASSWORD": PASSWORD,
+    "PMHUB_TEST_SESSION_KEY": SESSION_KEY,
 }
 WEBHOOKS = WebhookSettings(
     github_secret_env="PMHUB_TEST_GITHUB_HOOK",
@@ -47,6 +51,14 @@ AUTH = WebAuthSettings(bearer_token_env="PMHUB_TEST_BEARER", basic_users={USER: 
 
 def basic(user: str = USER, password: str = PASSWORD) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def client_at(url: str, address: str = "127.0.0.1", cafile: Path | None = None) -> httpx.Client:
+    """A client whose connections come from ``address``: any of 127.0.0.0/8 reaches a server on 127.0.0.1 as a
+    peer of its own. ``cafile`` is the certificate to trust for https."""
+    verify = ssl.create_default_context(cafile=str(cafile)) if cafile else True
+    transport = httpx.HTTPTransport(local_address=address, verify=verify)
+    return httpx.Client(base_url=url, transport=transport, timeout=10.0)
 
 
 @dataclass
@@ -96,16 +108,21 @@ class Web:
 
 
 @contextmanager
-def serve_web(settings: Settings, store: Store, **options: Any) -> Iterator[Web]:
+def serve_web(
+    settings: Settings, store: Store, *, tls: tuple[Path, Path] | None = None, **options: Any
+) -> Iterator[Web]:
+    """The app over ``store`` on uvicorn (HTTPS with ``tls``, a certificate and its key), trusting forwarded headers
+    from the app's ``forwarded_allow_ips`` as ``pmhub serve`` does; ``options`` go to :func:`create_app`."""
     with pytest.MonkeyPatch.context() as patch:
         for key, value in ENV.items():
             patch.setenv(key, value)
         options.setdefault("webhooks", WEBHOOKS)
         options.setdefault("auth", AUTH)
         app = create_app(settings, store, **options)
-    served = ServedApp(app).start()
+    cert, cert_key = tls or (None, None)
+    served = ServedApp(app, ssl_certfile=cert, ssl_keyfile=cert_key, forwarded_allow_ips=app.trusted_proxies).start()
     try:
-        with httpx.Client(base_url=served.url, timeout=10.0) as client:
+        with client_at(served.url, cafile=cert) as client:
             yield Web(app, served, store, client)
     finally:
         app.close()

@@ -105,13 +105,55 @@ def test_a_trusted_proxy_header_is_honoured_only_when_configured(web: Web, tmp_p
         assert behind_proxy.client.get("/api/version", headers={"X-Forwarded-User": "pat"}).status_code == 200
 
 
-def test_pages_carry_a_strict_content_security_policy(web: Web) -> None:
-    answer = web.client.get("/", headers=basic())
-    policy = answer.headers["content-security-policy"]
-    assert "default-src 'none'" in policy
-    assert "script-src 'nonce-" in policy
-    nonce = policy.split("script-src 'nonce-", 1)[1].split("'", 1)[0]
-    assert f'<script nonce="{nonce}">' in answer.text
+@pytest.mark.parametrize("path", ["/", "/login"])
+def test_pages_carry_a_strict_content_security_policy_with_a_fresh_nonce(web: Web, path: str) -> None:
+    nonces = []
+    for _ in range(2):
+        answer = web.client.get(path, headers=basic())
+        policy = answer.headers["content-security-policy"]
+        assert "default-src 'none'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert "base-uri 'none'" in policy
+        assert "form-action 'self'" in policy
+        nonce = policy.split("script-src 'nonce-", 1)[1].split("'", 1)[0]
+        assert f"style-src 'nonce-{nonce}'" in policy
+        assert f'<style nonce="{nonce}">' in answer.text
+        if path == "/":
+            assert f'<script nonce="{nonce}">' in answer.text
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "authorized"),
+    [
+        ("GET", "/", True),
+        ("GET", "/api/status", True),
+        ("GET", "/api/status", False),
+        ("GET", "/login", False),
+        ("POST", "/login", False),
+        ("GET", "/healthz", False),
+        ("POST", "/webhooks/github", False),
+    ],
+)
+def test_every_answer_forbids_sniffing_referrers_caching_and_framing(
+    web: Web, method: str, path: str, authorized: bool
+) -> None:
+    answer = web.client.request(method, path, headers=basic() if authorized else None)
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "no-referrer"
+    assert answer.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    assert "strict-transport-security" not in answer.headers  # plain http
+
+
+def test_session_cookies_are_http_only_and_same_site_strict_also_when_ended(web: Web) -> None:
+    with httpx.Client(base_url=web.url) as browser:
+        issued = browser.post("/login", data={"username": USER, "password": PASSWORD})
+        ended = browser.post("/logout")
+    for answer in (issued, ended):
+        attributes = {part.strip().lower() for part in answer.headers["set-cookie"].split(";")}
+        assert {"httponly", "samesite=strict", "path=/"} <= attributes
 
 
 def test_with_nothing_configured_nobody_gets_in(tmp_path: Path) -> None:
