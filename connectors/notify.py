@@ -1,9 +1,10 @@
 """Deliver rendered reports to people: apprise URLs (Slack, Microsoft Teams, e-mail, …) and comments on a Jira issue
 or a GitHub issue/PR.
 
-:func:`deliver` sends one :class:`Message` to every configured :class:`hub.settings.NotifyTarget` that subscribes to
-the event and returns one :class:`DeliveryResult` per target — a failure is retried (bounded, exponential backoff),
-then returned with its reason, never dropped; :func:`record` writes the results to the store's audit table.
+:func:`deliver` sends one :class:`Message` to every configured :class:`NotifyTarget` (``[notify.<name>]`` in
+pmhub.toml) that subscribes to the event and returns one :class:`DeliveryResult` per target — a failure is retried
+(bounded, exponential backoff), then returned with its reason, never dropped; :func:`record` writes the results to
+the store's audit table.
 
 Per target:
 
@@ -35,22 +36,32 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import apprise
 import tenacity
-from apprise.attachment.memory import AttachMemory
+from pydantic import BaseModel, ConfigDict, Field
 
-from hub.settings import NotifyTarget
 from reports import render_readiness, render_status, render_summary, summary_title, to_jira_wiki
 from schema.errors import RetryLaterError
 from schema.readiness import ReadinessReport, StatusReport
 
-Event = Literal["readiness", "digest"]
+NotifyEvent = Literal["readiness", "digest"]
 CommentKind = Literal["jira_comment", "github_comment"]
 
 EMAIL_SCHEMES = frozenset({"mailto", "mailtos"})
 MAX_ERROR_CHARS = 500
 _MASK = "***"
 _HOSTNAME = re.compile(r"^(?=.*[.:])[A-Za-z0-9.:\[\]-]+$")
+
+
+class NotifyTarget(BaseModel):
+    """Where reports go: an apprise URL (Slack, Teams, mailto …) read from the environment, or a comment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["apprise", "jira_comment", "github_comment"] = "apprise"
+    url_env: str | None = Field(None, description="Env var holding the apprise URL (it embeds secrets).")
+    target: str | None = Field(None, description="Jira issue key or 'owner/repo#number' for comment targets.")
+    format: Literal["summary", "full"] = "summary"
+    events: tuple[NotifyEvent, ...] = ("readiness", "digest")
 
 
 class CommentPoster(Protocol):
@@ -244,6 +255,11 @@ def _with_retries(send: Callable[[], str | None], policy: RetryPolicy) -> tuple[
 
 def _apprise_sender(url: str, target: NotifyTarget, message: Message) -> tuple[Callable[[], str | None], str]:
     """The send function for an apprise URL, and the service's name; raises _RefusedError for a URL apprise rejects."""
+    # why: the settings import this module for NotifyTarget, and apprise takes ~150 ms to import (its plugins):
+    # every command would pay it, while only a delivery needs it
+    import apprise
+    from apprise.attachment.memory import AttachMemory
+
     instance = apprise.Apprise.instantiate(url)
     if instance is None:
         raise _RefusedError("not a valid apprise URL (check its scheme and required parts)")
@@ -332,7 +348,7 @@ def deliver(
     message: Message,
     targets: Mapping[str, NotifyTarget],
     *,
-    event: Event,
+    event: NotifyEvent,
     posters: Mapping[CommentKind, CommentPoster] | None = None,
     env: Mapping[str, str] | None = None,
     retry: RetryPolicy | None = None,
@@ -366,10 +382,11 @@ __all__ = [
     "CommentKind",
     "CommentPoster",
     "DeliveryResult",
-    "Event",
     "GitHubCommenter",
     "JiraCommenter",
     "Message",
+    "NotifyEvent",
+    "NotifyTarget",
     "RetryPolicy",
     "deliver",
     "parse_issue_ref",

@@ -19,12 +19,13 @@ from connectors.notify import (
     GitHubCommenter,
     JiraCommenter,
     Message,
+    NotifyEvent,
     deliver,
     readiness_message,
     record,
     status_message,
 )
-from hub.settings import NotifyEvent, Settings
+from hub.settings import Settings
 from hub.sources import build_source
 from schema import ConfigError, Release
 from schema.readiness import ReadinessReport, StatusReport

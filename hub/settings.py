@@ -15,7 +15,7 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from connectors.analytics.config import AnalyticsSourceConfig
 from connectors.github.config import GitHubSourceConfig
 from connectors.jira.config import JiraSourceConfig
+from connectors.notify import NotifyTarget
 from hub.web.config import WebAuthSettings, WebhookSettings
 from schema import ConfigError, MetricTarget, StatusRules
 from sync.linking import DEFAULT_KEY_PATTERN, LinkRules
@@ -52,19 +53,6 @@ class ScheduleSettings(_Section):
     sync: str = Field("*/15 * * * *", description="Cron for the scheduled sync of every source.")
     digest: str = Field("0 8 * * 1-5", description="Cron for the status digest sent to stakeholders.")
     timezone: str = "UTC"
-
-
-NotifyEvent = Literal["readiness", "digest"]
-
-
-class NotifyTarget(_Section):
-    """Where reports go: an apprise URL (Slack, Teams, mailto …) read from the environment, or a comment."""
-
-    kind: Literal["apprise", "jira_comment", "github_comment"] = "apprise"
-    url_env: str | None = Field(None, description="Env var holding the apprise URL (it embeds secrets).")
-    target: str | None = Field(None, description="Jira issue key or 'owner/repo#number' for comment targets.")
-    format: Literal["summary", "full"] = "summary"
-    events: tuple[NotifyEvent, ...] = ("readiness", "digest")
 
 
 class RoadmapSettings(_Section):
@@ -199,8 +187,6 @@ def secret(env_name: str | None) -> SecretStr | None:
 __all__ = [
     "DEFAULT_STORE_URL",
     "LinkingSettings",
-    "NotifyEvent",
-    "NotifyTarget",
     "ProductSettings",
     "RoadmapSettings",
     "ScheduleSettings",

@@ -35,6 +35,7 @@ from connectors.notify import (
     DeliveryResult,
     GitHubCommenter,
     JiraCommenter,
+    NotifyTarget,
     RetryPolicy,
     deliver,
     parse_issue_ref,
@@ -45,7 +46,7 @@ from connectors.notify import (
     status_message,
 )
 from hub.serving import ServedApp
-from hub.settings import NotifyTarget, load_settings
+from hub.settings import load_settings
 from hub.sources import build_source
 from sync.store import Store
 from tests.reports import examples
