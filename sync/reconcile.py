@@ -43,6 +43,7 @@ from typing import Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from connectors.base import COMMENT_MARKER, is_pmhub_comment
 from schema import (
     Check,
     CheckState,
@@ -80,7 +81,6 @@ Rule = Literal[
 RECORD_KINDS: tuple[RecordKind, ...] = ("work_item", "pull_request", "release", "check", "link")
 AUDIT_PREFIX = "reconcile:"
 FAILED_ACTION = "reconcile_failed"
-COMMENT_MARKER = "pmhub:reconcile"
 _AUDIT_SCAN = 500
 
 
@@ -535,10 +535,6 @@ def _issue_evidence(issue: WorkItem) -> Evidence:
 def comment_text(rule: str, text: str) -> str:
     """A comment pmhub writes: the finding, then the marker the webhook path recognises."""
     return f"{text}.\n\n(pmhub reconciliation, rule {rule}) [{COMMENT_MARKER}]"
-
-
-def is_pmhub_comment(text: str) -> bool:
-    return COMMENT_MARKER in text
 
 
 def find(records: Iterable[Record], *, config: ReconcileConfig, now: datetime) -> list[Finding]:
