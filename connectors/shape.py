@@ -7,11 +7,13 @@ being retried. ``path`` names where the parent sits in the payload ("issue", "is
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from schema import BadDataError
 
 Json = dict[str, Any]
+T = TypeVar("T")
 
 
 def kind_of(value: object) -> str:
@@ -40,34 +42,31 @@ def _refused(parent: Json, name: str, path: str, wanted: str) -> BadDataError:
     return BadDataError(f"`{_where(path, name)}` must be {wanted}, got {kind_of(parent[name])}")
 
 
-def obj(parent: Json, name: str, path: str = "") -> Json:
+def _checked(parent: Json, name: str, path: str, wanted: str, fits: Callable[[object], bool]) -> Any:
     value = parent.get(name)
-    if not isinstance(value, dict):
-        raise _refused(parent, name, path, "an object")
+    if not fits(value):
+        raise _refused(parent, name, path, wanted)
     return value
 
 
-def optional_obj(parent: Json, name: str, path: str = "") -> Json | None:
-    """The object at ``name``, or ``None`` when it is absent or null."""
-    return None if parent.get(name) is None else obj(parent, name, path)
+def obj(parent: Json, name: str, path: str = "") -> Json:
+    found: Json = _checked(parent, name, path, "an object", lambda v: isinstance(v, dict))
+    return found
 
 
 def text(parent: Json, name: str, path: str = "") -> str:
-    value = parent.get(name)
-    if not isinstance(value, str) or not value:
-        raise _refused(parent, name, path, "a non-empty string")
-    return value
-
-
-def optional_text(parent: Json, name: str, path: str = "") -> str | None:
-    return None if parent.get(name) is None else text(parent, name, path)
+    found: str = _checked(parent, name, path, "a non-empty string", lambda v: isinstance(v, str) and bool(v))
+    return found
 
 
 def number(parent: Json, name: str, path: str = "") -> int:
-    value = parent.get(name)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise _refused(parent, name, path, "an integer")
-    return value
+    found: int = _checked(parent, name, path, "an integer", lambda v: isinstance(v, int) and not isinstance(v, bool))
+    return found
+
+
+def optional(read: Callable[[Json, str, str], T], parent: Json, name: str, path: str = "") -> T | None:
+    """``read`` of the field (:func:`obj`, :func:`text` …), or ``None`` when it is absent or null."""
+    return None if parent.get(name) is None else read(parent, name, path)
 
 
 def ident(parent: Json, name: str, path: str = "") -> str:

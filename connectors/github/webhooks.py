@@ -71,7 +71,7 @@ def change(event: str, payload: Raw, me: str | None) -> Change:
     if event == "issue_comment" and is_pmhub_comment(shape.obj(payload, "comment").get("body")):
         return Change(ignored="pmhub's own comment (it carries the pmhub marker)")
     upserts, deleted = _records(event, repo, payload)
-    sender = shape.optional_obj(payload, "sender")
+    sender = shape.optional(shape.obj, payload, "sender")
     login = sender.get("login") if sender is not None else None
     own = None
     if me is not None and isinstance(login, str) and login.casefold() == me.casefold():
@@ -105,7 +105,7 @@ def _records(event: str, repo: str, payload: Raw) -> tuple[dict[str, list[Mapped
         return {RELEASES: [Mapped(map_release(repo, release), release)]}, []
     if event == "check_run":
         run = shape.obj(payload, "check_run")
-        suite = shape.optional_obj(run, "check_suite", "check_run") or {}
+        suite = shape.optional(shape.obj, run, "check_suite", "check_run") or {}
         ref = suite.get("head_branch") or shape.text(run, "head_sha", "check_run")
         return {CHECKS: [Mapped(map_check_run(repo, ref, run), run)]}, []
     return {CHECKS: _status(repo, payload)}, []

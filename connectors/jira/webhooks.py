@@ -123,9 +123,9 @@ def subject(event: str, payload: Json) -> Subject:
     if event.startswith(_ISSUE_EVENTS):
         issue = shape.obj(payload, "issue")
         shape.ident(issue, "id", "issue")
-        key = shape.optional_text(issue, "key", "issue")
-        fields = shape.optional_obj(issue, "fields", "issue") or {}
-        project = (shape.optional_obj(fields, "project", "issue.fields") or {}).get("key")
+        key = shape.optional(shape.text, issue, "key", "issue")
+        fields = shape.optional(shape.obj, issue, "fields", "issue") or {}
+        project = (shape.optional(shape.obj, fields, "project", "issue.fields") or {}).get("key")
         if not isinstance(project, str) or not project:
             project = key.rsplit("-", 1)[0] if key and "-" in key else None
         return Subject(project, _link(issue))
@@ -159,7 +159,10 @@ def _issue_change(event: str, payload: Json, site: JiraSite) -> Change:
     issue = shape.obj(payload, "issue")
     issue_id = shape.ident(issue, "id", "issue")
     # a Server/DC comment arrives as jira:issue_updated with the comment beside the issue
-    comment = (shape.obj if event.startswith("comment_") else shape.optional_obj)(payload, "comment")
+    if event.startswith("comment_"):
+        comment: Json | None = shape.obj(payload, "comment")
+    else:
+        comment = shape.optional(shape.obj, payload, "comment")
     if comment is not None and is_pmhub_comment(comment.get("body")):
         return Change(ignored="pmhub's own comment (it carries the pmhub marker)")
     actor = payload.get("user") or (comment or {}).get("updateAuthor") or (comment or {}).get("author")

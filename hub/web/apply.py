@@ -113,9 +113,8 @@ class Applier:
     Deliveries are applied in batches of up to ``BATCH`` (``BUSY_BATCH`` while more keep arriving), each in one
     transaction: records per source and stream, newest per id, deletions in delivery order, the rows marked
     applied (pmhub's own changes with their reason). If a batch write fails, each delivery is tried alone so only
-    the one at fault is marked failed. While
-    deliveries keep arriving, the worker pauses ``YIELD_FACTOR`` times as long as each batch took, so receiving
-    keeps most of the process and the inbox catches up as the burst eases.
+    the one at fault is marked failed. While deliveries keep arriving, the worker pauses ``YIELD_FACTOR`` times as
+    long as each batch took, so receiving keeps most of the process and the inbox catches up as the burst eases.
     """
 
     BATCH = 100

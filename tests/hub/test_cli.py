@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.store import Store
+from sync.store import InboxStatus, Store
 
 PMHUB = [sys.executable, "-m", "hub"]
 
@@ -65,7 +65,7 @@ def test_store_info_counts_rows_in_the_configured_store(tmp_path: Path) -> None:
 def test_status_lists_the_webhook_deliveries_that_were_rejected_or_failed_with_the_reason(tmp_path: Path) -> None:
     (tmp_path / "pmhub.toml").write_text(f'[store]\nurl = "sqlite:///{tmp_path}/s.db"\n')
     store = Store(f"sqlite:///{tmp_path}/s.db")
-    outcomes = [
+    outcomes: list[tuple[InboxStatus, str | None]] = [
         ("rejected", "issues: `issue` must be an object, got a string"),
         ("failed", "RetryLaterError: jira still failing"),
         ("applied", None),
