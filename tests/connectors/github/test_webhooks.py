@@ -16,9 +16,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.base import COMMENT_MARKER, Change
+from connectors.github import webhooks
 from connectors.github.mapping import check_id
 from connectors.github.source import CHECKS, ISSUES, MILESTONES, PULL_REQUESTS, RELEASES
-from connectors.github.webhooks import EVENTS, change, handles, repository
+from connectors.github.webhooks import EVENTS, handles, repository
 from hub.serving import ServedApp
 from sandbox.webhooks import WebhookSender
 from sandbox.world import Scale
@@ -38,14 +39,10 @@ def all_deliveries(event: str) -> list[Path]:
     return sorted((HOOKS / event).glob("*.json"))
 
 
-def from_webhook(event: str, payload: dict[str, Any], me: str | None = None) -> Change:
-    return change(event, payload, me)
-
-
 @pytest.mark.parametrize("path", all_deliveries("issues"), ids=lambda p: p.stem)
 def test_issue_events_upsert_the_issue_or_delete_it(path: Path) -> None:
     payload = json.loads(path.read_text())
-    change = from_webhook("issues", payload)
+    change = webhooks.change("issues", payload, None)
     repo, issue = payload["repository"]["full_name"], payload["issue"]
     issue_id = ids.github(repo, "issue", issue["number"])
     if payload["action"] in ("deleted", "transferred"):
@@ -59,14 +56,14 @@ def test_issue_events_upsert_the_issue_or_delete_it(path: Path) -> None:
 
 
 def test_transferred_issue_leaves_its_old_repository() -> None:
-    change = from_webhook("issues", delivery("issues", "transferred"))
+    change = webhooks.change("issues", delivery("issues", "transferred"), None)
     assert change.deleted == ["github:octo-org/octo-repo:issue:1"]
 
 
 @pytest.mark.parametrize("path", all_deliveries("pull_request"), ids=lambda p: p.stem)
 def test_pull_request_events_upsert_the_pull_request(path: Path) -> None:
     payload = json.loads(path.read_text())
-    [mapped] = from_webhook("pull_request", payload).upserts[PULL_REQUESTS]
+    [mapped] = webhooks.change("pull_request", payload, None).upserts[PULL_REQUESTS]
     assert isinstance(mapped.record, PullRequest)
     assert mapped.record.id == "github:codertocat/hello-world:pr:2"
     assert mapped.record.draft is payload["pull_request"]["draft"]
@@ -79,7 +76,7 @@ def test_pull_request_events_upsert_the_pull_request(path: Path) -> None:
 def test_milestone_and_release_events_upsert_or_delete(event: str, entity: str, key: str, stream: str) -> None:
     for path in all_deliveries(event):
         payload = json.loads(path.read_text())
-        change = from_webhook(event, payload)
+        change = webhooks.change(event, payload, None)
         expected = ids.github("Codertocat/Hello-World", entity, payload[event][key])
         if payload["action"] == "deleted":
             assert (change.upserts, change.deleted) == ({}, [expected])
@@ -90,14 +87,14 @@ def test_milestone_and_release_events_upsert_or_delete(event: str, entity: str, 
 
 
 def test_check_run_event_lands_on_its_branch() -> None:
-    [mapped] = from_webhook("check_run", delivery("check_run", "completed.1")).upserts[CHECKS]
+    [mapped] = webhooks.change("check_run", delivery("check_run", "completed.1"), None).upserts[CHECKS]
     assert mapped.record.id == check_id("Codertocat/Hello-World", "changes", CheckKind.CHECK_RUN, "Octocoders-linter")
     assert getattr(mapped.record, "state", None) is CheckState.FAILURE
 
 
 def test_status_event_on_a_commit_no_branch_heads_lands_on_the_sha() -> None:
     payload = delivery("status", "payload")
-    [mapped] = from_webhook("status", payload).upserts[CHECKS]
+    [mapped] = webhooks.change("status", payload, None).upserts[CHECKS]
     assert mapped.record.id == check_id("Codertocat/Hello-World", payload["sha"], CheckKind.COMMIT_STATUS, "default")
 
 
@@ -105,7 +102,7 @@ def test_status_event_lands_on_every_branch_whose_head_is_the_commit() -> None:
     payload = delivery("status", "payload")
     payload["branches"][0]["commit"]["sha"] = payload["sha"]
     payload["branches"][2]["commit"]["sha"] = payload["sha"]
-    refs = [getattr(m.record, "ref", None) for m in from_webhook("status", payload).upserts[CHECKS]]
+    refs = [getattr(m.record, "ref", None) for m in webhooks.change("status", payload, None).upserts[CHECKS]]
     assert refs == ["master", "gh-pages"]
 
 
@@ -115,7 +112,7 @@ def test_events_that_carry_no_record_change_nothing(event: str) -> None:
     for path in all_deliveries(event):
         payload = json.loads(path.read_text())
         assert repository(event, payload) is None
-        assert from_webhook(event, payload) == Change()
+        assert webhooks.change(event, payload, None) == Change()
 
 
 def test_only_the_subscribed_events_and_ping_are_handled() -> None:
@@ -128,7 +125,7 @@ def test_only_the_subscribed_events_and_ping_are_handled() -> None:
 def test_an_issue_comment_brings_its_issue_and_a_pull_requests_conversation_brings_nothing() -> None:
     for path in all_deliveries("issue_comment"):
         payload = json.loads(path.read_text())
-        found = from_webhook("issue_comment", payload)
+        found = webhooks.change("issue_comment", payload, None)
         if "pull_request" in payload["issue"]:
             assert found.records == []
         else:
@@ -156,7 +153,7 @@ def test_a_payload_that_lacks_what_its_event_needs_is_refused_naming_the_field(
     event: str, payload: dict[str, Any], reason: str
 ) -> None:
     with pytest.raises(BadDataError) as refused:
-        from_webhook(event, payload)
+        webhooks.change(event, payload, None)
     assert reason in str(refused.value)
 
 
@@ -164,13 +161,13 @@ def test_a_field_inside_the_object_that_does_not_fit_is_refused_by_the_polling_m
     payload = delivery("issues", "opened")
     del payload["issue"]["title"]
     with pytest.raises(BadDataError, match="title"):
-        from_webhook("issues", payload)
+        webhooks.change("issues", payload, None)
 
 
 def test_a_comment_carrying_the_pmhub_marker_is_ignored_as_pmhubs_own() -> None:
     payload = delivery("issue_comment", "created")
     payload["comment"]["body"] = f"Done while its PR is open.\n\n(pmhub reconciliation, rule x) [{COMMENT_MARKER}]"
-    found = from_webhook("issue_comment", payload)
+    found = webhooks.change("issue_comment", payload, None)
     assert "pmhub's own comment" in str(found.ignored)
     assert found.records == []
 
@@ -178,11 +175,11 @@ def test_a_comment_carrying_the_pmhub_marker_is_ignored_as_pmhubs_own() -> None:
 def test_a_delivery_sent_by_the_sources_own_account_is_applied_as_pmhubs_own_change() -> None:
     payload = delivery("issues", "reopened")
     login = payload["sender"]["login"]
-    own = from_webhook("issues", payload, me=login.upper())
+    own = webhooks.change("issues", payload, login.upper())
     assert login in str(own.own)
-    assert [r.id for r in own.records] == [r.id for r in from_webhook("issues", payload).records]
-    assert from_webhook("issues", payload, me="someone-else").own is None
-    assert from_webhook("issues", payload).own is None
+    assert [r.id for r in own.records] == [r.id for r in webhooks.change("issues", payload, None).records]
+    assert webhooks.change("issues", payload, "someone-else").own is None
+    assert webhooks.change("issues", payload, None).own is None
 
 
 # ---------------------------------------------------------------------------------- webhooks agree with polling
@@ -220,11 +217,8 @@ def test_a_webhook_and_the_next_poll_produce_the_same_records(
     sandbox.admin("POST", f"/repos/{repo.full_name}/commits/main/check-runs/e2e-tests", {"conclusion": "failure"})
     assert sender.flush(timeout=10)
 
-    pushed = {
-        mapped.record.id: mapped.record
-        for delivery in sender.deliveries
-        for mapped in [m for batch in from_webhook(delivery.event, delivery.json()).upserts.values() for m in batch]
-    }
+    changes = [webhooks.change(delivery.event, delivery.json(), None) for delivery in sender.deliveries]
+    pushed = {record.id: record for found in changes for record in found.records}
     polled = records_of(run_all(source, cursors))
 
     assert {kind for record in pushed.values() for kind in [record.kind]} == {
