@@ -14,6 +14,7 @@ from schema import ConfigError, SyncFailedError
 
 if TYPE_CHECKING:
     from connectors.notify import DeliveryResult
+    from sync.store import Store
 
 
 def sync(
@@ -91,6 +92,17 @@ def status(
     console.print(fresh)
     if stale:
         err.print(f"[yellow]warning[/yellow] {stale} stream(s) older than {stale_after} minutes: run `pmhub sync`")
+    _print_inbox_problems(store)
+
+
+def _print_inbox_problems(store: Store) -> None:
+    from hub.web.status import inbox_problems
+
+    problems = Table("received", "tool", "event", "status", "attempts", "reason", title="webhooks not applied")
+    for p in inbox_problems(store):
+        problems.add_row(f"{p.received_at:%Y-%m-%d %H:%M}", p.tool, p.event, p.status, str(p.attempts), p.last_error)
+    if problems.row_count:
+        console.print(problems)
 
 
 class OutputFormat(StrEnum):

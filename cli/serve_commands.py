@@ -16,6 +16,8 @@ def serve(
     ] = True,
 ) -> None:
     """The webhook receiver and status page on serve.host:serve.port, plus the scheduled syncs and digest."""
+    from rich.markup import escape
+
     from flows.deploy import serve_schedules
     from hub import service
     from hub.web.app import create_app
@@ -27,9 +29,13 @@ def serve(
     def reevaluate(release_ids: frozenset[str]) -> None:
         service.reevaluate_ids(store, cfg, release_ids)
 
-    web_app = create_app(cfg, store, on_change=reevaluate)
+    try:
+        web_app = create_app(cfg, store, on_change=reevaluate)
+    except ConfigError as exc:
+        err.print(f"[red]config error[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
     web = WebServer(web_app, cfg.serve.host, cfg.serve.port)
-    console.print(web.banner(), highlight=False)
+    console.print(web.banner(), highlight=False, markup=False)
     if not schedules:
         web.run()
         return

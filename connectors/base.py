@@ -7,11 +7,15 @@ payloads that did not fit (kept raw with the reason), and the cursor that is saf
 page in one transaction.
 
 Cursors are opaque strings owned by the stream (JSON is the usual encoding).
+
+A webhook delivery becomes a :class:`Change` in each tool's ``webhooks`` module: records per stream of the source
+that covers it, ids to mark deleted, and whether it is pmhub's own write — its comments carry
+:data:`COMMENT_MARKER`, its state changes are made by the account of the source's token.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -34,6 +38,35 @@ class Mapped:
 
     record: AnyRecord
     raw: dict[str, Any]
+
+
+COMMENT_MARKER = "pmhub:reconcile"
+
+
+def is_pmhub_comment(text: object) -> bool:
+    """Whether a comment body is one pmhub wrote (every comment it writes carries :data:`COMMENT_MARKER`)."""
+    return isinstance(text, str) and COMMENT_MARKER in text
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one webhook delivery does to the store of the source that covers it.
+
+    ``upserts`` are keyed by the stream names of the source's module (the delivery writes the rows polling would);
+    ``ignored`` says why a delivery changes nothing; ``own`` why it is pmhub's own write (applied, so the store
+    holds the truth, but nothing is re-evaluated or notified); ``attributed`` is false when the payload names
+    nobody who acted (Jira version events), so only the audit of pmhub's writes can tell whether it was pmhub.
+    """
+
+    upserts: Mapping[str, Sequence[Mapped]] = field(default_factory=dict)
+    deleted: Sequence[str] = ()
+    ignored: str | None = None
+    own: str | None = None
+    attributed: bool = True
+
+    @property
+    def records(self) -> list[AnyRecord]:
+        return [m.record for batch in self.upserts.values() for m in batch]
 
 
 @dataclass(frozen=True)

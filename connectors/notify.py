@@ -1,9 +1,10 @@
 """Deliver rendered reports to people: apprise URLs (Slack, Microsoft Teams, e-mail, …) and comments on a Jira issue
 or a GitHub issue/PR.
 
-:func:`deliver` sends one :class:`Message` to every configured :class:`NotifyTarget` that subscribes to
-the event and returns one :class:`DeliveryResult` per target — a failure is retried (bounded, exponential backoff),
-then returned with its reason, never dropped; :func:`record` writes the results to the store's audit table.
+:func:`deliver` sends one :class:`Message` to every configured :class:`NotifyTarget` (``[notify.<name>]`` in
+pmhub.toml) that subscribes to the event and returns one :class:`DeliveryResult` per target — a failure is retried
+(bounded, exponential backoff), then returned with its reason, never dropped; :func:`record` writes the results to
+the store's audit table.
 
 Per target:
 
@@ -35,16 +36,13 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import apprise
 import tenacity
-from apprise.attachment.memory import AttachMemory
 
-from connectors.notify_config import NotifyTarget
+from connectors.notify_config import NotifyEvent, NotifyTarget
 from reports import render_readiness, render_status, render_summary, summary_title, to_jira_wiki
 from schema.errors import RetryLaterError
 from schema.readiness import ReadinessReport, StatusReport
 
-Event = Literal["readiness", "digest"]
 CommentKind = Literal["jira_comment", "github_comment"]
 
 EMAIL_SCHEMES = frozenset({"mailto", "mailtos"})
@@ -244,6 +242,11 @@ def _with_retries(send: Callable[[], str | None], policy: RetryPolicy) -> tuple[
 
 def _apprise_sender(url: str, target: NotifyTarget, message: Message) -> tuple[Callable[[], str | None], str]:
     """The send function for an apprise URL, and the service's name; raises _RefusedError for a URL apprise rejects."""
+    # why: apprise takes ~150 ms to import (its plugins), and every command that builds the notify targets
+    # would pay it, while only a delivery needs it
+    import apprise
+    from apprise.attachment.memory import AttachMemory
+
     instance = apprise.Apprise.instantiate(url)
     if instance is None:
         raise _RefusedError("not a valid apprise URL (check its scheme and required parts)")
@@ -332,7 +335,7 @@ def deliver(
     message: Message,
     targets: Mapping[str, NotifyTarget],
     *,
-    event: Event,
+    event: NotifyEvent,
     posters: Mapping[CommentKind, CommentPoster] | None = None,
     env: Mapping[str, str] | None = None,
     retry: RetryPolicy | None = None,
@@ -366,7 +369,6 @@ __all__ = [
     "CommentKind",
     "CommentPoster",
     "DeliveryResult",
-    "Event",
     "GitHubCommenter",
     "JiraCommenter",
     "Message",

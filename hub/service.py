@@ -5,32 +5,26 @@ write-back and delivery, each composed from sync/, reports/ and connectors/ with
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from connectors.github.source import GitHubSource
-from connectors.jira.source import JiraSource
 from connectors.notify import (
-    CommentKind,
-    CommentPoster,
     DeliveryResult,
-    GitHubCommenter,
-    JiraCommenter,
     Message,
     deliver,
     readiness_message,
     record,
     status_message,
 )
-from hub.settings import NotifyEvent, Settings
-from hub.sources import build_source
+from connectors.notify_config import NotifyEvent
+from hub.settings import Settings
+from hub.sources import Sources, SourcesWriteBack, comment_posters
 from schema import ConfigError, Release
 from schema.readiness import ReadinessReport, StatusReport
 from sync.overview import upcoming_releases
 from sync.readiness import freshness_rows, readiness_for
-from sync.reconcile.write_back import SourceWriteBack, reconcile_store
+from sync.reconcile.write_back import reconcile_store
 from sync.roadmap import roadmap_from_store
 from sync.scope import find_release
 from sync.store import Store
@@ -87,45 +81,9 @@ def status_report(store: Store, cfg: Settings, now: datetime) -> StatusReport:
     )
 
 
-def write_back(cfg: Settings) -> SourceWriteBack:
-    """The reconciliation executor over every configured Jira site and GitHub repo."""
-    jira: dict[str, JiraSource] = {}
-    github: dict[str, GitHubSource] = {}
-    for name in cfg.sources:
-        source = build_source(name, cfg)
-        if isinstance(source, JiraSource):
-            jira[source.config.site_name] = source
-        elif isinstance(source, GitHubSource):
-            github.update({repo: source for repo in source.config.repos})
-    return SourceWriteBack(jira=jira, github=github)
-
-
-@dataclass(frozen=True)
-class _JiraRouter:
-    """Posts a Jira comment through the source whose projects include the key's project."""
-
-    by_project: dict[str, JiraSource]
-
-    def add_comment(self, key: str, text: str) -> str:
-        project = key.split("-", 1)[0].upper()
-        if project not in self.by_project:
-            raise ConfigError(f"no Jira source is configured for project {project} (comment target {key})")
-        return self.by_project[project].add_comment(key, text)
-
-
-def comment_posters(cfg: Settings) -> dict[CommentKind, CommentPoster]:
-    jira: dict[str, JiraSource] = {}
-    github: GitHubSource | None = None
-    for name in cfg.sources:
-        source = build_source(name, cfg)
-        if isinstance(source, JiraSource):
-            jira.update({project: source for project in source.config.projects})
-        elif isinstance(source, GitHubSource) and github is None:
-            github = source
-    posters: dict[CommentKind, CommentPoster] = {"jira_comment": JiraCommenter(_JiraRouter(jira).add_comment)}
-    if github is not None:
-        posters["github_comment"] = GitHubCommenter(github.add_comment)
-    return posters
+def write_back(cfg: Settings) -> SourcesWriteBack:
+    """The reconciliation executor over every configured Jira site and GitHub repository."""
+    return SourcesWriteBack(Sources(cfg))
 
 
 def notify(
@@ -135,7 +93,7 @@ def notify(
     wanted = {name: t for name, t in cfg.notify.items() if event in t.events}
     if not wanted:
         return []
-    posters = comment_posters(cfg) if any(t.kind != "apprise" for t in wanted.values()) else {}
+    posters = comment_posters(Sources(cfg)) if any(t.kind != "apprise" for t in wanted.values()) else {}
     results = deliver(message, wanted, event=event, posters=posters)
     record(results, store, subject_id=subject_id)
     return results

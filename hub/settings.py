@@ -24,7 +24,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from connectors.analytics.config import AnalyticsSourceConfig
 from connectors.github.config import GitHubSourceConfig
 from connectors.jira.config import JiraSourceConfig
-from connectors.notify_config import NotifyEvent, NotifyTarget
+from connectors.notify_config import NotifyTarget
 from hub.web.config import WebAuthSettings, WebhookSettings
 from schema import ConfigError, MetricTarget, StatusRules
 from sync.linking import DEFAULT_KEY_PATTERN, LinkRules
@@ -192,8 +192,6 @@ def secret(env_name: str | None) -> SecretStr | None:
 __all__ = [
     "DEFAULT_STORE_URL",
     "LinkingSettings",
-    "NotifyEvent",
-    "NotifyTarget",
     "ProductSettings",
     "RoadmapItemSettings",
     "ScheduleSettings",

@@ -7,6 +7,8 @@ Public API (stable; the Jira and GitHub sandboxes call it)::
 
     sender = WebhookSender()
     sender.register("github", url, secret)          # any number of targets per tool; secret may be None
+    sender.register("github", url, secret, repo="o/r", events={"issues"}, hook_id=7)
+                                                    # a repository hook: only that repo's subscribed events
     sender.send_github("issues", payload)           # payload = the body (action, issue, repository, sender ...)
     sender.send_jira("jira:issue_updated", payload)  # payload = issue, changelog, user ...; webhookEvent and
                                                      # timestamp (epoch ms) are filled in when missing
@@ -54,10 +56,18 @@ def hmac_sha256(secret: str, body: bytes) -> str:
 
 @dataclass(frozen=True)
 class Target:
+    """Where deliveries go; a repository hook (``repo`` set) gets that repository's ``events`` only (all: ``None``)."""
+
     tool: Tool
     url: str
     secret: str | None
     hook_id: int
+    repo: str | None = None
+    events: frozenset[str] | None = None
+
+    def wants(self, event: str, repo: str | None) -> bool:
+        in_repo = self.repo is None or (repo or "").lower() == self.repo.lower()
+        return in_repo and (self.events is None or event in self.events or "*" in self.events)
 
 
 @dataclass(frozen=True)
@@ -107,15 +117,31 @@ class WebhookSender:
 
     # -------------------------------------------------------------------------------------------- targets
 
-    def register(self, tool: Tool, url: str, secret: str | None = None) -> Target:
-        target = Target(tool, url, secret or None, next(self._hook_ids))
+    def register(
+        self,
+        tool: Tool,
+        url: str,
+        secret: str | None = None,
+        *,
+        repo: str | None = None,
+        events: frozenset[str] | None = None,
+        hook_id: int | None = None,
+    ) -> Target:
+        target = Target(tool, url, secret or None, hook_id or next(self._hook_ids), repo, events)
         with self._cond:
-            self._targets = [t for t in self._targets if (t.tool, t.url) != (tool, url)] + [target]
+            kept = [t for t in self._targets if (t.tool, t.url, t.repo) != (tool, url, repo)]
+            self._targets = [*kept, target]
         return target
 
-    def unregister(self, tool: Tool, url: str | None = None) -> None:
+    def next_hook_id(self) -> int:
+        return next(self._hook_ids)
+
+    def unregister(self, tool: Tool, url: str | None = None, *, repo: str | None = None) -> None:
+        def kept(t: Target) -> bool:
+            return t.tool != tool or (url is not None and t.url != url) or (repo is not None and t.repo != repo)
+
         with self._cond:
-            self._targets = [t for t in self._targets if t.tool != tool or (url is not None and t.url != url)]
+            self._targets = [t for t in self._targets if kept(t)]
 
     def targets(self, tool: Tool) -> list[Target]:
         with self._cond:
@@ -129,17 +155,18 @@ class WebhookSender:
     # -------------------------------------------------------------------------------------------- sending
 
     def send_github(self, event: str, payload: dict[str, Any]) -> list[str]:
-        """Queue ``payload`` for every GitHub target; returns the delivery ids (one per target)."""
-        return self._enqueue("github", event, json.dumps(payload).encode())
+        """Queue ``payload`` for every GitHub target that wants it; returns the delivery ids (one per target)."""
+        repo = (payload.get("repository") or {}).get("full_name")
+        return self._enqueue("github", event, json.dumps(payload).encode(), repo)
 
     def send_jira(self, event: str, payload: dict[str, Any]) -> list[str]:
         body = {"timestamp": int(time.time() * 1000), "webhookEvent": event} | payload
-        return self._enqueue("jira", event, json.dumps(body).encode())
+        return self._enqueue("jira", event, json.dumps(body).encode(), None)
 
-    def _enqueue(self, tool: Tool, event: str, body: bytes) -> list[str]:
+    def _enqueue(self, tool: Tool, event: str, body: bytes, repo: str | None) -> list[str]:
         ids = []
         with self._cond:
-            for target in (t for t in self._targets if t.tool == tool):
+            for target in (t for t in self._targets if t.tool == tool and t.wants(event, repo)):
                 delivery_id = str(uuid.uuid4()) if tool == "github" else str(uuid.uuid4().int % 10**18)
                 heapq.heappush(self._heap, _Job(time.monotonic(), next(self._seq), target, event, delivery_id, body))
                 ids.append(delivery_id)

@@ -130,7 +130,7 @@ _SCHEMA_LOCK_KEY = 0x706D687562  # "pmhub"
 RUN_COUNTS = ("inserted", "updated", "unchanged", "stale", "rejected", "deleted")
 
 RunStatus = Literal["running", "ok", "failed"]
-InboxStatus = Literal["pending", "applied", "ignored", "failed"]
+InboxStatus = Literal["pending", "applied", "ignored", "failed", "rejected"]
 WriteOutcome = Literal["inserted", "updated", "unchanged", "stale"]
 
 _SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|signature|api[-_]?key|password", re.IGNORECASE)

@@ -161,7 +161,9 @@ webhook_inbox = Table(
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
-    CheckConstraint("status IN ('pending', 'applied', 'ignored', 'failed')", name="ck_webhook_inbox_status"),
+    CheckConstraint(
+        "status IN ('pending', 'applied', 'ignored', 'failed', 'rejected')", name="ck_webhook_inbox_status"
+    ),
     Index("ix_webhook_inbox_status", "status", "id"),
 )
 

@@ -69,6 +69,7 @@ class GitHubClient:
             lazy=True,
         )
         self._requester = self._github.requester
+        self._login: str | None = None
 
     @property
     def stats(self) -> RequestStats:
@@ -151,6 +152,29 @@ class GitHubClient:
         urls = ["", *(answer.next_url or "" for answer in answers[:-1])]
         pages = [[url, answer.etag] for url, answer in zip(urls, answers, strict=True) if answer.etag]
         return answers, pages if len(pages) == len(answers) else []
+
+    def login(self) -> str:
+        """The login of the account the token acts as (``GET /user``), read once: deliveries sent by it are
+        pmhub's own writes (https://docs.github.com/en/rest/users/users#get-the-authenticated-user)."""
+        if self._login is None:
+            answer = self.request("GET", "/user", describe="the token's account (/user)")
+            self._login = str(answer.data["login"])
+        return self._login
+
+    def hooks(self, repo: str) -> list[dict[str, Any]]:
+        """Every webhook of ``repo``, all pages (https://docs.github.com/en/rest/repos/webhooks#list-repository-webhooks)."""
+        answers = self.pages(f"{repo_path(repo)}/hooks", {}, describe=f"webhooks of {repo}")
+        return [hook for answer in answers for hook in answer.data]
+
+    def save_hook(self, repo: str, body: dict[str, Any], hook_id: int | None = None) -> dict[str, Any]:
+        """Create a webhook on ``repo`` (``POST …/hooks``), or change hook ``hook_id`` (``PATCH …/hooks/{id}``)."""
+        path = f"{repo_path(repo)}/hooks"
+        if hook_id is None:
+            answer = self.request("POST", path, body=body, describe=f"new webhook of {repo}")
+        else:
+            answer = self.request("PATCH", f"{path}/{hook_id}", body=body, describe=f"webhook {hook_id} of {repo}")
+        result: dict[str, Any] = answer.data
+        return result
 
     def add_comment(self, repo: str, number: int, body: str) -> dict[str, Any]:
         """Comment on an issue or pull request; returns the created comment as GitHub sent it.

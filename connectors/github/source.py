@@ -63,6 +63,14 @@ from connectors.http import RetryPolicy
 from schema import AnyRecord, BadDataError, RefusedError, ids
 
 CURSOR_VERSION = 1
+# the streams' names: the store keeps records and cursors under them, and webhook deliveries upsert into them
+ISSUES = "issues"
+PULL_REQUESTS = "pull_requests"
+MILESTONES = "milestones"
+RELEASES = "releases"
+CHECKS = "checks"
+
+
 def _instant(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
@@ -207,7 +215,7 @@ class _NumberedStream(ABC):
 
 
 class IssuesStream(_NumberedStream):
-    name = "issues"
+    name = ISSUES
 
     def _repo_pages(self, repo: str, state: _Cursor) -> Iterator[Page]:
         prior = state.repos.get(repo, {})
@@ -240,7 +248,7 @@ class IssuesStream(_NumberedStream):
 
 
 class PullRequestsStream(_NumberedStream):
-    name = "pull_requests"
+    name = PULL_REQUESTS
 
     def _repo_pages(self, repo: str, state: _Cursor) -> Iterator[Page]:
         prior = state.repos.get(repo, {})
@@ -343,7 +351,7 @@ def _releases(repo: str) -> _Resource:
 
 
 class ChecksStream:
-    name = "checks"
+    name = CHECKS
 
     def __init__(self, client: GitHubClient, config: GitHubSourceConfig) -> None:
         self._client = client
@@ -492,8 +500,8 @@ class GitHubSource:
         return [
             IssuesStream(self.client, repos, _Census(self.client, repos, "issue", interval, self._clock)),
             PullRequestsStream(self.client, repos, _Census(self.client, repos, "pr", interval, self._clock)),
-            ConditionalListingStream("milestones", self.client, repos, _milestones),
-            ConditionalListingStream("releases", self.client, repos, _releases),
+            ConditionalListingStream(MILESTONES, self.client, repos, _milestones),
+            ConditionalListingStream(RELEASES, self.client, repos, _releases),
             ChecksStream(self.client, self.config),
         ]
 

@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from jira import JIRA
 
@@ -26,12 +26,28 @@ from connectors.jira.mapping import bulk_changelogs, changelog_histories, is_clo
 from schema import BadDataError, ConfigError, RefusedError
 
 Json = dict[str, Any]
+# https://developer.atlassian.com/server/jira/platform/webhooks/#registering-a-webhook-via-the-jira-rest-api
+WEBHOOKS_PATH = "/rest/webhooks/1.0/webhook"
+
+
+@dataclass(frozen=True)
+class JiraAccount:
+    """The account a token acts as, by the field its flavour names users with: Cloud ``accountId``, Server/DC
+    ``name`` (https://developer.atlassian.com/cloud/jira/platform/deprecation-notice-user-privacy-api-migration-guide/)."""
+
+    field: Literal["accountId", "name"]
+    value: str
+
+    def acted(self, user: object) -> bool:
+        """Whether ``user`` (a delivery's ``user``, a comment's ``author``) is this account."""
+        return isinstance(user, dict) and user.get(self.field) == self.value
 
 
 @dataclass(frozen=True)
 class SiteFacts:
     cloud: bool
     time_zone: str
+    account: JiraAccount | None  # None when /myself does not name the account
 
     @property
     def api(self) -> str:
@@ -75,12 +91,16 @@ class JiraClient:
         return self.policy.get_json(self._session, self.config.url + path, describe=describe, params=params)
 
     def post(self, path: str, body: Mapping[str, Any], *, describe: str) -> Any:
+        return self.send("POST", path, body, describe=describe)
+
+    def send(self, method: str, path: str, body: Mapping[str, Any], *, describe: str) -> Any:
+        """A JSON ``body`` sent with ``method`` (POST, PUT) under the policy; the JSON answer."""
         return self.policy.get_json(
-            self._session, self.config.url + path, describe=describe, method="POST", data=json.dumps(body)
+            self._session, self.config.url + path, describe=describe, method=method, data=json.dumps(body)
         )
 
     def facts(self) -> SiteFacts:
-        """Cloud or Server/DC (config, else ``/serverInfo``) and the user's time zone (``/myself``), once."""
+        """Cloud or Server/DC (config, else ``/serverInfo``), the user's time zone and account (``/myself``), once."""
         if self._facts is None:
             flavour = self.config.flavour
             if flavour == "auto":
@@ -88,7 +108,9 @@ class JiraClient:
             else:
                 cloud = flavour == "cloud"
             myself = self.get("/rest/api/2/myself", describe="current user (/myself)")
-            self._facts = SiteFacts(cloud=cloud, time_zone=user_time_zone(myself))
+            key: Literal["accountId", "name"] = "accountId" if cloud else "name"
+            account = JiraAccount(key, str(myself[key])) if myself.get(key) else None
+            self._facts = SiteFacts(cloud=cloud, time_zone=user_time_zone(myself), account=account)
         return self._facts
 
     # ------------------------------------------------------------------------------------------------ search
@@ -183,6 +205,24 @@ class JiraClient:
         )
         return links
 
+    def project_key(self, project_id: str) -> str | None:
+        """The key of the project with id ``project_id``."""
+        project = self.get(f"/rest/api/2/project/{project_id}", describe=f"project {project_id}")
+        return str(project["key"]) if isinstance(project, dict) and project.get("key") else None
+
+    def webhooks(self) -> list[Json]:
+        """The site's admin webhooks (``GET /rest/webhooks/1.0/webhook``, one unpaged list)."""
+        listed: list[Json] = self.get(WEBHOOKS_PATH, describe="admin webhooks") or []
+        return listed
+
+    def save_webhook(self, body: Mapping[str, Any], hook_id: str | None = None) -> Json:
+        """Register an admin webhook (``POST``), or change webhook ``hook_id`` (``PUT …/{id}``)."""
+        if hook_id is None:
+            created: Json = self.send("POST", WEBHOOKS_PATH, body, describe="new admin webhook")
+            return created
+        changed: Json = self.send("PUT", f"{WEBHOOKS_PATH}/{hook_id}", body, describe=f"admin webhook {hook_id}")
+        return changed
+
     def fields(self) -> list[Json]:
         answer: list[Json] = self.get(f"{self.facts().api}/field", describe="field list (/field)")
         return answer
@@ -268,10 +308,4 @@ class JiraClient:
         changes: dict[str, Any] = {"released": True}
         if release_date is not None:
             changes["releaseDate"] = release_date.isoformat()
-        self.policy.get_json(
-            self._session,
-            self._jira._get_url(f"version/{version_id}"),
-            describe=f"release of version {version_id}",
-            method="PUT",
-            data=json.dumps(changes),
-        )
+        self.send("PUT", f"/rest/api/2/version/{version_id}", changes, describe=f"release of version {version_id}")

@@ -18,7 +18,7 @@ page (+ one changelog bulk fetch per page whose changelogs Jira cut short); neve
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,10 +29,16 @@ from pydantic import SecretStr
 from connectors.base import Clock, Mapped, Page, Rejected, RequestStats, Stream, utc_now
 from connectors.http import RetryPolicy
 from connectors.jira import mapping
-from connectors.jira.client import JiraClient
+from connectors.jira.client import JiraAccount, JiraClient
 from connectors.jira.config import JiraFieldIds, JiraSourceConfig
 from connectors.jira.mapping import map_sprint, map_version
 from schema import AnyRecord, BadDataError, ConfigError, StatusRules, WorkItemType, ids
+
+# the streams' names: the store keeps records and cursors under them, and webhook deliveries upsert into them
+ISSUES = "issues"
+STATUS_CHANGES = "status_changes"
+VERSIONS = "versions"
+SPRINTS = "sprints"
 
 _BASE_FIELDS = (
     "summary",
@@ -127,6 +133,7 @@ class _RunState:
     field_ids: JiraFieldIds | None = None
     epic_ids: dict[str, str] = field(default_factory=dict)
     epics_listed: bool = False
+    project_keys: dict[str, str | None] = field(default_factory=dict)
 
 
 Built = tuple[list[Mapped], list[Rejected]]
@@ -162,7 +169,7 @@ class _IncrementalRead:
 class IssuesStream:
     """Work items; the census lists every issue id of the configured projects, at most every interval."""
 
-    name = "issues"
+    name = ISSUES
 
     def __init__(self, source: JiraSource) -> None:
         self._source = source
@@ -218,7 +225,7 @@ class StatusChangesStream:
     census.
     """
 
-    name = "status_changes"
+    name = STATUS_CHANGES
 
     def __init__(self, source: JiraSource) -> None:
         self._source = source
@@ -361,13 +368,13 @@ class JiraSource:
             IssuesStream(self),
             StatusChangesStream(self),
             WholeListingStream(
-                "versions",
+                VERSIONS,
                 "version",
                 site,
                 self._versions,
                 lambda raw, project, at: map_version(raw, site, project, at),
             ),
-            WholeListingStream("sprints", "sprint", site, self._sprints, lambda raw, _, at: map_sprint(raw, site, at)),
+            WholeListingStream(SPRINTS, "sprint", site, self._sprints, lambda raw, _, at: map_sprint(raw, site, at)),
         ]
 
     def _versions(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
@@ -421,6 +428,29 @@ class JiraSource:
             for raw in answer.get("issues") or ():
                 self._run.epic_ids[str(raw["key"])] = str(raw["id"])
         self._run.epics_listed = True
+
+    # ------------------------------------------------------------------- reads a webhook delivery may need
+
+    def fetch_issue(self, issue_id: str) -> dict[str, Any] | None:
+        """The whole issue by id (one search, ``id = N``), or ``None`` when the site no longer shows it."""
+        for page in self.client.search(f"id = {int(issue_id)}", ["*navigable"], page_size=1):
+            for raw in page.get("issues") or ():
+                return dict(raw)
+        return None
+
+    def version_project(self, version: Mapping[str, Any]) -> str | None:
+        """The key of a version's project: the only configured one, else its ``projectId`` read once."""
+        if len(self.config.projects) == 1:
+            return self.config.projects[0]
+        project_id = str(version.get("projectId") or "")
+        if not project_id.isdigit():
+            return None
+        if project_id not in self._run.project_keys:
+            self._run.project_keys[project_id] = self.client.project_key(project_id)
+        return self._run.project_keys[project_id]
+
+    def account(self) -> JiraAccount | None:
+        return self.client.facts().account
 
     # -------------------------------------------------------------------------------------------- write-back
 

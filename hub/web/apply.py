@@ -1,28 +1,29 @@
-"""Applying webhook deliveries: inbox row → the polling mapping → the store's idempotent upsert.
+"""The webhook inbox worker: inbox row → the source that covers it → the connector's translation → the store.
 
-A delivery reaches the store exactly as the next scheduled sync would write it: GitHub objects through
-:func:`connectors.github.webhooks.from_webhook` (the polling mapping), Jira issues, versions and sprints through
-:mod:`connectors.jira.mapping`, each upserted under the configured source and the polling stream's name, so the two
-paths write the same rows and the newer ``updated`` wins whichever arrives last. Deletions mark records deleted.
+For each delivery, oldest first, the tool's webhooks module (:mod:`connectors.github.webhooks`,
+:mod:`connectors.jira.webhooks`) names what it is about, :class:`hub.sources.Sources` which configured source
+covers that, and the module turns it into a :class:`~connectors.base.Change` for that source, written through the
+store's idempotent upsert under the source and the polling stream's name — so the two paths write the same rows
+and the newer ``updated`` wins whichever arrives last. What the module needs to know about the source — the login
+(GitHub ``GET /user``) or account (Jira ``/myself``) of its token, the few reads a partial Jira delivery needs —
+comes through the source's client, behind its retry policy; a source whose token is not set recognises nothing as
+its own, and its Jira deliveries map with the configured field ids alone.
 
-What each event changes:
+Every delivery ends in one status on its inbox row:
 
-- GitHub ``issues``, ``pull_request``, ``milestone``, ``release``, ``check_run``, ``status``: the embedded object;
-  ``issue_comment``: its (full) issue. ``ping``, ``push``, ``check_suite`` and ``workflow_run`` carry no record
-  of their own: applied with no change (the check runs and statuses of a suite arrive as their own events, and the
-  scheduled sync reads what GitHub never sends).
-- Jira ``jira:issue_created|updated``: the issue (and the status transition its changelog carries); an issue
-  without its core fields (some Cloud deliveries) is fetched whole through the connector: one search request per
-  delivery (``id = N``), never more, behind the connector's retry and rate-limit policy. ``comment_*`` deliveries
-  carry only a few issue fields, so the issue is fetched the same way. ``jira:issue_deleted`` marks it deleted.
-  ``jira:version_*`` and ``sprint_*``: the version or sprint (``*_deleted`` marks it deleted); a version's project
-  key comes from the stored version, the source's only project, or one ``/project/{id}`` request.
-- A repository or project no configured source covers: recorded as ignored, with the reason.
+- ``applied``; a change pmhub made itself (its state changes: the acting account is the source's token's) is
+  applied with the reason on the row, so the store holds the truth, but re-evaluates and notifies nothing;
+- ``ignored``, with the reason: no configured source covers it, or it is pmhub's own comment;
+- ``rejected``, with the field: the payload lacks what its event needs (:class:`schema.BadDataError`), so it can
+  never apply; kept, shown with the failures, never retried;
+- ``failed``, with the error, for anything else (a read failed, a status is unmapped): the worker retries it after
+  ``retry_seconds`` until ``max_attempts``.
 
-An exception leaves the row ``failed`` with the error and its attempt counted; the worker retries it after
-``retry_seconds`` until ``max_attempts``. The :class:`Applier` thread drains the inbox whenever a delivery arrives
-(and once at start, for rows a previous process left pending); after each applied batch ``on_applied(count)``
-runs, and the releases it touched are handed to ``on_change`` once deliveries pause for ``debounce_seconds``.
+The :class:`Applier` thread drains the inbox whenever a delivery arrives (and once at start, for rows a previous
+process left pending); after each applied batch ``on_applied(count)`` runs, and the releases it touched are handed
+to ``on_change`` once deliveries pause for ``debounce_seconds``. A delivery that names nobody who acted (Jira
+version events) is checked against the audit of pmhub's write-back then: a release pmhub made itself re-evaluates
+nothing.
 """
 
 from __future__ import annotations
@@ -30,35 +31,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import Connection
 
-from connectors.base import Mapped
+from connectors.base import Change, Mapped
 from connectors.github import webhooks as github_webhooks
-from connectors.github.config import GitHubSourceConfig
-from connectors.github.mapping import IsPullRequestError, map_issue
-from connectors.jira import mapping as jira_mapping
+from connectors.github.source import GitHubSource
+from connectors.jira import webhooks as jira_webhooks
 from connectors.jira.config import JiraSourceConfig
 from connectors.jira.source import JiraSource
-from hub.settings import Settings, secret
+from connectors.jira.webhooks import ConfigOnly, JiraSite
+from hub.settings import Settings
+from hub.sources import Sources
 from hub.web.config import WebhookSettings
-from schema import (
-    AnyRecord,
-    Check,
-    ConfigError,
-    PullRequest,
-    Release,
-    ReleaseKind,
-    WorkItem,
-    ids,
-)
+from schema import AnyRecord, BadDataError, Check, PullRequest, Release, ReleaseKind, WorkItem
 from sync.overview import upcoming_releases
+from sync.reconcile.write_back import history_of
 from sync.scope import release_refs
 from sync.store import InboxEntry, Store
 
@@ -68,236 +61,14 @@ Json = dict[str, Any]
 Clock = Callable[[], datetime]
 OnChange = Callable[[frozenset[str]], None]
 
-GITHUB_EVENTS = frozenset(
-    {
-        "ping",
-        "issues",
-        "issue_comment",
-        "pull_request",
-        "release",
-        "milestone",
-        "check_run",
-        "check_suite",
-        "status",
-        "push",
-        "workflow_run",
-    }
-)
-_JIRA_FAMILIES = ("comment_", "jira:version_", "sprint_")
-_JIRA_ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
-_JIRA_CORE_FIELDS = ("issuetype", "status", "summary", "created", "updated")
 
+@dataclass(frozen=True)
+class Planned:
+    """A delivery ready to write, its change, and the source that covers it (``None`` for one without records)."""
 
-def github_event_known(event: str) -> bool:
-    return event in GITHUB_EVENTS
-
-
-def jira_event_known(event: str) -> bool:
-    return event in _JIRA_ISSUE_EVENTS or event.startswith(_JIRA_FAMILIES)
-
-
-@dataclass
-class Change:
-    """What one delivery does to the store: records per (source, stream), ids to mark deleted."""
-
-    upserts: dict[tuple[str, str], list[Mapped]] = field(default_factory=dict)
-    deleted: list[str] = field(default_factory=list)
-    ignored: str | None = None
-
-    def add(self, source: str, stream: str, mapped: Iterable[Mapped]) -> None:
-        self.upserts.setdefault((source, stream), []).extend(mapped)
-
-    @property
-    def records(self) -> list[AnyRecord]:
-        return [m.record for batch in self.upserts.values() for m in batch]
-
-
-def github_stream(record: AnyRecord) -> str:
-    """The stream of the GitHub source that polls this kind of record."""
-    if isinstance(record, WorkItem):
-        return "issues"
-    if isinstance(record, PullRequest):
-        return "pull_requests"
-    if isinstance(record, Check):
-        return "checks"
-    if isinstance(record, Release):
-        return "milestones" if record.release_kind is ReleaseKind.GITHUB_MILESTONE else "releases"
-    raise TypeError(f"no GitHub stream writes {record.kind} records")
-
-
-class SourceIndex:
-    """Which configured source covers a repository or a Jira project."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.github: dict[str, str] = {}
-        self.jira: dict[str, JiraSourceConfig] = {}
-        for name, config in settings.sources.items():
-            if isinstance(config, GitHubSourceConfig):
-                for repo in config.repos:
-                    self.github.setdefault(repo.lower(), name)
-            elif isinstance(config, JiraSourceConfig):
-                self.jira[name] = config
-
-    def github_source(self, repo: str) -> str | None:
-        return self.github.get(repo.lower())
-
-    def jira_source(self, project: str | None, self_url: str | None) -> str | None:
-        """The Jira source whose projects include ``project`` (any, when unknown), preferring the one whose URL
-        names the host of the payload's ``self`` link."""
-        candidates = [name for name, cfg in self.jira.items() if project is None or project.upper() in cfg.projects]
-        host = urlsplit(self_url or "").netloc.lower()
-        by_host = [name for name in candidates if urlsplit(self.jira[name].url).netloc.lower() == host]
-        chosen = by_host or candidates
-        return chosen[0] if chosen else None
-
-
-class JiraLookup:
-    """Per Jira source: the mapping context (custom field ids discovered once through the connector, epic keys)
-    and the few reads a partial delivery needs. Without the source's token, config field ids are used alone."""
-
-    def __init__(self, settings: Settings, index: SourceIndex) -> None:
-        self._settings = settings
-        self._index = index
-        self._sources: dict[str, JiraSource | None] = {}
-
-    def config(self, name: str) -> JiraSourceConfig:
-        return self._index.jira[name]
-
-    def _source(self, name: str) -> JiraSource | None:
-        if name not in self._sources:
-            config = self.config(name)
-            token = secret(config.token_env)
-            self._sources[name] = (
-                JiraSource(name, config, self._settings.status_map, token) if token is not None else None
-            )
-            if token is None:
-                log.warning(
-                    "jira source %s: %s is not set; webhooks map with configured field ids only", name, config.token_env
-                )
-        return self._sources[name]
-
-    def context(self, name: str, raw_issues: list[Json]) -> jira_mapping.MappingContext:
-        source = self._source(name)
-        if source is not None:
-            return source.context(raw_issues)
-        config = self.config(name)
-        return jira_mapping.MappingContext(
-            site=config.site_name, rules=self._settings.status_map, fields=config.fields, base_url=config.url
-        )
-
-    def fetch_issue(self, name: str, issue_id: str) -> Json | None:
-        """The whole issue by id, or ``None`` when the site no longer shows it."""
-        source = self._source(name)
-        if source is None:
-            raise ConfigError(
-                f"jira source {name}: this delivery lacks the issue's fields and fetching them needs the token in "
-                f"{self.config(name).token_env}, which is not set"
-            )
-        if not issue_id.isdigit():
-            return None
-        for page in source.client.search(f"id = {issue_id}", ["*navigable"], page_size=1):
-            for raw in page.get("issues") or ():
-                return dict(raw)
-        return None
-
-    def project_key(self, name: str, project_id: str | None) -> str | None:
-        config = self.config(name)
-        if len(config.projects) == 1:
-            return config.projects[0]
-        source = self._source(name)
-        if source is None or project_id is None or not project_id.isdigit():
-            return None
-        project = source.client.get(f"/rest/api/2/project/{project_id}", describe="project of a version")
-        return str(project["key"]) if isinstance(project, Mapping) and project.get("key") else None
-
-
-def _repo_of(payload: Json) -> str | None:
-    repository = payload.get("repository")
-    name = repository.get("full_name") if isinstance(repository, Mapping) else None
-    return name if isinstance(name, str) else None
-
-
-def github_change(index: SourceIndex, event: str, payload: Json) -> Change:
-    repo = _repo_of(payload)
-    if event in ("ping", "push", "check_suite", "workflow_run") or repo is None:
-        return Change()
-    source = index.github_source(repo)
-    if source is None:
-        return Change(ignored=f"no configured GitHub source covers {repo}")
-    change = Change()
-    if event == "issue_comment":
-        try:
-            records = [Mapped(map_issue(repo, payload["issue"]), payload["issue"])]
-        except IsPullRequestError:
-            records = []  # a pull request's conversation: the pull_request events carry the PR itself
-    else:
-        found = github_webhooks.from_webhook(event, payload)
-        records = found.upserts
-        change.deleted.extend(found.deleted)
-    for mapped in records:
-        change.add(source, github_stream(mapped.record), [mapped])
-    return change
-
-
-def _issue_complete(issue: Mapping[str, Any]) -> bool:
-    fields = issue.get("fields")
-    return isinstance(fields, Mapping) and all(fields.get(name) not in (None, "") for name in _JIRA_CORE_FIELDS)
-
-
-def jira_change(
-    index: SourceIndex, lookup: JiraLookup, store: Store, event: str, payload: Json, now: datetime
-) -> Change:
-    if event.startswith(("jira:issue_", "comment_")):
-        return _jira_issue_change(index, lookup, event, payload)
-    kind = "version" if event.startswith("jira:version_") else "sprint"
-    raw = payload.get(kind)
-    if not isinstance(raw, Mapping) or raw.get("id") is None:
-        return Change()
-    name = index.jira_source(None, str(raw.get("self") or ""))
-    if name is None:
-        return Change(ignored="no Jira source is configured")
-    config = lookup.config(name)
-    record_id = ids.jira(config.site_name, kind, str(raw["id"]))
-    if event.endswith(("_deleted", "_merged")):  # a merged version is gone; its issues move to the other one
-        return Change(deleted=[record_id])
-    change = Change()
-    if kind == "sprint":
-        change.add(name, "sprints", [Mapped(jira_mapping.map_sprint(raw, config.site_name, now), dict(raw))])
-        return change
-    stored = store.get(record_id, include_deleted=True)
-    project = stored.project if isinstance(stored, Release) else None
-    project = project or lookup.project_key(name, str(raw.get("projectId") or "") or None)
-    if project is None:
-        return Change(ignored=f"version {raw['id']}: its project is not known to source {name}")
-    change.add(name, "versions", [Mapped(jira_mapping.map_version(raw, config.site_name, project, now), dict(raw))])
-    return change
-
-
-def _jira_issue_change(index: SourceIndex, lookup: JiraLookup, event: str, payload: Json) -> Change:
-    issue = payload.get("issue")
-    if not isinstance(issue, Mapping) or issue.get("id") is None:
-        return Change()
-    fields = issue.get("fields")
-    key = str(issue.get("key") or "")
-    project = (fields.get("project") or {}).get("key") if isinstance(fields, Mapping) else None
-    project = project or (key.rsplit("-", 1)[0] if "-" in key else None)
-    name = index.jira_source(project, str(issue.get("self") or ""))
-    if name is None:
-        return Change(ignored=f"no configured Jira source covers project {project}")
-    site = lookup.config(name).site_name
-    if event == "jira:issue_deleted":
-        return Change(deleted=[ids.jira(site, "issue", str(issue["id"]))])
-    raw: Json | None = dict(issue)
-    if not _issue_complete(issue):
-        raw = lookup.fetch_issue(name, str(issue["id"]))
-    change = Change()
-    if raw is not None:
-        work_item = jira_mapping.map_issue(raw, lookup.context(name, [raw]))
-        change.add(name, "issues", [Mapped(work_item, raw)])
-    if event == "jira:issue_updated":
-        transitions = jira_mapping.webhook_status_changes(payload, site)
-        change.add(name, "status_changes", [Mapped(t, payload) for t in transitions])
-    return change
+    entry: InboxEntry
+    source: str | None
+    change: Change
 
 
 def affected_releases(records: Iterable[AnyRecord]) -> tuple[set[str], set[str]]:
@@ -324,10 +95,15 @@ def releases_for_refs(store: Store, refs: set[str]) -> set[str]:
 
 @dataclass
 class _Touched:
-    """Releases (and check refs) touched since ``on_change`` last ran; ``due`` is when it runs next."""
+    """Releases (and check refs) touched since ``on_change`` last ran; ``due`` is when it runs next.
+
+    ``unattributed`` holds the releases a delivery that names nobody who acted changed, with the stored copy's
+    ``updated`` before it: pmhub's own when its audited write-back on the release is newer than that.
+    """
 
     releases: set[str] = field(default_factory=set)
     refs: set[str] = field(default_factory=set)
+    unattributed: dict[str, datetime | None] = field(default_factory=dict)
     due: float | None = None
 
 
@@ -336,9 +112,9 @@ class Applier:
 
     Deliveries are applied in batches of up to ``BATCH`` (``BUSY_BATCH`` while more keep arriving), each in one
     transaction: records per source and stream, newest per id, deletions in delivery order, the rows marked
-    applied. If a batch write fails, each delivery is tried alone so only the one at fault is marked failed. While
-    deliveries keep arriving, the worker pauses ``YIELD_FACTOR`` times as long as each batch took, so receiving
-    keeps most of the process and the inbox catches up as the burst eases.
+    applied (pmhub's own changes with their reason). If a batch write fails, each delivery is tried alone so only
+    the one at fault is marked failed. While deliveries keep arriving, the worker pauses ``YIELD_FACTOR`` times as
+    long as each batch took, so receiving keeps most of the process and the inbox catches up as the burst eases.
     """
 
     BATCH = 100
@@ -358,8 +134,9 @@ class Applier:
         on_change: OnChange | None = None,
     ) -> None:
         self._store = store
-        self._index = SourceIndex(settings)
-        self._lookup = JiraLookup(settings, self._index)
+        self._sources = Sources(settings)
+        self._logins: dict[str, str | None] = {}
+        self._sites: dict[str, JiraSite] = {}
         self._webhooks = webhooks
         self._clock = clock
         self._on_applied = on_applied
@@ -440,51 +217,112 @@ class Applier:
         return len(attempted)
 
     def apply(self, entries: Sequence[InboxEntry]) -> None:
-        planned: list[tuple[InboxEntry, Change]] = []
+        planned: list[Planned] = []
         for entry in entries:
             time.sleep(0)  # why: hand the GIL to the request path between deliveries; receiving comes first
             try:
-                change = self.change_of(entry)
+                one = self.plan(entry)
+            except BadDataError as exc:
+                reason = f"{entry.event}: {exc}"
+                log.warning("webhook delivery %s (%s) rejected: %s", entry.delivery_id, entry.tool, reason)
+                self._store.inbox_mark(entry.delivery_id, "rejected", reason[:2000])
+                continue
             except Exception as exc:
                 self._failed(entry, exc)
                 continue
-            if change.ignored is not None:
-                self._store.inbox_mark(entry.delivery_id, "ignored", change.ignored)
+            if one.change.ignored is not None:
+                self._store.inbox_mark(entry.delivery_id, "ignored", one.change.ignored)
             else:
-                planned.append((entry, change))
+                planned.append(one)
         if not planned:
             return
+        unattributed = self._unattributed(planned)
         try:
-            releases, refs = self._write(planned)
+            gone = self._write(planned)
         except Exception as exc:
             if len(planned) == 1:
-                self._failed(planned[0][0], exc)
+                self._failed(planned[0].entry, exc)
             else:
-                for entry, _ in planned:
-                    self.apply([entry])
+                for one in planned:
+                    self.apply([one.entry])
             return
         self._on_applied(len(planned))
-        if self._on_change is not None and (releases or refs):
+        releases, refs = _touched_by(planned, gone, unattributed)
+        if self._on_change is not None and (releases or refs or unattributed):
             self._touched.releases |= releases
             self._touched.refs |= refs
+            for release_id, updated in unattributed.items():
+                self._touched.unattributed.setdefault(release_id, updated)
             self._touched.due = time.monotonic() + self._webhooks.debounce_seconds
 
     def _failed(self, entry: InboxEntry, exc: Exception) -> None:
         log.warning("webhook delivery %s (%s %s) failed: %s", entry.delivery_id, entry.tool, entry.event, exc)
         self._store.inbox_mark(entry.delivery_id, "failed", f"{type(exc).__name__}: {exc}"[:2000])
 
-    def change_of(self, entry: InboxEntry) -> Change:
+    def plan(self, entry: InboxEntry) -> Planned:
+        """What a delivery changes, for the source that covers it; raises :class:`BadDataError` naming the field
+        a payload of the wrong shape lacks."""
         payload = orjson.loads(entry.body)
         if not isinstance(payload, dict):
-            return Change(ignored="the body is not a JSON object")
+            raise BadDataError("the body is not a JSON object")
         if entry.tool == "github":
-            return github_change(self._index, entry.event, payload)
-        return jira_change(self._index, self._lookup, self._store, entry.event, payload, self._clock())
+            repo = github_webhooks.repository(entry.event, payload)
+            name = None if repo is None else self._sources.github_name(repo)
+            if repo is not None and name is None:
+                return Planned(entry, None, Change(ignored=f"no configured GitHub source covers {repo}"))
+            login = None if name is None else self._login(name)
+            return Planned(entry, name, github_webhooks.change(entry.event, payload, login))
+        about = jira_webhooks.subject(entry.event, payload)
+        name = self._sources.jira_name(project=about.project, link=about.link)
+        if name is None:
+            where = f"project {about.project}" if about.project else f"the site of {about.link}"
+            return Planned(entry, None, Change(ignored=f"no configured Jira source covers {where}"))
+        return Planned(entry, name, jira_webhooks.change(entry.event, payload, self._site(name), self._clock()))
 
-    def _write(self, planned: Sequence[tuple[InboxEntry, Change]]) -> tuple[set[str], set[str]]:
+    def _login(self, name: str) -> str | None:
+        """The login of GitHub source ``name``'s token, read once; ``None`` while its token is not set."""
+        if name not in self._logins:
+            if not self._sources.has_token(name):
+                log.warning("github source %s: its token is not set; no delivery is recognised as pmhub's own", name)
+                self._logins[name] = None
+            else:
+                source = self._sources.source(name)
+                assert isinstance(source, GitHubSource)
+                self._logins[name] = source.client.login()
+        return self._logins[name]
+
+    def _site(self, name: str) -> JiraSite:
+        """Jira source ``name``, or its configuration alone while its token is not set."""
+        if name not in self._sites:
+            site: JiraSite
+            if self._sources.has_token(name):
+                source = self._sources.source(name)
+                assert isinstance(source, JiraSource)
+                site = source
+            else:
+                log.warning("jira source %s: its token is not set; webhooks map with configured field ids only", name)
+                config = self._sources.settings.sources[name]
+                assert isinstance(config, JiraSourceConfig)
+                site = ConfigOnly(config, self._sources.settings.status_map)
+            self._sites[name] = site
+        return self._sites[name]
+
+    def _unattributed(self, planned: Sequence[Planned]) -> dict[str, datetime | None]:
+        """The releases changed by deliveries that name nobody who acted, with their stored ``updated`` before."""
+        found: dict[str, datetime | None] = {}
+        for one in planned:
+            if one.change.attributed or one.change.own is not None:
+                continue
+            for record in one.change.records:
+                if isinstance(record, Release):
+                    stored = self._store.get(record.id, include_deleted=True)
+                    found.setdefault(record.id, stored.updated if stored is not None else None)
+        return found
+
+    def _write(self, planned: Sequence[Planned]) -> list[AnyRecord]:
+        """Write the batch in one transaction; returns the records it marked deleted, as they were."""
         store = self._store
-        deleted = [record_id for _, change in planned for record_id in change.deleted]
-        gone = [r for r in (store.get(i) for i in deleted) if r is not None]
+        gone = [r for r in (store.get(i) for one in planned for i in one.change.deleted) if r is not None]
         waiting: dict[tuple[str, str], dict[str, Mapped]] = {}
 
         def flush(conn: Connection) -> None:
@@ -493,29 +331,61 @@ class Applier:
             waiting.clear()
 
         with store.transaction() as conn:
-            for _, change in planned:
-                for key, batch in change.upserts.items():
-                    newest = waiting.setdefault(key, {})
+            for one in planned:
+                for stream, batch in one.change.upserts.items():
+                    assert one.source is not None, "a change with records comes from a source"
+                    newest = waiting.setdefault((one.source, stream), {})
                     for mapped in batch:
                         held = newest.get(mapped.record.id)
                         if held is None or mapped.record.updated >= held.record.updated:
                             newest[mapped.record.id] = mapped
-                if change.deleted:
+                if one.change.deleted:
                     flush(conn)
-                    store.mark_deleted(change.deleted, self._clock(), conn=conn)
+                    store.mark_deleted(list(one.change.deleted), self._clock(), conn=conn)
             flush(conn)
-            store.inbox_mark_many([entry.delivery_id for entry, _ in planned], "applied", conn=conn)
-        return affected_releases([*(r for _, c in planned for r in c.records), *gone])
+            notes: dict[str | None, list[str]] = {}
+            for one in planned:
+                notes.setdefault(one.change.own, []).append(one.entry.delivery_id)
+            for note, delivery_ids in notes.items():
+                store.inbox_mark_many(delivery_ids, "applied", note, conn=conn)
+        return gone
 
     def _changed_when_due(self) -> None:
         touched = self._touched
         if self._on_change is None or touched.due is None or time.monotonic() < touched.due:
             return
         self._touched = _Touched()
+        releases = touched.releases | releases_for_refs(self._store, touched.refs) | self._not_own(touched.unattributed)
+        if not releases:
+            return
         try:
-            self._on_change(frozenset(touched.releases | releases_for_refs(self._store, touched.refs)))
+            self._on_change(frozenset(releases))
         except Exception:
-            log.exception("the on_change hook failed for releases %s", sorted(touched.releases))
+            log.exception("the on_change hook failed for releases %s", sorted(releases))
+
+    def _not_own(self, unattributed: dict[str, datetime | None]) -> set[str]:
+        """Those releases whose newest change is not pmhub's own audited write-back (checked now, after the pause:
+        the audit row of a write is recorded after the write, so maybe after its delivery arrived)."""
+        history = history_of(self._store, unattributed)
+        own = {
+            release_id
+            for release_id, before in unattributed.items()
+            if (written := history.changed_at.get(release_id)) is not None and (before is None or written > before)
+        }
+        for release_id in sorted(own):
+            log.info("release %s: the change is pmhub's own write-back (audit table); not re-evaluated", release_id)
+        return set(unattributed) - own
+
+
+def _touched_by(
+    planned: Sequence[Planned], gone: Sequence[AnyRecord], unattributed: dict[str, datetime | None]
+) -> tuple[set[str], set[str]]:
+    """(releases, check refs) the batch bears on, leaving out pmhub's own changes and the releases whose check
+    waits for the pause (``unattributed``)."""
+    others = [one.change for one in planned if one.change.own is None]
+    deleted = {record_id for change in others for record_id in change.deleted}
+    records = [r for change in others for r in change.records if r.id not in unattributed]
+    return affected_releases([*records, *(r for r in gone if r.id in deleted)])
 
 
 def utc_now() -> datetime:

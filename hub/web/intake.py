@@ -25,7 +25,8 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.types import Receive, Scope, Send
 
-from hub.web.apply import github_event_known, jira_event_known
+from connectors.github import webhooks as github_webhooks
+from connectors.jira import webhooks as jira_webhooks
 from hub.web.config import Secrets, WebhookSettings
 from hub.web.security import RESPONSE_HEADERS, Counters, signature_valid, token_valid
 from sync.store import InboxDelivery, InboxStatus, Store
@@ -171,11 +172,11 @@ class Intake:
         if tool == "github":
             event = headers.get("x-github-event", "")
             delivery_id = headers.get("x-github-delivery", "")
-            known = github_event_known(event)
+            known = github_webhooks.handles(event)
         else:
             event = str(payload.webhook_event or "")
             delivery_id = headers.get("x-atlassian-webhook-identifier", "")
-            known = jira_event_known(event)
+            known = jira_webhooks.handles(event)
         delivery_id = delivery_id.strip()[:200] or "sha256:" + hashlib.sha256(delivery.body).hexdigest()
         status: InboxStatus = "pending" if known else "ignored"
         kept = {k: v for k, v in headers.items() if k.startswith(_KEPT_HEADERS)}

@@ -1,9 +1,11 @@
 """``pmhub webhooks register``: the webhook registration of every configured repository and Jira site.
 
 :func:`plan_registrations` builds, without any I/O, one :class:`Registration` per GitHub repository and per Jira
-source, pointing at ``serve.public_url`` + ``/webhooks/<tool>`` with the events the receiver handles; ``describe()``
-prints it (the secret is named by its environment variable, never shown). :func:`apply_registrations` performs
-them through the REST APIs and is idempotent: a hook already pointing at the same URL is updated, not duplicated.
+source, pointing at ``serve.public_url`` + ``/webhooks/<tool>`` with the events the connector's webhooks module
+lists (:data:`connectors.github.webhooks.EVENTS`, :data:`connectors.jira.webhooks.EVENTS`); ``describe()`` prints
+it (the secret is named by its environment variable, never shown). :func:`apply_registrations` performs them
+through each source's client, under its retry policy, and is idempotent: a hook already pointing at the same URL
+(found among all of the repository's hooks, every page read) is updated, not duplicated.
 
 - GitHub: ``POST /repos/{owner}/{repo}/hooks`` (or ``PATCH …/hooks/{id}``), content type JSON, the secret from
   ``[webhooks] github_secret_env`` (https://docs.github.com/en/rest/repos/webhooks#create-a-repository-webhook).
@@ -18,38 +20,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
-import requests
 from pydantic import SecretStr
 
+from connectors.github import webhooks as github_webhooks
 from connectors.github.config import GitHubSourceConfig
+from connectors.github.source import GitHubSource
+from connectors.jira import webhooks as jira_webhooks
 from connectors.jira.config import JiraSourceConfig
+from connectors.jira.source import JiraSource
 from hub.settings import Settings, secret
-from hub.web.apply import GITHUB_EVENTS as HANDLED_GITHUB_EVENTS
+from hub.sources import Sources
 from hub.web.config import WebhookSettings
 from schema import ConfigError
 
-# every event the receiver handles; GitHub sends ``ping`` to a new hook by itself, it is no subscription
-GITHUB_EVENTS = tuple(sorted(HANDLED_GITHUB_EVENTS - {"ping"}))
-JIRA_EVENTS = (
-    "jira:issue_created",
-    "jira:issue_updated",
-    "jira:issue_deleted",
-    "comment_created",
-    "comment_updated",
-    "comment_deleted",
-    "jira:version_created",
-    "jira:version_updated",
-    "jira:version_released",
-    "jira:version_unreleased",
-    "jira:version_deleted",
-    "sprint_created",
-    "sprint_updated",
-    "sprint_started",
-    "sprint_closed",
-    "sprint_deleted",
-)
 HOOK_NAME = "pmhub"
 
 
@@ -101,7 +86,7 @@ def plan_registrations(settings: Settings, webhooks: WebhookSettings | None = No
                     repo,
                     config.base_url,
                     f"{public}/webhooks/github",
-                    GITHUB_EVENTS,
+                    github_webhooks.EVENTS,
                     webhooks.github_secret_env,
                 )
                 for repo in config.repos
@@ -116,7 +101,7 @@ def plan_registrations(settings: Settings, webhooks: WebhookSettings | None = No
                     ", ".join(config.projects),
                     config.url,
                     f"{public}/webhooks/jira",
-                    JIRA_EVENTS,
+                    jira_webhooks.EVENTS,
                     webhooks.jira_secret_env,
                     None if webhooks.jira_secret_env else webhooks.jira_url_token_env,
                 )
@@ -131,64 +116,35 @@ def _required(env: str | None, what: str) -> SecretStr:
     return value
 
 
-class _Api:
-    """One authenticated ``requests`` session for a source; errors name the call, never the credentials."""
-
-    def __init__(self, session: requests.Session, base: str, timeout: float) -> None:
-        self._session = session
-        self._base = base
-        self._timeout = timeout
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        answer = self._session.request(method, self._base + path, json=body, timeout=self._timeout)
-        if answer.status_code >= 400:
-            raise ConfigError(f"{method} {path} answered {answer.status_code}: {answer.text[:200]}")
-        return answer.json() if answer.content else None
-
-
-def _github(plan: Registration, config: GitHubSourceConfig) -> Applied:
-    session = requests.Session()
-    token = _required(config.token_env, f"source {plan.source}").get_secret_value()
-    session.headers.update(
-        {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": "2022-11-28",
-        }
-    )
-    api = _Api(session, config.base_url, config.timeout_seconds)
-    owner, repo = plan.scope.split("/", 1)
-    path = f"/repos/{quote(owner)}/{quote(repo)}/hooks"
+def _github(plan: Registration, source: GitHubSource) -> Applied:
     hook_secret = _required(plan.secret_env, "webhooks.github_secret_env").get_secret_value()
-    body = {
+    body: dict[str, Any] = {
         "name": "web",
         "active": True,
         "events": list(plan.events),
         "config": {"url": plan.target_url, "content_type": "json", "secret": hook_secret, "insecure_ssl": "0"},
     }
-    existing = next(
-        (h for h in api.call("GET", path) or [] if (h.get("config") or {}).get("url") == plan.target_url), None
-    )
+    hooks = source.client.hooks(plan.scope)
+    existing = next((h for h in hooks if (h.get("config") or {}).get("url") == plan.target_url), None)
     if existing is not None:
-        api.call("PATCH", f"{path}/{existing['id']}", {k: body[k] for k in ("active", "events", "config")})
+        changes = {k: body[k] for k in ("active", "events", "config")}
+        source.client.save_hook(plan.scope, changes, int(existing["id"]))
         return Applied(plan, "updated", str(existing["id"]))
-    created = api.call("POST", path, body)
+    created = source.client.save_hook(plan.scope, body)
     return Applied(plan, "created", str(created["id"]))
 
 
-def _jira(plan: Registration, config: JiraSourceConfig) -> Applied:
-    session = requests.Session()
-    token = _required(config.token_env, f"source {plan.source}").get_secret_value()
-    if config.email:
-        session.auth = (config.email, token)
-    else:
-        session.headers["Authorization"] = f"Bearer {token}"
-    api = _Api(session, config.url, config.timeout_seconds)
+def _hook_id(hook: dict[str, Any]) -> str:
+    """A Jira admin webhook's id: the last segment of its ``self`` link."""
+    return str(hook.get("self", "")).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _jira(plan: Registration, source: JiraSource) -> Applied:
     url = plan.target_url
     body: dict[str, Any] = {
         "name": HOOK_NAME,
         "events": list(plan.events),
-        "filters": {"issue-related-events-section": f"project in ({', '.join(config.projects)})"},
+        "filters": {"issue-related-events-section": f"project in ({', '.join(source.config.projects)})"},
         "excludeBody": False,
     }
     if plan.secret_env:
@@ -197,23 +153,22 @@ def _jira(plan: Registration, config: JiraSourceConfig) -> Applied:
         url_token = _required(plan.url_token_env, "webhooks.jira_url_token_env").get_secret_value()
         url = f"{url}?{urlencode({'token': url_token})}"
     body["url"] = url
-    listed = api.call("GET", "/rest/webhooks/1.0/webhook") or []
+    listed = source.client.webhooks()
     existing = next((h for h in listed if str(h.get("url", "")).split("?", 1)[0] == plan.target_url), None)
     if existing is not None:
-        hook_id = str(existing.get("self", "")).rstrip("/").rsplit("/", 1)[-1]
-        api.call("PUT", f"/rest/webhooks/1.0/webhook/{hook_id}", body)
-        return Applied(plan, "updated", hook_id)
-    created = api.call("POST", "/rest/webhooks/1.0/webhook", body) or {}
-    return Applied(plan, "created", str(created.get("self", "")).rstrip("/").rsplit("/", 1)[-1])
+        source.client.save_webhook(body, _hook_id(existing))
+        return Applied(plan, "updated", _hook_id(existing))
+    return Applied(plan, "created", _hook_id(source.client.save_webhook(body)))
 
 
 def apply_registrations(settings: Settings, plans: list[Registration]) -> list[Applied]:
     """Create or update each planned webhook; stops at the first refusal (a :class:`ConfigError` naming it)."""
+    sources = Sources(settings)
     done = []
     for plan in plans:
-        config = settings.sources[plan.source]
-        if isinstance(config, GitHubSourceConfig):
-            done.append(_github(plan, config))
-        elif isinstance(config, JiraSourceConfig):
-            done.append(_jira(plan, config))
+        source = sources.source(plan.source)
+        if isinstance(source, GitHubSource):
+            done.append(_github(plan, source))
+        elif isinstance(source, JiraSource):
+            done.append(_jira(plan, source))
     return done

@@ -3,8 +3,8 @@
 :func:`build_status` gathers a :class:`schema.readiness.StatusReport` from the store (readiness of every upcoming
 release — evaluated without being saved, so reading the page never changes the readiness history —, roadmap items,
 contradictions and per-source freshness); :func:`webhook_health` the receiver's side (last delivery per tool, inbox
-counts, deliveries that failed to apply, refused deliveries and logins, throttled logins). :class:`StatusCache`
-evaluates once per data version and minute, however many readers ask.
+counts, deliveries that failed to apply or were rejected (:func:`inbox_problems`), refused deliveries and
+logins, throttled logins). :class:`StatusCache` evaluates once per data version and minute, however many readers ask.
 """
 
 from __future__ import annotations
@@ -65,9 +65,13 @@ def find_report(status: StatusReport, project: str, name: str) -> ReadinessRepor
 
 @dataclass(frozen=True)
 class InboxFailure:
+    """A delivery that did not apply: ``failed`` (retried until its attempts run out) or ``rejected`` (its payload
+    lacks what its event needs; never retried), with the reason."""
+
     delivery_id: str
     tool: str
     event: str
+    status: str
     received_at: datetime
     attempts: int
     last_error: str | None
@@ -90,21 +94,25 @@ class WebhookHealth:
         return data
 
 
-def webhook_health(store: Store, counters: Counters, limit: int = 20) -> WebhookHealth:
-    columns = [webhook_inbox.c[name] for name in ("delivery_id", "tool", "event", "received_at", "attempts")]
+def inbox_problems(store: Store, limit: int = 20) -> list[InboxFailure]:
+    """The newest deliveries that failed to apply or were rejected."""
+    names = ("delivery_id", "tool", "event", "status", "received_at", "attempts", "last_error")
     stmt = (
-        select(*columns, webhook_inbox.c.last_error)
-        .where(webhook_inbox.c.status == "failed")
+        select(*(webhook_inbox.c[name] for name in names))
+        .where(webhook_inbox.c.status.in_(("failed", "rejected")))
         .order_by(webhook_inbox.c.id.desc())
         .limit(limit)
     )
     with store.engine.connect() as conn:
-        failures = [InboxFailure(**row._asdict()) for row in conn.execute(stmt)]
+        return [InboxFailure(**row._asdict()) for row in conn.execute(stmt)]
+
+
+def webhook_health(store: Store, counters: Counters, limit: int = 20) -> WebhookHealth:
     refusals = counters.snapshot()
     return WebhookHealth(
         last_received={tool: store.inbox_last_received(tool) for tool in ("github", "jira")},
         inbox=store.inbox_counts(),
-        failures=failures,
+        failures=inbox_problems(store, limit),
         forged_deliveries=refusals.forged,
         failed_logins=refusals.failed_logins,
         throttled_logins=refusals.throttled_logins,

@@ -7,7 +7,8 @@ Routes (all ``GET`` unless noted): ``/repos/{o}/{r}``; ``/repos/{o}/{r}/issues``
 ``pull_request`` key) and ``/issues/{n}`` (GET, and PATCH: :mod:`sandbox.github.issue_update`);
 ``/issues/{n}/comments`` (GET, POST); ``/issues/{n}/timeline``;
 ``/pulls``, ``/pulls/{n}``; ``/milestones``, ``/milestones/{n}``; ``/releases``, ``/releases/latest``,
-``/releases/tags/{tag}``; ``/commits/{ref}/check-runs``; ``/commits/{ref}/status``; ``/rate_limit``;
+``/releases/tags/{tag}``; ``/commits/{ref}/check-runs``; ``/commits/{ref}/status``; ``/rate_limit``; ``/user``
+(the token's account); ``/hooks`` and ``/hooks/{id}`` (:mod:`sandbox.github.repo_hooks`);
 ``POST /graphql`` (``repository(owner:, name:) { id databaseId nameWithOwner name url }`` look-ups, aliases and
 variables allowed). Pagination, ``since`` and sort semantics are described in :mod:`sandbox.github.store`.
 
@@ -25,6 +26,7 @@ import dataclasses
 import gc
 import re
 import threading
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -53,6 +55,7 @@ from sandbox.github.core import (
 from sandbox.github.issue_update import IssueUpdate
 from sandbox.github.limits import Budget
 from sandbox.github.render import Json, Links
+from sandbox.github.repo_hooks import hooks_router
 from sandbox.github.store import GitHubStore, InvalidCursorError, Query, RepoState, Sort
 from sandbox.world import PullRequest, World
 
@@ -70,6 +73,17 @@ def _api_router(api: GitHubApi) -> APIRouter:
 
     router = APIRouter(dependencies=[Depends(gate)])
     repo_path = "/repos/{owner}/{name}"
+
+    @router.get("/user")
+    async def authenticated_user(request: Request) -> Response:
+        login: str | None = request.state.caller.login
+        if login is None:
+            raise ApiError(401, "Requires authentication")
+        since = store.world.now - timedelta(days=1000)
+        body = render.authenticated_user(api.links(request), store.world.person_by_login(login), since)
+        return api.reply(request, render.dumps(body))
+
+    router.include_router(hooks_router(api))
 
     @router.get("/rate_limit")
     async def rate_limit(request: Request) -> Response:

@@ -129,6 +129,15 @@ def login_user(links: Links, world: World, login: str) -> Json:
     return user(links, world.person_by_login(login))
 
 
+def authenticated_user(links: Links, person: Person, since: datetime) -> Json:
+    """``GET /user``: the token's own account, with the private counters GitHub shows its owner."""
+    profile: Json = {"name": person.display_name, "email": person.email, "company": None, "blog": ""}
+    profile |= {"location": None, "hireable": None, "bio": None, "public_repos": 0, "public_gists": 0}
+    profile |= {"followers": 0, "following": 0, "created_at": iso(since), "updated_at": iso(since)}
+    private = ("private_gists", "total_private_repos", "owned_private_repos", "disk_usage", "collaborators")
+    return user(links, person) | profile | dict.fromkeys(private, 0) | {"two_factor_authentication": True}
+
+
 # ------------------------------------------------------------------------------------------------ repository
 
 

@@ -25,8 +25,8 @@ from both tools and a suggested fix in words) plus the write-back :class:`Action
 - no action targets a record whose newest change is pmhub's own state change (its ``updated`` is not after the
   audited transition, close or release): a contradiction pmhub's fix caused is reported, never "fixed" back; a later
   edit by a person lifts this;
-- every comment pmhub writes carries :data:`COMMENT_MARKER`, so the webhook path can recognise and ignore it
-  (:func:`is_pmhub_comment`).
+- every comment pmhub writes carries :data:`connectors.base.COMMENT_MARKER`, so the webhook path can recognise and
+  ignore it (:func:`connectors.base.is_pmhub_comment`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from connectors.base import COMMENT_MARKER
 from schema import (
     Check,
     CheckState,
@@ -72,7 +73,6 @@ Rule = Literal[
     "past_due_version",
     "release_ci_red",
 ]
-COMMENT_MARKER = "pmhub:reconcile"
 
 
 class ReconcileConfig(BaseModel):
@@ -489,10 +489,6 @@ def comment_text(rule: str, text: str) -> str:
     return f"{text}.\n\n(pmhub reconciliation, rule {rule}) [{COMMENT_MARKER}]"
 
 
-def is_pmhub_comment(text: str) -> bool:
-    return COMMENT_MARKER in text
-
-
 def find(records: Iterable[Record], *, config: ReconcileConfig, now: datetime) -> list[Finding]:
     """Every contradiction in ``records``, with the actions that would resolve it."""
     rules = _Rules(_World.of(records), config, now)
@@ -534,7 +530,6 @@ def plan(findings: Iterable[Finding], history: History | None = None) -> list[Ac
 
 
 __all__ = [
-    "COMMENT_MARKER",
     "Action",
     "ActionKind",
     "Finding",
@@ -545,6 +540,5 @@ __all__ = [
     "comment_text",
     "contradictions",
     "find",
-    "is_pmhub_comment",
     "plan",
 ]

@@ -10,12 +10,12 @@ again next time) with the action's fingerprint.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from schema import ConfigError, PmhubError, RecordKind
+from schema import PmhubError, RecordKind
 from schema.readiness import Contradiction
 from sync.reconcile.rules import (
     Action,
@@ -37,7 +37,7 @@ _AUDIT_SCAN = 500
 
 
 class WriteBack(Protocol):
-    """What :func:`apply_plan` needs from the tools; :class:`SourceWriteBack` wires it to the connectors."""
+    """What :func:`apply_plan` needs from the tools; ``hub.sources.SourcesWriteBack`` wires it to the connectors."""
 
     def transition_jira(self, site: str, key: str, to_status: str) -> None: ...
 
@@ -48,55 +48,6 @@ class WriteBack(Protocol):
     def close_github_issue(self, repo: str, number: int) -> None: ...
 
     def comment_github(self, repo: str, number: int, body: str) -> None: ...
-
-
-class JiraWriter(Protocol):
-    def transition(self, key: str, to_status_name: str) -> str: ...
-
-    def add_comment(self, key: str, text: str) -> str: ...
-
-    def release_version(self, version_id: str) -> None: ...
-
-
-class GitHubWriter(Protocol):
-    def add_comment(self, repo: str, number: int, body: str) -> object: ...
-
-    def close_issue(self, repo: str, number: int) -> object: ...
-
-
-class SourceWriteBack:
-    """:class:`WriteBack` over the connectors' sources: Jira sources by site, GitHub sources by ``owner/repo``."""
-
-    def __init__(self, jira: Mapping[str, JiraWriter], github: Mapping[str, GitHubWriter]) -> None:
-        self._jira = {site.lower(): source for site, source in jira.items()}
-        self._github = {repo.lower(): source for repo, source in github.items()}
-
-    def _j(self, site: str) -> JiraWriter:
-        try:
-            return self._jira[site.lower()]
-        except KeyError:
-            raise ConfigError(f"reconcile: no Jira source is configured for site {site}") from None
-
-    def _g(self, repo: str) -> GitHubWriter:
-        try:
-            return self._github[repo.lower()]
-        except KeyError:
-            raise ConfigError(f"reconcile: no GitHub source is configured for {repo}") from None
-
-    def transition_jira(self, site: str, key: str, to_status: str) -> None:
-        self._j(site).transition(key, to_status)
-
-    def comment_jira(self, site: str, key: str, text: str) -> None:
-        self._j(site).add_comment(key, text)
-
-    def release_jira_version(self, site: str, version_id: str) -> None:
-        self._j(site).release_version(version_id)
-
-    def close_github_issue(self, repo: str, number: int) -> None:
-        self._g(repo).close_issue(repo, number)
-
-    def comment_github(self, repo: str, number: int, body: str) -> None:
-        self._g(repo).add_comment(repo, number, body)
 
 
 def _execute(action: Action, executor: WriteBack) -> None:
@@ -205,10 +156,7 @@ __all__ = [
     "AUDIT_PREFIX",
     "FAILED_ACTION",
     "ActionResult",
-    "GitHubWriter",
-    "JiraWriter",
     "Reconciliation",
-    "SourceWriteBack",
     "WriteBack",
     "apply_plan",
     "history_of",

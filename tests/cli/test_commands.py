@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from sync.store import InboxStatus, Store
+
 PMHUB = [sys.executable, "-m", "cli"]
 
 
@@ -58,6 +60,26 @@ def test_store_info_counts_rows_in_the_configured_store(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "records" in result.stdout
     assert "cursors" in result.stdout
+
+
+def test_status_lists_the_webhook_deliveries_that_were_rejected_or_failed_with_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "pmhub.toml").write_text(f'[store]\nurl = "sqlite:///{tmp_path}/s.db"\n')
+    store = Store(f"sqlite:///{tmp_path}/s.db")
+    outcomes: list[tuple[InboxStatus, str | None]] = [
+        ("rejected", "issues: `issue` must be an object, got a string"),
+        ("failed", "RetryLaterError: jira still failing"),
+        ("applied", None),
+    ]
+    for n, (status, reason) in enumerate(outcomes):
+        store.inbox_put(f"d-{n}", "github", "issues", {}, "{}")
+        store.inbox_mark(f"d-{n}", status, reason)
+    result = pmhub("status", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    listed = result.stdout.split("webhooks not applied", 1)[1]
+    assert "rejected" in listed
+    assert "issues: `issue` must be an object, got a string" in listed
+    assert "RetryLaterError: jira still failing" in listed
+    assert "applied" not in listed
 
 
 @pytest.mark.parametrize("url", ["postgresql+psycopg://pmhub:hunter2@127.0.0.1:1/nope"])

@@ -486,7 +486,7 @@ def test_webhook_delivery_is_stored_once_without_credentials(store: Store) -> No
     (entry,) = store.inbox_pending()
     assert entry.headers == {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "72d3162e"}
     assert entry.body == '{"action": "edited"}'
-    assert store.inbox_counts() == {"pending": 1, "applied": 0, "ignored": 1, "failed": 0}
+    assert store.inbox_counts() == {"pending": 1, "applied": 0, "ignored": 1, "failed": 0, "rejected": 0}
 
 
 def test_failed_delivery_is_retried_until_attempts_run_out(store: Store) -> None:
@@ -521,7 +521,7 @@ def test_deliveries_put_together_are_each_stored_once_and_the_first_of_a_repeat_
     assert [pending["old"].body, pending["new"].body] == ['{"n": 0}', '{"n": 2}']
     assert pending["new"].headers == {}
     assert pending["new"].received_at == T0
-    assert store.inbox_counts() == {"pending": 2, "applied": 0, "ignored": 1, "failed": 0}
+    assert store.inbox_counts() == {"pending": 2, "applied": 0, "ignored": 1, "failed": 0, "rejected": 0}
 
 
 def test_deliveries_marked_together_each_count_an_attempt(store: Store) -> None:
@@ -532,7 +532,7 @@ def test_deliveries_marked_together_each_count_an_attempt(store: Store) -> None:
         assert store.inbox_mark_many(["d-2"], "failed", "timed out", conn=conn) == 1
 
     assert [(e.delivery_id, e.attempts, e.last_error) for e in store.inbox_pending()] == [("d-2", 1, "timed out")]
-    assert store.inbox_counts() == {"pending": 0, "applied": 2, "ignored": 0, "failed": 1}
+    assert store.inbox_counts() == {"pending": 0, "applied": 2, "ignored": 0, "failed": 1, "rejected": 0}
 
 
 def test_audit_log_keeps_write_back_actions_newest_first(store: Store) -> None:

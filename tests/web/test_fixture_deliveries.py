@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.github.mapping import map_issue
-from connectors.github.webhooks import from_webhook
+from connectors.github import webhooks
 from schema import (
     AnyRecord,
     Check,
@@ -76,12 +75,7 @@ def test_signed_github_example_is_accepted_and_the_store_holds_what_polling_woul
         assert _inbox_status(web.store) == {"ignored": 1}
         return
     assert _inbox_status(web.store) == {"applied": 1}
-    expected: list[AnyRecord]
-    if event == "issue_comment":
-        issue = payload["issue"]
-        expected = [] if "pull_request" in issue else [map_issue(payload["repository"]["full_name"], issue)]
-    else:
-        expected = [m.record for m in from_webhook(event, payload).upserts]
+    expected: list[AnyRecord] = webhooks.change(event, payload, None).records
     for record in expected:
         assert web.store.get(record.id) == record
     assert web.store.counts()["records"] == len(expected)

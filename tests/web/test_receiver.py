@@ -218,3 +218,69 @@ def test_the_inbox_keeps_identifying_headers_but_never_the_signature(web: Web) -
     assert headers["x-github-event"] == "issues"
     assert headers["x-github-delivery"] == "kept-headers"
     assert not any("signature" in name for name in headers)
+
+
+def _row(web: Web, delivery: str) -> dict[str, Any]:
+    with web.store.engine.connect() as conn:
+        row = conn.execute(select(webhook_inbox).where(webhook_inbox.c.delivery_id == delivery)).one()
+    return dict(row._asdict())
+
+
+def test_a_forged_delivery_is_refused_with_401_and_leaves_no_row(web: Web) -> None:
+    raw, _ = load(HOOKS / "issues" / "opened.json")
+    assert web.github("issues", raw, secret="wrong", delivery="forged").status_code == 401
+    assert web.jira(raw, secret=None, delivery="unsigned").status_code == 401
+    assert web.store.counts()["webhook_inbox"] == 0
+
+
+def test_a_delivery_for_a_repository_no_source_covers_is_ignored_with_that_reason(web: Web) -> None:
+    _, payload = load(HOOKS / "issues" / "opened.json")
+    payload["repository"]["full_name"] = "elsewhere/unknown"
+    assert web.github("issues", json.dumps(payload).encode(), delivery="elsewhere").status_code == 202
+    web.settle()
+    row = _row(web, "elsewhere")
+    assert (row["status"], row["last_error"]) == ("ignored", "no configured GitHub source covers elsewhere/unknown")
+    assert web.store.counts()["records"] == 0
+
+
+@pytest.mark.parametrize(
+    ("tool", "event", "body", "reason"),
+    [
+        ("github", "issues", {"action": "edited", "issue": "nope", "repository": 7}, "issues: `repository` must be"),
+        (
+            "github",
+            "issues",
+            {"action": "edited", "issue": "nope", "repository": {"full_name": REPO}},
+            "issues: `issue` must be an object, got a string",
+        ),
+        ("github", "pull_request", {"repository": {"full_name": REPO}}, "pull_request: `pull_request` is missing"),
+        ("jira", "jira:issue_updated", {"issue": "x"}, "jira:issue_updated: `issue` must be an object, got a string"),
+        ("jira", "jira:issue_updated", {"issue": {"id": "ten"}}, "`issue.id` must be an id"),
+        ("jira", "jira:version_released", {"version": {"id": None}}, "jira:version_released: `version.id` must be"),
+    ],
+)
+def test_a_signed_delivery_of_the_wrong_shape_is_kept_as_rejected_naming_the_field_and_never_applied(
+    web: Web, tool: str, event: str, body: dict[str, Any], reason: str
+) -> None:
+    raw = json.dumps({"webhookEvent": event, **body} if tool == "jira" else body).encode()
+    post = web.github if tool == "github" else lambda _event, body, **kw: web.jira(body, **kw)
+    answer = post(event, raw, delivery="wrong-shape")
+    assert (answer.status_code, answer.json()["status"]) == (202, "accepted")  # the sender must not retry it
+    web.settle()
+    row = _row(web, "wrong-shape")
+    assert row["status"] == "rejected"
+    assert reason in row["last_error"]
+    assert web.store.counts()["records"] == 0
+    assert web.state.version.applied == 0
+    threading.Event().wait(WEBHOOKS.retry_seconds * 2)  # a rejected delivery is not retried
+    web.state.applier.notify()
+    web.settle()
+    assert (_row(web, "wrong-shape")["status"], _row(web, "wrong-shape")["attempts"]) == ("rejected", 1)
+
+    auth = {"Authorization": f"Bearer {BEARER}"}
+    [listed] = web.client.get("/api/status", headers=auth).json()["webhooks"]["failures"]
+    assert (listed["status"], listed["event"]) == ("rejected", event)
+    assert reason in listed["last_error"]
+    page = web.client.get("/", headers=auth).text
+    assert 'id="inbox-failures"' in page
+    assert "0 failed, 1 rejected" in page

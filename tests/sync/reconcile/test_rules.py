@@ -7,15 +7,14 @@ from datetime import date
 
 import pytest
 
+from connectors.base import COMMENT_MARKER, is_pmhub_comment
 from schema import AnyRecord, CheckState, PullRequestState, Record, WorkItemType
 from sync.reconcile.rules import (
-    COMMENT_MARKER,
     ActionKind,
     History,
     ReconcileConfig,
     contradictions,
     find,
-    is_pmhub_comment,
     plan,
 )
 from tests.sync.builders import (

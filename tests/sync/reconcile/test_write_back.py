@@ -8,20 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from connectors.github.config import GitHubSourceConfig
-from connectors.github.source import GitHubSource
-from connectors.jira.config import JiraSourceConfig
-from connectors.jira.source import JiraSource
-from hub.sources import build_source
+from connectors.base import COMMENT_MARKER
+from hub.sources import Sources, SourcesWriteBack, build_source
 from sandbox.runner import Sandbox
 from schema import ConfigError, PullRequestState
 from sync.engine import relink, sync_source
-from sync.reconcile.rules import COMMENT_MARKER, Action, ActionKind, ReconcileConfig, plan
+from sync.reconcile.rules import Action, ActionKind, ReconcileConfig, plan
 from sync.reconcile.write_back import (
     FAILED_ACTION,
-    GitHubWriter,
-    JiraWriter,
-    SourceWriteBack,
     apply_plan,
     reconcile_store,
 )
@@ -150,32 +144,6 @@ def test_a_contradiction_caused_by_pmhubs_own_change_is_reported_but_never_fixed
     assert [a.rule for a in reconcile_store(store, config, NOW).plan] == ["done_but_pr_open"]
 
 
-@dataclass
-class _Jira:
-    calls: list[tuple[str, ...]] = field(default_factory=list)
-
-    def transition(self, key: str, to_status_name: str) -> str:
-        self.calls.append(("transition", key, to_status_name))
-        return "31"
-
-    def add_comment(self, key: str, text: str) -> str:
-        self.calls.append(("comment", key))
-        return "1"
-
-    def release_version(self, version_id: str) -> None:
-        self.calls.append(("release", version_id))
-
-
-def test_source_write_back_routes_by_site_and_names_a_missing_source() -> None:
-    jira = _Jira()
-    writer = SourceWriteBack(jira={"ACME.atlassian.net": jira}, github={})
-    writer.transition_jira("acme.atlassian.net", "SHOP-1", "Done")
-    writer.release_jira_version("acme.atlassian.net", "500")
-    assert jira.calls == [("transition", "SHOP-1", "Done"), ("release", "500")]
-    with pytest.raises(ConfigError, match="no GitHub source is configured for acme/shop"):
-        writer.close_github_issue("acme/shop", 6)
-
-
 # ------------------------------------------------------------------------------------- the synced sandbox (HTTP)
 
 
@@ -187,16 +155,8 @@ def test_reconciliation_of_the_synced_sandbox_finds_exactly_the_seeded_contradic
     assert {a.rule for a in found.plan} == {"done_but_pr_open", "github_closed_jira_open", "epic_done_children_open"}
 
 
-def _write_back(synced: Synced) -> SourceWriteBack:
-    jira: dict[str, JiraWriter] = {}
-    github: dict[str, GitHubWriter] = {}
-    for name, config in synced.settings.sources.items():
-        source = build_source(name, synced.settings)
-        if isinstance(config, JiraSourceConfig) and isinstance(source, JiraSource):
-            jira[config.site_name] = source
-        elif isinstance(config, GitHubSourceConfig) and isinstance(source, GitHubSource):
-            github.update((repo, source) for repo in config.repos)
-    return SourceWriteBack(jira=jira, github=github)
+def _write_back(synced: Synced) -> SourcesWriteBack:
+    return SourcesWriteBack(Sources(synced.settings))
 
 
 def _resync(synced: Synced) -> None:
