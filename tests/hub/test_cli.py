@@ -12,11 +12,13 @@ import pytest
 PMHUB = [sys.executable, "-m", "hub"]
 
 
-def pmhub(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def pmhub(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PMHUB_")}
     full_env.update(env or {})
     full_env["COLUMNS"] = "200"
-    return subprocess.run([*PMHUB, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=60)
+    return subprocess.run([*PMHUB, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:
