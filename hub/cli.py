@@ -294,6 +294,9 @@ def sandbox_cmd(
     pull_requests: Annotated[int | None, typer.Option(help="Override the number of pull requests.")] = None,
     faults: Annotated[str, typer.Option(help="Fault spec, e.g. 'github:/repos/*=429@0.1' (see README).")] = "",
     jira_flavour: Annotated[JiraFlavour, typer.Option(help="Jira Cloud or Server/DC APIs.")] = JiraFlavour.CLOUD,
+    jira_software: Annotated[
+        bool, typer.Option(help="--no-jira-software: a Jira site without boards and sprints (the agile API is 404).")
+    ] = True,
     port: Annotated[int, typer.Option(help="First port (Jira; the others follow); 0 = any free ports.")] = 0,
     ready_file: Annotated[Path | None, typer.Option(help="Write URLs and credentials here once serving.")] = None,
     write_config: Annotated[Path | None, typer.Option(help="Write a pmhub.toml pointing at the sandbox.")] = None,
@@ -314,7 +317,14 @@ def sandbox_cmd(
     sized = dataclasses.replace(preset, **{k: v for k, v in overrides.items() if v is not None})
     names = ["jira", "github", "posthog", "amplitude", "mixpanel"]
     ports = {name: port + i for i, name in enumerate(names)} if port else {}
-    options = SandboxOptions(seed=seed, scale=sized, faults=faults, jira_flavour=jira_flavour.value, ports=ports)
+    options = SandboxOptions(
+        seed=seed,
+        scale=sized,
+        faults=faults,
+        jira_flavour=jira_flavour.value,
+        jira_software=jira_software,
+        ports=ports,
+    )
     with Sandbox(options) as sb:
         for name, url in sb.urls.items():
             console.print(f"{name:<10} {url}")

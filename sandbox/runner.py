@@ -51,6 +51,7 @@ class SandboxOptions:
     now: datetime | None = None
     faults: str = ""
     jira_flavour: Literal["cloud", "server"] = "cloud"
+    jira_software: bool = True  # False: a Jira site without Jira Software, whose agile API answers 404
     host: str = "127.0.0.1"
     ports: dict[str, int] = field(default_factory=dict)  # service -> port; missing = 0 (any free port)
     tls: TlsFiles | None = None
@@ -70,6 +71,7 @@ class Sandbox:
                 self.world,
                 JiraOptions(
                     flavour=self.options.jira_flavour,
+                    jira_software=self.options.jira_software,
                     faults=self.faults,
                     on_event=self._jira_event,
                     register_webhook=self._jira_webhook,

@@ -10,6 +10,7 @@ from schema.errors import (
     ConfigError,
     PmhubError,
     RetryLaterError,
+    StreamUnavailableError,
     UnmappedStatusError,
 )
 from schema.records import (
@@ -62,6 +63,7 @@ __all__ = [
     "StatusCategory",
     "StatusChange",
     "StatusRules",
+    "StreamUnavailableError",
     "Tool",
     "UnmappedStatusError",
     "WorkItem",

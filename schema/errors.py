@@ -4,6 +4,8 @@
     ├── RetryLaterError      transient: rate limited, 5xx, connection trouble; the next run resumes from the cursor
     ├── ConfigError          fix the configuration: bad key, missing credential, auth refused, project not found
     │   └── UnmappedStatusError   a status no rule maps; names the value and the config key to add
+    ├── StreamUnavailableError  the source does not offer this stream (a Jira site without Jira Software has no
+    │                        sprints): the stream is skipped, saying why; nothing to fix or retry
     └── BadDataError         a payload that does not fit the schema: kept raw, reported, skipped
 
 Messages name the tool and what to do; they never contain a secret.
@@ -39,6 +41,10 @@ class UnmappedStatusError(ConfigError):
         self.tool = tool
         self.value = value
         self.config_key = config_key
+
+
+class StreamUnavailableError(PmhubError):
+    """The source does not offer this stream at all; the message says why. The stream is skipped, not failed."""
 
 
 class BadDataError(PmhubError, ValueError):
