@@ -21,7 +21,8 @@ sandbox writes (:meth:`sandbox.runner.Sandbox.config_toml`) the upcoming release
   past-due hotfix is AT RISK (its date passed, but its candidate branch is green, its release is drafted with notes
   and no blocker bug is open); the next release's roadmap item is at risk;
 - healthy: the next release is GO (every item done, every pull request merged, green CI, drafted with notes); its
-  roadmap item is done, and the release after it is on track (half done, at a pace that meets its date).
+  roadmap item is done, and the release after it is on track (in the last four weeks at least as many of its items
+  were finished as remain open, a pace that meets its date).
 """
 
 from __future__ import annotations
