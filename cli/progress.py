@@ -62,7 +62,7 @@ class SyncProgress:
                 str(row["rejected"]),
                 str(row["deleted"]),
                 f"{row['seconds']:.1f}",
-                "[green]ok[/green]" if not row["error"] else "[red]failed[/red]",
+                _result(row),
             )
         return table
 
@@ -74,3 +74,9 @@ class SyncProgress:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._live.stop()
+
+
+def _result(row: dict[str, Any]) -> str:
+    if row["error"]:
+        return "[red]failed[/red]"
+    return "[yellow]skipped[/yellow]" if row["skipped"] else "[green]ok[/green]"

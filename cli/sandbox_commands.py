@@ -25,6 +25,9 @@ def sandbox(
     pull_requests: Annotated[int | None, typer.Option(help="Override the number of pull requests.")] = None,
     faults: Annotated[str, typer.Option(help="Fault spec, e.g. 'github:/repos/*=429@0.1' (see README).")] = "",
     jira_flavour: Annotated[JiraFlavour, typer.Option(help="Jira Cloud or Server/DC APIs.")] = JiraFlavour.CLOUD,
+    jira_software: Annotated[
+        bool, typer.Option(help="--no-jira-software: a Jira site without boards and sprints (the agile API is 404).")
+    ] = True,
     port: Annotated[int, typer.Option(help="First port (Jira; the others follow); 0 = any free ports.")] = 0,
     ready_file: Annotated[Path | None, typer.Option(help="Write URLs and credentials here once serving.")] = None,
     write_config: Annotated[Path | None, typer.Option(help="Write a pmhub.toml pointing at the sandbox.")] = None,
@@ -45,7 +48,14 @@ def sandbox(
     sized = dataclasses.replace(preset, **{k: v for k, v in overrides.items() if v is not None})
     names = ["jira", "github", "posthog", "amplitude", "mixpanel"]
     ports = {name: port + i for i, name in enumerate(names)} if port else {}
-    options = SandboxOptions(seed=seed, scale=sized, faults=faults, jira_flavour=jira_flavour.value, ports=ports)
+    options = SandboxOptions(
+        seed=seed,
+        scale=sized,
+        faults=faults,
+        jira_flavour=jira_flavour.value,
+        jira_software=jira_software,
+        ports=ports,
+    )
     with Sandbox(options) as sb:
         for name, url in sb.urls.items():
             console.print(f"{name:<10} {url}")
@@ -68,13 +78,13 @@ def demo(
         ".pmhub/demo"
     ),
 ) -> None:
-    """Start the sandbox, sync it through Prefect, show the status and the readiness of the next releases."""
+    """Start the sandbox, sync it through Prefect, show the status and the readiness of every upcoming release."""
     import os
     from datetime import UTC, datetime
 
     from hub import service
-    from reports import render_readiness
-    from sandbox.runner import Sandbox, SandboxOptions
+    from reports import render_readiness, render_status
+    from sandbox.runner import ENV_PREFIX, WEB_PASSWORD, WEB_USER, Sandbox, SandboxOptions
 
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "pmhub.toml"
@@ -91,21 +101,27 @@ def demo(
         pm_commands.sync(source=None, full=True)
         console.rule("status")
         pm_commands.status(stale_after=60)
-        console.rule("launch readiness of the next releases")
+        console.rule("launch readiness of the upcoming releases")
         cfg = settings()
-        store = open_store_or_exit(cfg)
-        for product in sb.world.products:
-            release = sb.world.next_release(product)
-            target = service.resolve_release(store, release.name, product.jira_project)
-            report = service.readiness(store, cfg, target, datetime.now(UTC))
-            html = render_readiness(report, "html")
-            stem = f"readiness-{product.jira_project}-{release.name}"
-            path = service.write_report(html, workdir / f"{stem}.html", stem, "html")
-            failing = [c.title for c in report.checks if c.outcome == "failed"]
-            console.print(f"  {product.jira_project} {release.name}: [bold]{report.verdict}[/bold]", highlight=False)
+        report = service.status_report(open_store_or_exit(cfg), cfg, datetime.now(UTC))
+        for release in report.releases:
+            rel = release.release
+            stem = f"readiness-{rel.project}-{rel.name}"
+            path = service.write_report(render_readiness(release, "html"), workdir / f"{stem}.html", stem, "html")
+            failing = [c.title for c in release.checks if c.outcome == "failed"]
+            console.print(f"  {rel.project} {rel.name}: [bold]{release.verdict}[/bold]", highlight=False)
             if failing:
                 console.print(f"    failing: {', '.join(failing)}", highlight=False)
             console.print(f"    report: {path.resolve()}", highlight=False)
+        status_html = workdir / "status.html"
+        service.write_report(render_status(report, "html"), status_html, "status", "html")
     console.rule("next")
-    console.print(f"config {config}, store {store_file}. The sandbox stopped with the demo; to keep one running:")
-    console.print("  pmhub sandbox --write-config pmhub.toml; export the tokens it prints; pmhub sync; pmhub serve")
+    console.print(f"config {config}, store {store_file}; the sandbox stopped with the demo.", highlight=False)
+    report_uri = status_html.resolve().as_uri()
+    console.print(f"status report (releases, roadmap, contradictions): {report_uri}", highlight=False)
+    console.print(f"status page over the demo's store: http://{cfg.serve.host}:{cfg.serve.port}/ "
+                  f"(log in as {WEB_USER}, password {WEB_PASSWORD}); start it with", highlight=False)
+    console.print(f"  export {ENV_PREFIX}WEB_PASSWORD={WEB_PASSWORD}; pmhub -c {config} serve --no-schedules",
+                  highlight=False)
+    console.print("a sandbox that keeps running: pmhub sandbox --write-config pmhub.toml; export the variables it "
+                  "prints; pmhub sync; pmhub serve", highlight=False)

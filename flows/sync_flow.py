@@ -90,7 +90,7 @@ def summary_markdown(summary: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {row['source']} | {row['stream']} | {row['pages']} | {row['inserted']} | {row['updated']} "
             f"| {row['unchanged']} | {row['rejected']} | {row['deleted']} | {row['seconds']:.1f} "
-            f"| {row['error'] or ''} |"
+            f"| {row['error'] or row['skipped'] or ''} |"
         )
     return "\n".join(lines)
 

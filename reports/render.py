@@ -3,12 +3,18 @@
 Two jinja environments share one template folder: Markdown (no autoescape; every data string goes through ``cell``
 or ``link``, which neutralise table pipes, line breaks, link brackets and HTML tags) and HTML (autoescape on, URLs
 other than http(s) are dropped, charts from :mod:`reports.charts`). Templates are compiled once per process.
+
+Data freshness is shown per source (:func:`freshness_by_source`): its stalest stream, that stream's age and how many
+streams are stale; HTML expands to every stream in a ``<details>`` (no script), Markdown lists a source's streams
+only when they are stale (a stream that never synced successfully is stale).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Literal
@@ -18,6 +24,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from reports import charts
 from schema.readiness import (
     CheckResult,
+    Freshness,
     Outcome,
     ReadinessReport,
     ReleaseRef,
@@ -88,6 +95,37 @@ def age(minutes: float | None) -> str:
     return f"{minutes / 1440:.1f} d"
 
 
+@dataclass(frozen=True)
+class SourceFreshness:
+    """One source's streams, stalest first: a stream that never synced, then the oldest sync."""
+
+    source: str
+    streams: list[Freshness]
+
+    @property
+    def stalest(self) -> Freshness:
+        return self.streams[0]
+
+    @property
+    def stale(self) -> list[Freshness]:
+        return [f for f in self.streams if f.stale]
+
+
+def freshness_by_source(rows: list[Freshness]) -> list[SourceFreshness]:
+    """Rows grouped per source (sources in name order), each source's streams stalest first."""
+    by_source: dict[str, list[Freshness]] = {}
+    for row in rows:
+        by_source.setdefault(row.source, []).append(row)
+    return [
+        SourceFreshness(source, sorted(streams, key=lambda f: (-_age(f), f.stream)))
+        for source, streams in sorted(by_source.items())
+    ]
+
+
+def _age(row: Freshness) -> float:
+    return math.inf if row.age_minutes is None else row.age_minutes
+
+
 def percent(done: float, total: float) -> str:
     return f"{done / total:.0%}" if total else "—"
 
@@ -125,6 +163,7 @@ def _common(env: Environment) -> Environment:
         headline=headline,
         release_label=release_label,
         failure_counts=failure_counts,
+        freshness_by_source=freshness_by_source,
         percent=percent,
         mark=_MARK,
         verdict_mark=_VERDICT_MARK,
@@ -216,8 +255,10 @@ __all__ = [
     "READINESS_SCHEMA",
     "STATUS_SCHEMA",
     "Format",
+    "SourceFreshness",
     "failed",
     "failure_counts",
+    "freshness_by_source",
     "headline",
     "md_cell",
     "md_link",

@@ -23,8 +23,11 @@ The first rule that matches and fires decides. Paths under ``/_sandbox/`` are ne
 
 The middleware also serves, for every app it wraps:
 
-- ``GET /_sandbox/stats`` → ``{"total": n, "by_route": {"GET /path/{template}": n}, "faults": {"429": n}}``;
-  ``DELETE /_sandbox/stats`` resets the counters;
+- ``GET /_sandbox/stats`` → ``{"total": n, "by_route": {"GET /path/{template}": n}, "faults": {"429": n},
+  "in_flight": n, "peak_in_flight": n}``: requests received, per route, faulted, being answered right now (a
+  ``slow:`` delay included) and the most at once since the last reset — so a test can check a client's concurrency
+  limit by the service's own count; ``DELETE /_sandbox/stats`` resets the counters (requests still in flight stay
+  counted, and are the new peak);
 - a ``Server-Timing: app;dur=<ms>`` header on every answer that is not a fault (time to the response start);
 - ``GET /_sandbox/faults`` → ``{"rules": ["<rule spec>", …]}``; ``POST /_sandbox/faults`` with
   ``{"spec": "<SPEC>"}`` adds rules; ``DELETE /_sandbox/faults`` clears them.
@@ -155,9 +158,26 @@ class RequestStats:
     total: int = 0
     by_route: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
+    in_flight: int = 0
+    peak_in_flight: int = 0
+
+    def entered(self) -> None:
+        self.total += 1
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def reset(self) -> RequestStats:
+        """Fresh counters; the requests in flight now are still in flight, and the new peak."""
+        return RequestStats(in_flight=self.in_flight, peak_in_flight=self.in_flight)
 
     def as_json(self) -> dict[str, Any]:
-        return {"total": self.total, "by_route": dict(self.by_route), "faults": dict(self.faults)}
+        return {
+            "total": self.total,
+            "by_route": dict(self.by_route),
+            "faults": dict(self.faults),
+            "in_flight": self.in_flight,
+            "peak_in_flight": self.peak_in_flight,
+        }
 
 
 def _error_body(app: str, status: int, message: str) -> dict[str, Any]:
@@ -169,7 +189,10 @@ def _error_body(app: str, status: int, message: str) -> dict[str, Any]:
 
 
 class FaultMiddleware:
-    """Wraps one app: counts its requests, serves ``/_sandbox/{stats,faults}``, and injects the plan's faults."""
+    """Wraps one app: counts its requests, serves ``/_sandbox/{stats,faults}``, and injects the plan's faults.
+
+    Everything runs on the server's event loop, so the counters need no lock.
+    """
 
     def __init__(self, app: ASGIApp, name: str, plan: FaultPlan | None = None) -> None:
         self.app = app
@@ -190,7 +213,16 @@ class FaultMiddleware:
             return
         method: str = scope["method"]
         rule = self.plan.pick(self.name, method, path)
-        self.stats.total += 1
+        self.stats.entered()
+        try:
+            await self._answer(rule, scope, receive, send)
+        finally:
+            # the counters of now: a reset meanwhile carried this request over
+            self.stats.in_flight -= 1
+        route = scope.get("route")
+        self.stats.by_route[f"{method} {getattr(route, 'path', path)}"] += 1
+
+    async def _answer(self, rule: FaultRule | None, scope: Scope, receive: Receive, send: Send) -> None:
         if rule is not None:
             self.stats.faults[rule.kind] += 1
         if rule is None or rule.kind == "slow":
@@ -203,8 +235,6 @@ class FaultMiddleware:
             await self._truncated(scope, receive, send)
         else:
             await self._error(rule, send)
-        route = scope.get("route")
-        self.stats.by_route[f"{method} {getattr(route, 'path', path)}"] += 1
 
     async def _error(self, rule: FaultRule, send: Send) -> None:
         headers: list[tuple[bytes, bytes]] = []
@@ -252,7 +282,7 @@ class FaultMiddleware:
         method, path = scope["method"], scope["path"]
         if path == "/_sandbox/stats":
             if method == "DELETE":
-                self.stats = RequestStats()
+                self.stats = self.stats.reset()
             await _send_json(send, 200, self.stats.as_json())
             return
         if method == "POST":

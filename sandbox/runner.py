@@ -2,7 +2,8 @@
 
 ``with Sandbox(SandboxOptions(seed=7)) as sb:`` starts every server on its own port (0 = the OS picks), shares one
 fault plan and one webhook sender between them, and exposes their base URLs and the credentials they accept.
-``sb.config_toml(store_url)`` is a pmhub.toml pointing at it; ``sb.environment()`` the variables that config names.
+``sb.config_toml(store_url)`` is a pmhub.toml pointing at it (sources, products, guardrails, the roadmap the world
+seeds, a status page login); ``sb.environment()`` the variables that config names.
 ``SandboxOptions(tls=TlsFiles(cert, key))`` serves every service over HTTPS with that certificate (for clients that
 insist on ``https://``). ``pmhub sandbox`` is this class in the foreground.
 """
@@ -31,6 +32,8 @@ from sandbox.world import Scale, World, build_world
 from serving import ServedApp
 
 ENV_PREFIX = "PMHUB_SANDBOX_"
+WEB_USER = "pm"
+WEB_PASSWORD = "sandbox-web-password"  # noqa: S105 - a published sandbox credential, like the tokens
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class SandboxOptions:
     now: datetime | None = None
     faults: str = ""
     jira_flavour: Literal["cloud", "server"] = "cloud"
+    jira_software: bool = True  # False: a Jira site without Jira Software, whose agile API answers 404
     host: str = "127.0.0.1"
     ports: dict[str, int] = field(default_factory=dict)  # service -> port; missing = 0 (any free port)
     tls: TlsFiles | None = None
@@ -67,6 +71,7 @@ class Sandbox:
                 self.world,
                 JiraOptions(
                     flavour=self.options.jira_flavour,
+                    jira_software=self.options.jira_software,
                     faults=self.faults,
                     on_event=self._jira_event,
                     register_webhook=self._jira_webhook,
@@ -135,6 +140,7 @@ class Sandbox:
             f"{ENV_PREFIX}JIRA_TOKEN": creds["jira"]["api_token"],
             f"{ENV_PREFIX}GITHUB_TOKEN": creds["github"]["token"],
             **source_configs(self.analytics_data, self.urls, ENV_PREFIX)[1],
+            f"{ENV_PREFIX}WEB_PASSWORD": WEB_PASSWORD,
         }
 
     def ready_info(self) -> dict[str, Any]:
@@ -185,8 +191,24 @@ class Sandbox:
                 f'jira_project = "{product.jira_project}"',
                 f'repo = "{product.repo}"',
             ]
-        lines += self._reconcile_toml() + self._guardrails_toml()
+        lines += self._reconcile_toml() + self._guardrails_toml() + self._roadmap_toml()
+        lines += ["", "[web]", f'basic_users = {{ {WEB_USER} = "{ENV_PREFIX}WEB_PASSWORD" }}   # the status page login']
         return "\n".join(lines) + "\n"
+
+    def _roadmap_toml(self) -> list[str]:
+        """The roadmap items the world seeds (one on track, one at risk, one done, per pair of products)."""
+        lines: list[str] = []
+        for goal in self.world.roadmap:
+            links = ", ".join(f'"{link}"' for link in goal.links)
+            lines += [
+                "",
+                f'[roadmap."{goal.key}"]',
+                f'title = "{goal.title}"',
+                f'owner = "{goal.owner}"',
+                f"target_date = {goal.target_date.isoformat()}",
+                f"links = [{links}]",
+            ]
+        return lines
 
     def _reconcile_toml(self) -> list[str]:
         """Which status each project's workflow calls "back in progress" and "done"."""

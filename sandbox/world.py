@@ -11,7 +11,18 @@ the cross-tool references linking must find (``World.expected_links``):
 - an unreleased version whose release date has passed (``past_due_version``);
 - a version released in Jira with no GitHub release (``released_without_github_release``);
 - an epic Done with open children (``epic_done_children_open``);
-- the next release's candidate ref has a failing check run (``release_ci_red``).
+- the next release's candidate ref has a failing check run (``release_ci_red``; troubled products only, below).
+
+Products alternate between *troubled* (the first, third, …) and *healthy*, so that under the readiness config the
+sandbox writes (:meth:`sandbox.runner.Sandbox.config_toml`) the upcoming releases show every verdict
+(``World.verdicts``) and the roadmap it writes shows every state (``World.roadmap``):
+
+- troubled: the next release is NO-GO (red CI on its candidate branch, no release notes, a few items open); the
+  past-due hotfix is AT RISK (its date passed, but its candidate branch is green, its release is drafted with notes
+  and no blocker bug is open); the next release's roadmap item is at risk;
+- healthy: the next release is GO (every item done, every pull request merged, green CI, drafted with notes); its
+  roadmap item is done, and the release after it is on track (in the last four weeks at least as many of its items
+  were finished as remain open, a pace that meets its date).
 """
 
 from __future__ import annotations
@@ -249,6 +260,18 @@ class Contradiction:
     detail: str
 
 
+@dataclass(frozen=True)
+class RoadmapGoal:
+    """A roadmap item the sandbox's pmhub.toml declares (``[roadmap.<key>]``), and the state it is seeded to show."""
+
+    key: str
+    title: str
+    owner: str  # display name
+    target_date: date
+    links: tuple[str, ...]  # pmhub link syntax, e.g. "MOB@2.4.0"
+    expected: str  # "on track" | "at risk" | "done"
+
+
 @dataclass
 class World:
     seed: int
@@ -263,6 +286,8 @@ class World:
     repos: dict[str, Repo]  # by "owner/name"
     expected_links: set[ExpectedLink] = field(default_factory=set)
     contradictions: list[Contradiction] = field(default_factory=list)
+    verdicts: dict[tuple[str, str], str] = field(default_factory=dict)  # (project, version) -> GO | AT RISK | NO-GO
+    roadmap: list[RoadmapGoal] = field(default_factory=list)
     _next_id: int = 100_000
 
     def new_id(self) -> int:
@@ -276,7 +301,7 @@ class World:
         return next(p for p in self.people if p.login == login)
 
     def next_release(self, product: Product) -> JiraVersion:
-        """The earliest unreleased version that is not past due: the one the demo asks readiness for."""
+        """The earliest unreleased version that is not past due: the one the release branch is cut for."""
         pending = [
             v
             for v in self.versions.values()
@@ -378,6 +403,29 @@ def _slug(text: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())[:40]
 
 
+@dataclass(frozen=True)
+class _Outlook:
+    """What one product's upcoming versions are seeded to show (see the module docstring)."""
+
+    healthy: bool
+    hotfix: JiraVersion  # past due
+    next: JiraVersion
+    later: JiraVersion
+
+    @property
+    def candidates(self) -> list[JiraVersion]:
+        """Versions with a candidate branch and a drafted GitHub release."""
+        return [self.next] if self.healthy else [self.hotfix, self.next]
+
+    @property
+    def kept(self) -> set[int]:
+        """Versions whose seeded state a later step must not disturb (by reopening their work)."""
+        return {self.next.id, self.later.id} if self.healthy else {self.hotfix.id}
+
+
+_RELEASE_NOTES = "## What's new in {name}\n\n- Faster checkout\n- Bug fixes"
+
+
 class _Builder:
     """Fills a :class:`World` step by step; split out only to keep :func:`build_world` readable."""
 
@@ -450,9 +498,34 @@ class _Builder:
         w.jira_projects[key] = project
         w.repos[full_name] = repo
         versions = self.add_versions(project)
+        self.outlook = _Outlook(healthy=index % 2 == 1, hotfix=versions[2], next=versions[3], later=versions[4])
         self.add_sprints(project)
         self.add_issues(project, versions, share_jira)
         self.add_github(product, project, repo, versions, share_gh, share_prs)
+        self._record_outlook(project)
+
+    def _record_outlook(self, project: JiraProject) -> None:
+        """The verdicts and roadmap states this product's data was shaped for."""
+        o, w = self.outlook, self.world
+        owner = w.person(project.lead).display_name
+
+        def goal(version: JiraVersion, expected: str) -> RoadmapGoal:
+            return RoadmapGoal(
+                key=f"{_slug(project.name)}-{version.name}",
+                title=f"{project.name} {version.name}",
+                owner=owner,
+                target_date=version.release_date or self.now.date(),
+                links=(f"{project.key}@{version.name}",),
+                expected=expected,
+            )
+
+        if o.healthy:
+            w.verdicts[(project.key, o.next.name)] = "GO"
+            w.roadmap += [goal(o.next, "done"), goal(o.later, "on track")]
+        else:
+            w.verdicts[(project.key, o.hotfix.name)] = "AT RISK"
+            w.verdicts[(project.key, o.next.name)] = "NO-GO"
+            w.roadmap.append(goal(o.next, "at risk"))
 
     def add_versions(self, project: JiraProject) -> list[JiraVersion]:
         today = self.now.date()
@@ -504,6 +577,8 @@ class _Builder:
             category = self.rng.choices(["done", "indeterminate", "new"], [80, 15, 5])[0]
         else:
             category = self.rng.choices(["done", "indeterminate", "new"], [10, 30, 60])[0]
+        if self.outlook.healthy and version is self.outlook.next:
+            category = "done"  # ready to ship
         candidates = [s for s in project.statuses if s.category == category]
         # the second "done" status is the cancelled one (Won't Do / Dropped): rare
         if category == "done" and self.rng.random() > 0.05:
@@ -567,6 +642,8 @@ class _Builder:
             if status.category == "done":
                 issue.resolution = "Won't Do" if status.name in ("Won't Do", "Dropped") else "Done"
                 issue.resolved = updated
+            elif version is self.outlook.hotfix and not self.outlook.healthy and issue.priority == "Highest":
+                issue.priority = "High"  # the AT RISK hotfix has no open blocker
             if kind == "Epic":
                 epics.append(issue)
             elif kind == "Sub-task":
@@ -580,7 +657,32 @@ class _Builder:
                 issue.epic_key = epics[number % len(epics)].key
             self._changelog(issue, project, status)
             w.jira_issues[key] = issue
+        self._shape_outlook(project)
         self._seed_epic_contradiction(project, epics)
+
+    def _work_of(self, version: JiraVersion) -> list[JiraIssue]:
+        return [i for i in self.world.jira_issues.values() if version.id in i.fix_versions]
+
+    def _shape_outlook(self, project: JiraProject) -> None:
+        """Troubled: the next release keeps two items open. Healthy: the release after it finishes recently at
+        least as many items as remain, so its forecast (remaining ÷ finished per day over 28 days) meets its date."""
+        o = self.outlook
+        if not o.healthy:
+            work = self._work_of(o.next)
+            still_open = [i for i in work if project.status(i.status).category != "done"]
+            for issue in [i for i in work if i.resolution == "Done"][: max(0, 2 - len(still_open))]:
+                self._transition(issue, project.first_in("indeterminate").name, issue.reporter)
+            return
+        recently = self.now - timedelta(days=28)
+        work = self._work_of(o.later)
+        still_open = [i for i in work if project.status(i.status).category != "done"]
+        finished = sum(i.resolution == "Done" and i.resolved is not None and i.resolved >= recently for i in work)
+        done = project.first_in("done").name
+        while len(still_open) > 1 and finished < len(still_open):
+            issue = still_open.pop(0)
+            at = max(issue.updated + timedelta(minutes=5), self.now - timedelta(days=self.rng.uniform(1, 14)))
+            self._transition(issue, done, issue.assignee or issue.reporter, at=at)
+            finished += 1
 
     def _seed_epic_contradiction(self, project: JiraProject, epics: list[JiraIssue]) -> None:
         w = self.world
@@ -595,7 +697,8 @@ class _Builder:
             self._transition(epic, done.name, epic.reporter)
         open_child = next((c for c in children if project.status(c.status).category != "done"), None)
         if open_child is None and children:
-            open_child = children[0]
+            kept = self.outlook.kept
+            open_child = next((c for c in children if not kept & set(c.fix_versions)), children[0])
             self._transition(open_child, project.first_in("indeterminate").name, open_child.reporter)
         w.contradictions.append(Contradiction("epic_done_children_open", epic.key, "epic Done, children open"))
         # keep the other epics honest: an epic is done only when its children are
@@ -606,10 +709,9 @@ class _Builder:
             if other.status != target:
                 self._transition(other, target, other.reporter)
 
-    def _transition(self, issue: JiraIssue, to_status: str, author: str) -> None:
+    def _transition(self, issue: JiraIssue, to_status: str, author: str, at: datetime | None = None) -> None:
         project = self.world.jira_projects[issue.project]
-        at = max(issue.updated, issue.created) + timedelta(minutes=5)
-        at = min(at, self.now)
+        at = min(at or max(issue.updated, issue.created) + timedelta(minutes=5), self.now)
         issue.changelog.append(Transition(at=at, author=author, from_status=issue.status, to_status=to_status))
         issue.status = to_status
         issue.updated = at
@@ -676,7 +778,7 @@ class _Builder:
                         id=w.new_id(),
                         tag_name=tag,
                         name=version.name,
-                        body=f"## What's new in {version.name}\n\n- Faster checkout\n- Bug fixes",
+                        body=_RELEASE_NOTES.format(name=version.name),
                         draft=False,
                         prerelease=False,
                         target_commitish="main",
@@ -684,13 +786,15 @@ class _Builder:
                         published_at=published,
                     )
                 )
-            elif version is w.next_release(Product(project.name, project.key, repo.full_name)):
+            elif version in self.outlook.candidates:
+                # the troubled next release has no notes yet; every other draft has them
+                troubled_next = version is self.outlook.next and not self.outlook.healthy
                 repo.releases.append(
                     GitHubRelease(
                         id=w.new_id(),
                         tag_name=tag,
                         name=version.name,
-                        body="",
+                        body="" if troubled_next else _RELEASE_NOTES.format(name=version.name),
                         draft=True,
                         prerelease=False,
                         target_commitish=f"release/{version.name}",
@@ -717,6 +821,7 @@ class _Builder:
         ]
         self.rng.shuffle(workable)
         done_but_open_seeded = False
+        ready = self.outlook.next.id if self.outlook.healthy else None
         for index in range(n_prs):
             issue = workable[index] if index < len(workable) else None
             number = repo.next_number
@@ -730,7 +835,14 @@ class _Builder:
             else:
                 category = self.rng.choice(["done", "indeterminate"])
                 state, merged = ("closed", "merged") if category == "done" else ("open", None)
-            if issue is not None and category == "done" and not done_but_open_seeded and issue.resolution == "Done":
+            if (
+                issue is not None
+                and category == "done"
+                and not done_but_open_seeded
+                and issue.resolution == "Done"
+                and ready not in issue.fix_versions  # the GO release has every pull request merged
+                and not self._in_done_epic(issue, project)  # reopening it leaves no epic Done with open work
+            ):
                 state, merged, done_but_open_seeded = "open", None, True
                 w.contradictions.append(
                     Contradiction("done_but_pr_open", issue.key, f"{repo.full_name}#{number} still open")
@@ -768,6 +880,11 @@ class _Builder:
             # an abandoned attempt: closed unmerged, without a Jira key
             if issue is None and index % 4 == 0 and state == "open":
                 pr.state, pr.closed_at = "closed", updated
+
+    def _in_done_epic(self, issue: JiraIssue, project: JiraProject) -> bool:
+        owner = self.world.jira_issues[issue.parent_key] if issue.parent_key else issue
+        epic = self.world.jira_issues.get(owner.epic_key or "")
+        return epic is not None and project.status(epic.status).category == "done"
 
     def _pr_text(self, issue: JiraIssue | None, index: int, number: int) -> tuple[str, str, str]:
         if issue is None:
@@ -824,14 +941,16 @@ class _Builder:
 
     def _add_ci(self, project: JiraProject, repo: Repo, versions: list[JiraVersion]) -> None:
         w = self.world
-        next_version = w.next_release(Product(project.name, project.key, repo.full_name))
-        candidate = f"release/{next_version.name}"
-        repo.branches[candidate] = _sha(repo.full_name, candidate)
-        refs = [repo.branches["main"], repo.branches[candidate]] + [repo.branches[f"v{v.name}"] for v in versions]
+        candidates = [f"release/{v.name}" for v in self.outlook.candidates]
+        for branch in candidates:
+            repo.branches[branch] = _sha(repo.full_name, branch)
+        # the troubled next release's candidate fails its end-to-end tests
+        red_ref = None if self.outlook.healthy else repo.branches[f"release/{self.outlook.next.name}"]
+        refs = [repo.branches[name] for name in ("main", *candidates)] + [repo.branches[f"v{v.name}"] for v in versions]
         for sha in refs:
             started = self.now - timedelta(hours=self.rng.uniform(2, 48))
             for name in ("build", "unit-tests", "e2e-tests"):
-                red = sha == repo.branches[candidate] and name == "e2e-tests"
+                red = sha == red_ref and name == "e2e-tests"
                 repo.check_runs.append(
                     CheckRun(
                         id=w.new_id(),
@@ -854,9 +973,11 @@ class _Builder:
                     updated=started + timedelta(minutes=3),
                 )
             )
-        w.contradictions.append(
-            Contradiction("release_ci_red", f"{repo.full_name}@{candidate}", "e2e-tests failed on the release ref")
-        )
+        if red_ref is not None:
+            candidate = f"release/{self.outlook.next.name}"
+            w.contradictions.append(
+                Contradiction("release_ci_red", f"{repo.full_name}@{candidate}", "e2e-tests failed on the release ref")
+            )
 
 
 def build_world(seed: int = 7, scale: Scale | None = None, now: datetime | None = None) -> World:

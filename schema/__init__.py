@@ -12,6 +12,7 @@ from schema.errors import (
     PmhubError,
     RefusedError,
     RetryLaterError,
+    StreamUnavailableError,
     SyncFailedError,
     UnmappedStatusError,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "StatusCategory",
     "StatusChange",
     "StatusRules",
+    "StreamUnavailableError",
     "SyncFailedError",
     "Tool",
     "UnmappedStatusError",

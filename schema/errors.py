@@ -11,6 +11,9 @@
     │   bad data
     ├── BadDataError (ValueError) a payload that does not fit the schema (kept raw, reported, skipped), or an answer
     │                            that cannot be right (a paginator that loops)
+    │   skip the stream
+    ├── StreamUnavailableError   the source does not offer this stream (a Jira site without Jira Software has no
+    │                            sprints): skipped, saying why; nothing to fix or retry
     │   a failed run
     └── SyncFailedError (RuntimeError)  some sources or streams failed; ``summary`` says which and why
 
@@ -71,6 +74,10 @@ class UnmappedStatusError(ConfigError):
         self.tool = tool
         self.value = value
         self.config_key = config_key
+
+
+class StreamUnavailableError(PmhubError):
+    """The source does not offer this stream at all; the message says why. The stream is skipped, not failed."""
 
 
 class BadDataError(PmhubError, ValueError):

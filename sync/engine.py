@@ -4,7 +4,10 @@
 (``Store.write_page``), then runs the stream's census to mark records the source no longer has. A crash anywhere
 loses at most the page in flight; the rerun resumes after the last committed page, and the idempotent upsert absorbs
 any overlap. ``sync_source`` isolates failures per stream kind: an error that means "fix the config" stops that
-source; anything else is recorded on the stream and the next stream goes on. Runnable without Prefect.
+source; anything else is recorded on the stream and the next stream goes on. A stream the source does not offer
+(:class:`schema.StreamUnavailableError`, e.g. sprints on a Jira site without Jira Software) is skipped: one warning
+is logged and its run is recorded ``ok`` with the reason as its message, so the stream counts as current (there is
+nothing to read) and freshness stays green. Runnable without Prefect.
 """
 
 from __future__ import annotations
@@ -17,7 +20,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from connectors.base import Page, RequestStats, Source, Stream
-from schema import ConfigError, PmhubError, PullRequest, Release, RetryLaterError, Tool, WorkItem
+from schema import (
+    ConfigError,
+    PmhubError,
+    PullRequest,
+    Release,
+    RetryLaterError,
+    StreamUnavailableError,
+    Tool,
+    WorkItem,
+)
 from sync.linking import LinkRules, link_records
 from sync.store import LinkResult, Store, UpsertResult
 
@@ -38,6 +50,7 @@ class StreamResult:
     seconds: float = 0.0
     error: str | None = None
     retryable: bool = False
+    skipped: str | None = None  # why the source does not offer this stream
 
     @property
     def items(self) -> int:
@@ -93,6 +106,9 @@ def sync_stream(
             if gone:
                 store.mark_deleted(gone, datetime.now(UTC))
             result.deleted = len(gone)
+    except StreamUnavailableError as exc:
+        result.skipped = str(exc)
+        log.warning("skipped %s/%s: %s", source.name, stream.name, exc)
     except PmhubError as exc:
         result.error = str(exc)
         result.retryable = isinstance(exc, RetryLaterError)
@@ -116,7 +132,7 @@ def sync_stream(
             },
             requests=source.stats.requests - requests_before,
             waited=source.stats.waited_seconds - waited_before,
-            error=result.error,
+            error=result.error or result.skipped,
         )
         _log_result(
             result,

@@ -23,7 +23,7 @@ from jira import JIRA
 from connectors.http import RetryPolicy, count_responses
 from connectors.jira.config import JiraSourceConfig
 from connectors.jira.mapping import bulk_changelogs, changelog_histories, is_cloud, user_time_zone
-from schema import BadDataError, ConfigError, RefusedError
+from schema import BadDataError, ConfigError, RefusedError, StreamUnavailableError
 
 Json = dict[str, Any]
 # https://developer.atlassian.com/server/jira/platform/webhooks/#registering-a-webhook-via-the-jira-rest-api
@@ -256,15 +256,27 @@ class JiraClient:
             raise
 
     def boards(self, project: str) -> list[Json]:
+        """The agile boards of ``project``; a site without Jira Software raises :class:`StreamUnavailableError`."""
         boards: list[Json] = []
         start = 0
         guard = _LoopGuard(f"boards of project {project}")
         while True:
-            page = self.get(
-                "/rest/agile/1.0/board",
-                describe=f"boards of project {project}",
-                params={"projectKeyOrId": project, "startAt": start, "maxResults": 50},
-            )
+            try:
+                page = self.get(
+                    "/rest/agile/1.0/board",
+                    describe=f"boards of project {project}",
+                    params={"projectKeyOrId": project, "startAt": start, "maxResults": 50},
+                )
+            except RefusedError as exc:
+                # why: boards and sprints are Jira Software's agile API; a site without it (Jira Work Management,
+                # Server/DC without Software) answers 404 for every /rest/agile path, while a project the board
+                # search does not know answers 400 (https://developer.atlassian.com/cloud/jira/software/rest/)
+                if exc.status != 404:
+                    raise
+                raise StreamUnavailableError(
+                    f"jira: {self.config.url} has no Jira Software (its agile API answers 404), so it has no "
+                    "boards or sprints to read"
+                ) from exc
             values = page.get("values") or []
             boards.extend(values)
             start += len(values)

@@ -9,7 +9,8 @@
   ``search/approximate-count``, ``issue/{key}/changelog``, ``changelog/bulkfetch``) are 404;
 - ``issue/{key}``, ``issue/{key}/changelog``, ``changelog/bulkfetch``, ``issue/{key}/transitions`` GET and POST,
   ``issue/{key}/comment`` GET and POST, ``issue/{key}/remotelink``;
-- agile: ``/rest/agile/1.0/board``, ``/rest/agile/1.0/board/{id}/sprint``.
+- agile: ``/rest/agile/1.0/board``, ``/rest/agile/1.0/board/{id}/sprint``; on a site without Jira Software
+  (``JiraOptions(jira_software=False)``) every ``/rest/agile/**`` path answers 404 instead.
 
 The admin API is in :mod:`sandbox.jira.admin`; fault injection, request counts and ``Server-Timing``
 (``/_sandbox/faults``, ``/_sandbox/stats``) come from :mod:`sandbox.faults`.
@@ -472,6 +473,20 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
         return reply(site.view(request, api).remote_links(site.issue(key)))
 
     # ------------------------------------------------------------------------------------------------ agile
+    if options.jira_software:
+        _install_agile(app, site)
+    else:
+        _install_missing_agile(app, site)
+
+    admin.install(app, site)
+    app.add_middleware(FaultMiddleware, name="jira", plan=options.faults or FaultPlan())
+    return app
+
+
+def _install_agile(app: FastAPI, site: JiraSite) -> None:
+    """Jira Software's agile API: boards and their sprints."""
+    world = site.world
+
     @app.get("/rest/agile/1.0/board")
     async def boards(request: Request) -> Response:
         view = site.view(request, "latest")
@@ -509,9 +524,18 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
         ]
         return reply(_agile_page(values, request))
 
-    admin.install(app, site)
-    app.add_middleware(FaultMiddleware, name="jira", plan=options.faults or FaultPlan())
-    return app
+
+def _install_missing_agile(app: FastAPI, site: JiraSite) -> None:
+    """A site without Jira Software: every agile path answers 404."""
+
+    @app.api_route("/rest/agile/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
+    async def no_agile_api(request: Request, path: str) -> Response:
+        # why: without Jira Software no plugin serves /rest/agile, and Jira's REST layer (Jersey) answers a path
+        # nothing serves with 404 and this body, e.g. {"message": "null for uri: https://…/rest/agile/1.0/issue/
+        # ABC-7000?expand=…", "status-code": 404} (https://github.com/qoomon/Jira-Issue-Card-Printer/issues/48)
+        query = f"?{request.url.query}" if request.url.query else ""
+        uri = f"{site.site(request)}{request.url.path}{query}"
+        return reply({"message": f"null for uri: {uri}", "status-code": 404}, 404)
 
 
 def _agile_page(values: list[Json], request: Request) -> Json:

@@ -32,7 +32,9 @@ def _default_bearer_tokens() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class JiraOptions:
-    """``flavour`` picks Cloud (search/jql, 410 on the old search) or Server/DC (startAt/total search).
+    """``flavour`` picks Cloud (search/jql, 410 on the old search) or Server/DC (startAt/total search);
+    ``jira_software=False`` is a site without Jira Software (Jira Work Management, some Server/DC), whose agile API
+    (``/rest/agile/**``: boards, sprints) answers 404.
 
     Basic auth: the e-mail (or, on Server, the login) of any person in the world with ``api_token``.
     Bearer auth: a key of ``bearer_tokens`` (token → login). ``on_event(webhookEvent, payload)`` receives every
@@ -41,6 +43,7 @@ class JiraOptions:
     """
 
     flavour: Literal["cloud", "server"] = "cloud"
+    jira_software: bool = True
     api_token: str = DEFAULT_API_TOKEN
     bearer_tokens: Mapping[str, str] = field(default_factory=_default_bearer_tokens)
     time_zones: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TIME_ZONES))

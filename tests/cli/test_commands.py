@@ -14,11 +14,13 @@ from sync.store import InboxStatus, Store
 PMHUB = [sys.executable, "-m", "cli"]
 
 
-def pmhub(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def pmhub(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PMHUB_")}
     full_env.update(env or {})
     full_env["COLUMNS"] = "200"
-    return subprocess.run([*PMHUB, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=60)
+    return subprocess.run([*PMHUB, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:
@@ -154,3 +156,20 @@ def test_webhooks_register_prints_the_plan_without_secrets(tmp_path: Path) -> No
     assert "https://pmhub.example.com/webhooks/jira" in result.stdout
     assert "dry run" in result.stdout
     assert "s3cr3t-value" not in result.stdout
+
+
+def test_sync_of_a_jira_site_without_jira_software_exits_0_with_one_line_saying_why_sprints_were_skipped(
+    tmp_path: Path,
+) -> None:
+    from sandbox.runner import Sandbox, SandboxOptions
+    from sandbox.world import Scale
+
+    with Sandbox(SandboxOptions(scale=Scale.named("tiny"), jira_software=False)) as sb:
+        (tmp_path / "pmhub.toml").write_text(sb.config_toml(f"sqlite:///{tmp_path / 'pmhub.db'}"), encoding="utf-8")
+        result = pmhub("sync", "--source", "jira", cwd=tmp_path, env=sb.environment(), timeout=180)
+        url = sb.urls["jira"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    why = f"skipped jira/sprints: jira: {url} has no Jira Software (its agile API answers 404)"
+    assert sum(why in line for line in (result.stdout + result.stderr).splitlines()) == 1
+    sprints = next(line for line in result.stdout.splitlines() if " sprints " in line)
+    assert "skipped" in sprints

@@ -17,7 +17,8 @@ def config(synced: Synced, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_the_readiness_flow_answers_the_verdict_of_one_release(prefect_harness: None, config: str) -> None:
     assert readiness_flow(release="CHK 2.4.0", config=config) == "NO-GO"
-    assert readiness_flow(release="2.4.0", project="MOB", config=config) == "NO-GO"
+    assert readiness_flow(release="2.4.0", project="MOB", config=config) == "GO"
+    assert readiness_flow(release="CHK 2.3.1", config=config) == "AT RISK"
 
 
 def test_the_digest_flow_covers_every_upcoming_release(prefect_harness: None, synced: Synced, config: str) -> None:

@@ -51,17 +51,21 @@ def test_the_task_logic_syncs_one_stream_when_called_directly(
     assert again["inserted"] == 0
 
 
-def test_summary_markdown_has_a_row_per_stream_and_names_errors() -> None:
+def test_summary_markdown_has_a_row_per_stream_and_names_errors_and_skips() -> None:
     rows = [
         {"source": "jira", "stream": "issues", "pages": 3, "inserted": 240, "updated": 0, "unchanged": 0,
-         "rejected": 1, "deleted": 0, "seconds": 1.25, "error": None},
+         "rejected": 1, "deleted": 0, "seconds": 1.25, "error": None, "skipped": None},
         {"source": "github", "stream": "issues", "pages": 0, "inserted": 0, "updated": 0, "unchanged": 0,
-         "rejected": 0, "deleted": 0, "seconds": 0.1, "error": "401 Bad credentials (GITHUB_TOKEN)"},
+         "rejected": 0, "deleted": 0, "seconds": 0.1, "error": "401 Bad credentials (GITHUB_TOKEN)", "skipped": None},
+        {"source": "jira", "stream": "sprints", "pages": 0, "inserted": 0, "updated": 0, "unchanged": 0,
+         "rejected": 0, "deleted": 0, "seconds": 0.0, "error": None, "skipped": "no Jira Software"},
     ]
     table = summary_markdown(rows).splitlines()
-    assert len(table) == 4
+    assert len(table) == 5
     assert "| jira | issues | 3 | 240 |" in table[2]
+    assert table[2].endswith("| 1.2 |  |")
     assert table[3].endswith("| 401 Bad credentials (GITHUB_TOKEN) |")
+    assert table[4].endswith("| no Jira Software |")
 
 
 @pytest.mark.slow

@@ -304,3 +304,32 @@ def status(*, hostile: bool = False) -> StatusReport:
         ],
         freshness=nogo.freshness,
     )
+
+
+def synced_freshness(*, stale: tuple[str, ...] = ("jira/sprints",), never: str | None = None) -> list[Freshness]:
+    """The 21 streams a sync of the sandbox leaves, 1 to 21 minutes old; ``stale`` ones 2 to 3 hours old (limit 60),
+    and ``never`` a required source that never synced."""
+    streams = {
+        "jira": ["issues", "status_changes", "versions", "sprints"],
+        "github": ["issues", "pull_requests", "milestones", "releases", "checks"],
+        **{
+            source: [f"metric:{m}" for m in ("activation_rate", "daily_active_users", "error_rate", "errors")]
+            for source in ("posthog-checkout", "amplitude-mobile-app", "mixpanel-checkout")
+        },
+    }
+    rows = []
+    for n, (source, stream) in enumerate((s, t) for s, names in streams.items() for t in names):
+        name = f"{source}/{stream}"
+        minutes = 120.0 + 30 * stale.index(name) if name in stale else float(n + 1)
+        rows.append(
+            Freshness(
+                source=source,
+                stream=stream,
+                last_success=NOW - timedelta(minutes=minutes),
+                age_minutes=minutes,
+                stale=name in stale,
+            )
+        )
+    if never is not None:
+        rows.append(Freshness(source=never, stream="*", last_success=None, age_minutes=None, stale=True))
+    return rows

@@ -123,6 +123,23 @@ def test_status_report_has_each_release_verdict_roadmap_and_contradictions():
     assert "12 items left at 1.4 items/day" in text
 
 
+def test_freshness_is_one_row_per_source_naming_its_stalest_stream_and_expands_to_every_stream():
+    rows = examples.synced_freshness(stale=("jira/sprints",))
+    html = render_status(examples.status().model_copy(update={"freshness": rows}), "html")
+    parsed = _parse(html)
+    sources = [attrs["data-source"] for tag, attrs in parsed.tags if tag == "tr" and "data-source" in attrs]
+    assert sources == ["amplitude-mobile-app", "github", "jira", "mixpanel-checkout", "posthog-checkout"]
+    assert sum(tag == "details" for tag, _ in parsed.tags) == len(sources)
+    jira = re.search(r'<tr data-source="jira">\s*<td>jira</td><td>(\w+)</td><td>([^<]+)</td>\s*<td>(.*?)</td>', html)
+    assert jira is not None
+    assert jira.groups() == ("sprints", "2.0 h", '<span class="pill stale">✖ 1 of 4 stale</span>')
+    for source in sources:
+        table = html.split(f'data-testid="freshness-{source}"', 1)[1].split("</table>", 1)[0]
+        streams = re.findall(r"<tr><td>([^<]+)</td>", table)
+        assert sorted(streams) == sorted(r.stream for r in rows if r.source == source)
+    assert "<script" not in html
+
+
 def test_html_of_a_ten_thousand_item_release_renders_in_under_a_second():
     report = examples.readiness(items_total=10_000, open_items=400, hours=24 * 90, evidence_rows=300)
     _html_env.cache_clear()

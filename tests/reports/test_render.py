@@ -62,9 +62,26 @@ def test_markdown_shows_what_changed_since_the_last_report_and_freshness():
     assert "### Since last report (2026-11-24 17:00 UTC, was AT RISK)" in md
     assert "- CI green on the release ref: passed → failed" in md
     assert "- Activation ≥ 95% of baseline: new → passed" in md
-    freshness = _table_rows(md, "| Source | Stream")
-    assert ["posthog", "metrics", "never", "—", "❌ stale"] in freshness
-    assert ["jira", "issues", "2026-11-25 16:56 UTC", "4 min", "✅ fresh"] in freshness
+    assert "- ❌ **posthog**: 1 of 1 streams stale; stalest metrics, never synced\n  - ❌ metrics: never synced" in md
+    assert "- ✅ **jira**: 1 stream fresh; stalest issues, 4 min\n" in md
+
+
+def test_markdown_freshness_is_one_line_per_source_listing_streams_only_when_stale():
+    rows = examples.synced_freshness(stale=("jira/sprints", "jira/versions"), never="posthog-mobile-app")
+    report = examples.readiness().model_copy(update={"freshness": rows})
+    md = render_readiness(report, "md")
+    section = md[md.index("### Data freshness") :].strip().splitlines()[2:]
+    assert section == [
+        "- ✅ **amplitude-mobile-app**: 4 streams fresh; stalest metric:errors, 17 min",
+        "- ✅ **github**: 5 streams fresh; stalest checks, 9 min",
+        "- ❌ **jira**: 2 of 4 streams stale; stalest versions, 2.5 h",
+        "  - ❌ versions: last synced 2026-11-25 14:30 UTC (2.5 h ago)",
+        "  - ❌ sprints: last synced 2026-11-25 15:00 UTC (2.0 h ago)",
+        "- ✅ **mixpanel-checkout**: 4 streams fresh; stalest metric:errors, 21 min",
+        "- ✅ **posthog-checkout**: 4 streams fresh; stalest metric:errors, 13 min",
+        "- ❌ **posthog-mobile-app**: 1 of 1 streams stale; stalest *, never synced",
+        "  - ❌ *: never synced",
+    ]
 
 
 def test_markdown_first_evaluation_says_so():

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 from fastapi import FastAPI
 
 from sandbox.faults import FaultMiddleware, FaultPlan, FaultRule
+from sandbox.runner import Sandbox, SandboxOptions
+from sandbox.world import Scale
 from serving import ServedApp
 
 
@@ -120,3 +123,38 @@ def test_admin_routes_change_the_plan_and_report_counts(served: tuple[str, Fault
     requests.post(f"{url}/_sandbox/faults", json={"spec": "github:*=500"}, timeout=5)
     assert requests.delete(f"{url}/_sandbox/faults", timeout=5).json() == {"rules": []}
     assert requests.delete(f"{url}/_sandbox/stats", timeout=5).json()["total"] == 0
+
+
+def _stats(url: str) -> dict[str, int]:
+    body = requests.get(f"{url}/_sandbox/stats", timeout=5).json()
+    return {key: body[key] for key in ("total", "in_flight", "peak_in_flight")}
+
+
+def _await_in_flight(url: str, count: int, timeout: float = 10.0) -> dict[str, int]:
+    """The service's counters once it answers ``count`` requests at once (polling its own count, not a clock)."""
+    deadline = time.monotonic() + timeout
+    while (stats := _stats(url))["in_flight"] < count:
+        assert time.monotonic() < deadline, f"never {count} in flight: {stats}"
+        time.sleep(0.02)
+    return stats
+
+
+def test_each_service_counts_its_requests_in_flight_and_their_peak_until_a_reset() -> None:
+    with Sandbox(SandboxOptions(scale=Scale.named("tiny"), faults="github:/repos/*=slow:1.5s")) as sb:
+        github, jira = sb.urls["github"], sb.urls["jira"]
+        requests.delete(f"{github}/_sandbox/stats", timeout=5)
+        with ThreadPoolExecutor(3) as pool:
+            slow = [pool.submit(requests.get, f"{github}/repos/acme/checkout", timeout=10) for _ in range(3)]
+            assert _await_in_flight(github, 3) == {"total": 3, "in_flight": 3, "peak_in_flight": 3}
+            assert _stats(jira) == {"total": 0, "in_flight": 0, "peak_in_flight": 0}
+            assert all(f.result().status_code == 200 for f in slow)
+        assert _stats(github) == {"total": 3, "in_flight": 0, "peak_in_flight": 3}
+
+        assert requests.delete(f"{github}/_sandbox/stats", timeout=5).json()["peak_in_flight"] == 0
+        with ThreadPoolExecutor(2) as pool:
+            slow = [pool.submit(requests.get, f"{github}/repos/acme/checkout", timeout=10) for _ in range(2)]
+            _await_in_flight(github, 2)
+            reset = requests.delete(f"{github}/_sandbox/stats", timeout=5).json()
+            assert (reset["total"], reset["in_flight"], reset["peak_in_flight"]) == (0, 2, 2)
+            assert all(f.result().status_code == 200 for f in slow)
+        assert _stats(github) == {"total": 0, "in_flight": 0, "peak_in_flight": 2}

@@ -157,8 +157,8 @@ def test_pull_detail_reports_merge_state_draft_and_branches(client, world):
 
 
 def test_red_release_ref_shows_failing_check_and_combined_status(client, world):
-    repo = world.repos["acme/checkout"]
-    ref = next(name for name in repo.branches if name.startswith("release/"))
+    [red] = [c for c in world.contradictions if c.rule == "release_ci_red" and c.subject.startswith("acme/checkout@")]
+    ref = red.subject.split("@", 1)[1]
     runs = client.get(f"{REPO}/commits/{ref}/check-runs").json()
     conclusions = {r["name"]: r["conclusion"] for r in runs["check_runs"]}
     assert conclusions == {"build": "success", "unit-tests": "success", "e2e-tests": "failure"}

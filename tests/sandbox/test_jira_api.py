@@ -32,10 +32,13 @@ class Site:
         return requests.post(self.url + path, json=body, auth=auth, timeout=10)
 
 
-def _serve(flavour: Any) -> Iterator[Site]:
+def _serve(flavour: Any, jira_software: bool = True) -> Iterator[Site]:
     world = build_world(7, now=NOW)
     events: list[tuple[str, dict[str, Any]]] = []
-    app = create_app(world, JiraOptions(flavour=flavour, on_event=lambda name, body: events.append((name, body))))
+    options = JiraOptions(
+        flavour=flavour, jira_software=jira_software, on_event=lambda name, body: events.append((name, body))
+    )
+    app = create_app(world, options)
     with ServedApp(app) as served:
         yield Site(app, world, served.url, events)
 
@@ -129,6 +132,20 @@ def test_agile_boards_and_sprints(cloud: Site) -> None:
     sprints = cloud.get(f"/rest/agile/1.0/board/{boards['values'][0]['id']}/sprint", state="active,closed").json()
     assert {s["state"] for s in sprints["values"]} == {"active", "closed"}
     assert all(s["startDate"].endswith("Z") for s in sprints["values"])
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "server"])
+def test_without_jira_software_every_agile_path_answers_404_as_jiras_rest_layer_does(flavour: str) -> None:
+    for site in _serve(flavour, jira_software=False):
+        for path in ("/rest/agile/1.0/board?projectKeyOrId=CHK&startAt=0", "/rest/agile/1.0/board/1/sprint"):
+            answer = requests.get(site.url + path, auth=ADA, timeout=10)
+            assert answer.status_code == 404
+            assert answer.headers["content-type"].startswith("application/json")
+            assert answer.json() == {"message": f"null for uri: {site.url}{path}", "status-code": 404}
+        assert site.get("/rest/api/2/project").status_code == 200
+        with pytest.raises(JIRAError) as refused:
+            JIRA(server=site.url, basic_auth=ADA).boards(projectKeyOrID="CHK")
+        assert refused.value.status_code == 404
 
 
 def test_the_jira_library_works_unmodified(cloud: Site) -> None:

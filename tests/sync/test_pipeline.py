@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from hub.service import status_report
 from hub.settings import load_settings
 from hub.sources import build_source
-from sandbox.runner import Sandbox
-from sandbox.world import ExpectedLink
+from sandbox.runner import Sandbox, SandboxOptions
+from sandbox.world import ExpectedLink, Scale
 from schema import Link, PullRequest, Release, ReleaseKind, Tool, WorkItem, ids
+from schema.readiness import Outcome
 from sync.engine import relink, sync_source
 from sync.store import Store
 from tests.conftest import Synced, sync_into
@@ -169,3 +173,32 @@ def test_kill_9_midway_then_rerun_equals_an_uninterrupted_run(
     assert rerun.returncode == 0
     assert _snapshot(url) == expected
     Store(url).close()
+
+
+def test_a_jira_site_without_jira_software_skips_sprints_with_one_warning_and_the_rest_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with Sandbox(SandboxOptions(scale=Scale.named("tiny"), jira_software=False)) as sb:
+        with caplog.at_level(logging.WARNING, logger="pmhub.sync"):
+            synced = sync_into(sb, tmp_path, monkeypatch)
+        assert all(r.ok for r in synced.results), [(s.stream, s.error) for r in synced.results for s in r.streams]
+        jira = next(r for r in synced.results if r.source == "jira")
+        streams = {s.stream: s for s in jira.streams}
+        reason = f"jira: {sb.urls['jira']} has no Jira Software (its agile API answers 404), so it has no boards or "
+        assert streams["sprints"].skipped == reason + "sprints to read"
+        assert streams["sprints"].error is None
+        assert streams["issues"].items == len(sb.world.jira_issues)
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+            f"skipped jira/sprints: {streams['sprints'].skipped}"
+        ]
+        [run] = [r for r in synced.store.recent_runs() if r.stream == "sprints"]
+        assert (run.status, run.error) == ("ok", streams["sprints"].skipped)
+        assert list(synced.store.iter_records(kind="sprint")) == []
+
+        report = status_report(synced.store, synced.settings, datetime.now(UTC))
+        assert {(r.release.project, r.release.name): r.verdict.value for r in report.releases}.items() >= {
+            (project, name): verdict for (project, name), verdict in sb.world.verdicts.items()
+        }.items()
+        freshness = next(c for c in report.releases[0].checks if c.id == "freshness")
+        assert freshness.outcome is Outcome.PASSED
+        assert ("jira", "sprints", False) in {(f.source, f.stream, f.stale) for f in report.freshness}

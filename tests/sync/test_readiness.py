@@ -342,34 +342,55 @@ def test_ten_thousand_items_and_two_thousand_prs_keep_counts_exact_and_evidence_
 # ------------------------------------------------------------------------------------- the synced sandbox (HTTP)
 
 
-def test_synced_sandbox_next_releases_are_no_go_with_the_exact_failing_checks(synced: Synced) -> None:
+def test_synced_sandbox_seeded_releases_get_their_verdict_with_the_exact_failing_checks(synced: Synced) -> None:
+    assert_seeded_verdicts(synced)
+
+
+def test_the_tiny_sandbox_seeds_every_verdict_too(
+    fresh_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert_seeded_verdicts(sync_into(fresh_sandbox, tmp_path, monkeypatch))
+
+
+def assert_seeded_verdicts(synced: Synced) -> None:
+    """Under the sandbox's own readiness config, each release the world seeds a verdict for gets it, failing
+    exactly the checks the world's data implies."""
     world = synced.sandbox.world
-    now = datetime.now(UTC)
-    for product in world.products:
-        wanted = world.next_release(product)
-        [release] = find_release(synced.store, wanted.name, product.jira_project)
-        report = readiness_for(synced.store, release, CONFIG, now, persist=False)
+    today = datetime.now(UTC).date()
+    assert sorted(world.verdicts.values()) == ["AT RISK", "GO", "NO-GO"]
+    for (project_key, name), verdict in world.verdicts.items():
+        wanted = next(v for v in world.versions.values() if (v.project, v.name) == (project_key, name))
+        product = next(p for p in world.products if p.jira_project == project_key)
+        [release] = find_release(synced.store, name, project_key)
+        report = readiness_for(synced.store, release, synced.settings.readiness, datetime.now(UTC), persist=False)
         repo = world.repos[product.repo]
-        milestone_number = next(n for n, m in repo.milestones.items() if m.title == wanted.name)
+        project = world.jira_projects[project_key]
+        milestone_number = next(n for n, m in repo.milestones.items() if m.title == name)
         open_prs = [p for p in repo.pulls.values() if p.milestone == milestone_number and p.state == "open"]
         items = [i for i in world.jira_issues.values() if wanted.id in i.fix_versions]
         issues = [i for i in repo.issues.values() if i.milestone == milestone_number]
-        statuses = world.jira_projects[product.jira_project]
-        expected = {"ci_green", "github_release"}
-        if any(statuses.status(i.status).category != "done" for i in items) or any(i.state == "open" for i in issues):
+        still_open = [i for i in items if project.status(i.status).category != "done"]
+        refs = {repo.branches[f"release/{name}"], repo.branches[f"v{name}"]}
+        drafted = next(r for r in repo.releases if r.tag_name == f"v{name}")
+        expected = set()
+        if still_open or any(i.state == "open" for i in issues):
             expected.add("scope_complete")
-        if any(
-            i.type == "Bug" and i.priority == "Highest" and statuses.status(i.status).category != "done" for i in items
-        ):
+        if any(i.type == "Bug" and i.priority == "Highest" for i in still_open):
             expected.add("no_open_blockers")
         if open_prs:
             expected.add("prs_merged")
-        assert report.verdict is Verdict.NO_GO, product.name
-        assert failing(report) == expected, product.name
+        if any(run.conclusion != "success" for run in repo.check_runs if run.sha in refs):
+            expected.add("ci_green")
+        if not drafted.body:
+            expected.add("github_release")
+        if wanted.release_date is not None and wanted.release_date < today:
+            expected.add("release_dates")
+        assert (report.verdict.value, failing(report)) == (verdict, expected), f"{project_key} {name}"
         assert report.scope.items_total == len(items) + len(issues)
         assert report.scope.prs_open == len(open_prs)
-        assert by_id(report, "ci_green").evidence[0].label == f"e2e-tests on release/{wanted.name}"
         assert by_id(report, "freshness").outcome is Outcome.PASSED
+        if "ci_green" in expected:
+            assert [e.label for e in by_id(report, "ci_green").evidence] == [f"e2e-tests on release/{name}"]
 
 
 def test_the_verdict_moves_to_go_once_the_sandbox_fixes_everything_and_a_sync_runs(

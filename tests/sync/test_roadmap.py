@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
+import pytest
+
 from hub.settings import RoadmapItemSettings
+from sandbox.world import Scale, build_world
 from schema import MetricTarget, PullRequestState, Record, StatusCategory, Tool, WorkItemType
 from schema.readiness import RoadmapStatus
 from sync.roadmap import RoadmapConfig, roadmap, roadmap_from_store
@@ -200,3 +203,20 @@ def test_the_seeded_worlds_epics_are_on_the_roadmap_and_its_next_release_is_at_r
     }
     assert {s.title.split()[0] for s in epics} == open_epics
     assert all(isinstance(s.last_activity, datetime) for s in epics)
+
+
+@pytest.mark.parametrize("scale", ["tiny", "small"])
+def test_the_seeded_worlds_roadmap_goals_are_on_track_at_risk_and_done_as_seeded(scale: str) -> None:
+    world = build_world(seed=7, scale=Scale.named(scale), now=WORLD_NOW)
+    entries = {
+        goal.key: RoadmapItemSettings(
+            title=goal.title, owner=goal.owner, target_date=goal.target_date, links=list(goal.links)
+        )
+        for goal in world.roadmap
+    }
+    statuses = roadmap(entries, world_records(world), config=CONFIG, now=WORLD_NOW)
+    shown = {
+        s.title: "at risk" if s.at_risk else ("done" if s.category == "done" else "on track") for s in statuses
+    }
+    assert shown == {goal.title: goal.expected for goal in world.roadmap}
+    assert sorted(shown.values()) == ["at risk", "done", "on track"]

@@ -176,9 +176,10 @@ def test_the_page_in_chromium_logs_in_shows_the_releases_and_updates_after_a_web
         assert live.admin.post(f"{jira}/_sandbox/issues/{key}/transition", json={"to": done}).status_code == 200
         live.delivered()
         browser.wait_for(f"document.querySelector('main').dataset.version !== {json.dumps(version)}")
+        label = f"{release['project']} {release['name']}"  # several projects may have a release of that name
         row = browser.evaluate(
             "Array.from(document.querySelectorAll('#releases tbody tr')).map(r => r.innerText)"
-            f".find(t => t.includes({json.dumps(str(release['name']))}))"
+            f".find(t => t.startsWith({json.dumps(label)}))"
         )
         scope = next(r for r in live.releases() if r["release"] == release)["scope"]
         assert isinstance(scope, dict)
