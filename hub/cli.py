@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.settings import Settings, config_path, credential_envs, load_settings, secret
-from schema import ConfigError
+from schema import ConfigError, RetryLaterError
 
 if TYPE_CHECKING:
     from connectors.notify import DeliveryResult
@@ -97,13 +97,21 @@ def check() -> None:
 
 @store_app.command("info")
 def store_info() -> None:
-    """Tables and row counts."""
+    """The schema revision, tables and row counts."""
     cfg = settings()
     store = open_store_or_exit(cfg)
-    table = Table("table", "rows", title=_redact_url(cfg.store.url))
-    for name, rows in store.counts().items():
+    console.print(f"revision {store.schema.revision} (the newest this pmhub knows)")
+    table = Table("table", "rows", title=store.url)
+    for name, rows in store.db.counts().items():
         table.add_row(name, str(rows))
     console.print(table)
+
+
+@store_app.command("upgrade")
+def store_upgrade() -> None:
+    """Bring the store's schema to the newest revision now (opening a store does it too)."""
+    store = open_store_or_exit(settings())
+    console.print(store.schema.describe(store.url), highlight=False, soft_wrap=True)
 
 
 def _redact_url(url: str) -> str:
@@ -199,7 +207,8 @@ def status(
 
 
 def open_store_or_exit(cfg: Settings) -> Store:
-    """The configured store, or exit 1 with a message that names it without its password."""
+    """The configured store, or exit with a message that names it without its password: 1 when it cannot be
+    reached, 2 when this pmhub cannot use it."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from hub.sources import open_store
@@ -210,6 +219,12 @@ def open_store_or_exit(cfg: Settings) -> Store:
         reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
         err.print(f"[red]store unreachable[/red] {_redact_url(cfg.store.url)}: {reason}", highlight=False)
         raise typer.Exit(1) from None
+    except RetryLaterError as exc:
+        err.print(f"[red]store unreachable[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    except ConfigError as exc:
+        err.print(f"[red]store error[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()

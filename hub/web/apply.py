@@ -60,7 +60,8 @@ from schema import (
 )
 from sync.scope import release_refs
 from sync.status import upcoming_releases
-from sync.store import InboxEntry, Store
+from sync.store import Store
+from sync.store.inbox import InboxEntry
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +265,7 @@ def jira_change(
     if kind == "sprint":
         change.add(name, "sprints", [Mapped(jira_mapping.map_sprint(raw, config.site_name, now), dict(raw))])
         return change
-    stored = store.get(record_id, include_deleted=True)
+    stored = store.records.get(record_id, include_deleted=True)
     project = stored.project if isinstance(stored, Release) else None
     project = project or lookup.project_key(name, str(raw.get("projectId") or "") or None)
     if project is None:
@@ -318,7 +319,7 @@ def releases_for_refs(store: Store, refs: set[str]) -> set[str]:
     if not refs:
         return set()
     published = ReleaseKind.GITHUB_RELEASE
-    github = [r for r in store.iter_records(kind="release") if isinstance(r, Release) and r.release_kind is published]
+    github = [r for r in store.records.iter(kind="release") if isinstance(r, Release) and r.release_kind is published]
     return {r.id for r in upcoming_releases(store) if release_refs(r, github) & refs}
 
 
@@ -423,7 +424,7 @@ class Applier:
             limit = self.BUSY_BATCH if arriving else self.BATCH
             batch = [
                 entry
-                for entry in self._store.inbox_pending(limit=limit, max_attempts=self._webhooks.max_attempts)
+                for entry in self._store.inbox.pending(limit=limit, max_attempts=self._webhooks.max_attempts)
                 if entry.delivery_id not in attempted
             ]
             if not batch:
@@ -449,7 +450,7 @@ class Applier:
                 self._failed(entry, exc)
                 continue
             if change.ignored is not None:
-                self._store.inbox_mark(entry.delivery_id, "ignored", change.ignored)
+                self._store.inbox.mark(entry.delivery_id, "ignored", change.ignored)
             else:
                 planned.append((entry, change))
         if not planned:
@@ -471,7 +472,7 @@ class Applier:
 
     def _failed(self, entry: InboxEntry, exc: Exception) -> None:
         log.warning("webhook delivery %s (%s %s) failed: %s", entry.delivery_id, entry.tool, entry.event, exc)
-        self._store.inbox_mark(entry.delivery_id, "failed", f"{type(exc).__name__}: {exc}"[:2000])
+        self._store.inbox.mark(entry.delivery_id, "failed", f"{type(exc).__name__}: {exc}"[:2000])
 
     def change_of(self, entry: InboxEntry) -> Change:
         payload = orjson.loads(entry.body)
@@ -484,15 +485,15 @@ class Applier:
     def _write(self, planned: Sequence[tuple[InboxEntry, Change]]) -> tuple[set[str], set[str]]:
         store = self._store
         deleted = [record_id for _, change in planned for record_id in change.deleted]
-        gone = [r for r in (store.get(i) for i in deleted) if r is not None]
+        gone = [r for r in (store.records.get(i) for i in deleted) if r is not None]
         waiting: dict[tuple[str, str], dict[str, Mapped]] = {}
 
         def flush(conn: Connection) -> None:
             for (source, stream), newest in waiting.items():
-                store.upsert(list(newest.values()), source=source, stream=stream, conn=conn)
+                store.records.upsert(list(newest.values()), source=source, stream=stream, conn=conn)
             waiting.clear()
 
-        with store.transaction() as conn:
+        with store.db.transaction() as conn:
             for _, change in planned:
                 for key, batch in change.upserts.items():
                     newest = waiting.setdefault(key, {})
@@ -502,9 +503,9 @@ class Applier:
                             newest[mapped.record.id] = mapped
                 if change.deleted:
                     flush(conn)
-                    store.mark_deleted(change.deleted, self._clock(), conn=conn)
+                    store.records.mark_deleted(change.deleted, self._clock(), conn=conn)
             flush(conn)
-            store.inbox_mark_many([entry.delivery_id for entry, _ in planned], "applied", conn=conn)
+            store.inbox.mark_many([entry.delivery_id for entry, _ in planned], "applied", conn=conn)
         return affected_releases([*(r for _, c in planned for r in c.records), *gone])
 
     def _changed_when_due(self) -> None:

@@ -24,7 +24,7 @@ from sync.reconcile import ReconcileConfig, reconcile_store
 from sync.roadmap import RoadmapConfig, RoadmapEntry, roadmap_from_store
 from sync.status import upcoming_releases
 from sync.store import Store
-from sync.tables import webhook_inbox
+from sync.store.tables import webhook_inbox
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def build_status(store: Store, config: PageConfig, now: datetime) -> StatusRepor
         releases=releases,
         roadmap=roadmap,
         contradictions=contradictions,
-        freshness=freshness_rows(store.last_successes(), config.readiness.freshness, now),
+        freshness=freshness_rows(store.runs.last_successes(), config.readiness.freshness, now),
     )
 
 
@@ -95,12 +95,12 @@ def webhook_health(store: Store, counters: Counters, limit: int = 20) -> Webhook
         .order_by(webhook_inbox.c.id.desc())
         .limit(limit)
     )
-    with store.engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         failures = [InboxFailure(**row._asdict()) for row in conn.execute(stmt)]
     forged, logins = counters.snapshot()
     return WebhookHealth(
-        last_received={tool: store.inbox_last_received(tool) for tool in ("github", "jira")},
-        inbox=store.inbox_counts(),
+        last_received={tool: store.inbox.last_received(tool) for tool in ("github", "jira")},
+        inbox=store.inbox.counts(),
         failures=failures,
         forged_deliveries=forged,
         failed_logins=logins,
