@@ -77,7 +77,7 @@ _SERVER_STATE_REFUSALS = re.compile(
 Insert = Callable[[Table], postgresql.Insert | sqlite_dialect.Insert]
 
 
-class _ConnectionTroubleError(ConnectionError):
+class StoreConnectionError(ConnectionError):
     """A connection-level store failure, as the retry policy's transport errors expect it."""
 
 
@@ -223,7 +223,7 @@ class Database:
         # of the store's reads take.
         try:
             return self._classified(attempt)
-        except _ConnectionTroubleError as exc:
+        except StoreConnectionError as exc:
             log.info("store %s: %s; retrying for up to %.0f s", self.url, exc, self._retry.max_seconds)
         return self._retry.call(partial(self._classified, attempt), describe=self.url)
 
@@ -234,4 +234,4 @@ class Database:
             reason = connection_trouble(exc, self.backend)
             if reason is None:
                 raise
-            raise _ConnectionTroubleError(reason) from exc
+            raise StoreConnectionError(reason) from exc
