@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sync.store.migrations import BASELINE, head
-from tests.support.migrations import database_at
+from tests.support.migrations import database_at, execute
 
 PMHUB = [sys.executable, "-m", "hub"]
 
@@ -95,8 +94,7 @@ def test_store_upgrade_brings_an_older_store_to_the_newest_revision_and_info_sho
 def test_a_store_of_a_newer_pmhub_exits_2_naming_both_revisions(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/s.db"
     database_at(url, head())
-    with sqlite3.connect(tmp_path / "s.db") as conn:
-        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    execute(url, "UPDATE alembic_version SET version_num = '9999'")
     (tmp_path / "pmhub.toml").write_text(f'[store]\nurl = "{url}"\n')
 
     result = pmhub("store", "info", cwd=tmp_path)

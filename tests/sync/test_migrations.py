@@ -10,16 +10,15 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, MetaData, insert, select, text
+from sqlalchemy import Connection, MetaData, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from connectors.base import Mapped
 from schema import ConfigError
 from sync.store import Store
-from sync.store.database import Database
 from sync.store.migrations import BASELINE, head, known_revisions
 from sync.store.tables import metadata
-from tests.support.migrations import database_at
+from tests.support.migrations import database, database_at, execute
 from tests.sync.test_store import link, pull_request, release, run_in_threads, work_item
 
 T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -89,15 +88,12 @@ def reflected(conn: Connection) -> MetaData:
 
 def fill_every_table(url: str) -> dict[str, list[dict[str, Any]]]:
     """Write :data:`ROWS` into the store at ``url`` as it is, and return every table's rows read back."""
-    db = Database(url)
-    try:
+    with database(url) as db:
         with db.transaction() as conn:
             tables = reflected(conn).tables
             for name, rows in ROWS.items():
                 conn.execute(insert(tables[name]), rows)
         return db.read(dump)
-    finally:
-        db.close()
 
 
 def dump(conn: Connection, columns_of: MetaData | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -113,11 +109,8 @@ def dump(conn: Connection, columns_of: MetaData | None = None) -> dict[str, list
 
 
 def schema_of(url: str) -> MetaData:
-    db = Database(url)
-    try:
+    with database(url) as db:
         return db.read(reflected)
-    finally:
-        db.close()
 
 
 @pytest.mark.parametrize("before_migrations", [False, True], ids=["revision-0001", "before-migrations"])
@@ -167,12 +160,9 @@ def test_after_the_upgrade_runs_may_be_abandoned_and_deliveries_rejected(fresh_s
         "status": "rejected",
         "attempts": 0,
     }
-    db = Database(fresh_store_url)
-    try:
-        with pytest.raises(IntegrityError, match="ck_sync_runs_status"), db.transaction() as conn:
-            conn.execute(insert(reflected(conn).tables["sync_runs"]), [run | counts])
-    finally:
-        db.close()
+    refused = pytest.raises(IntegrityError, match="ck_sync_runs_status")
+    with database(fresh_store_url) as db, refused, db.transaction() as conn:
+        conn.execute(insert(reflected(conn).tables["sync_runs"]), [run | counts])
 
     with Store(fresh_store_url) as store, store.db.transaction() as conn:
         conn.execute(insert(reflected(conn).tables["sync_runs"]), [run | counts])
@@ -201,12 +191,7 @@ def test_the_newest_revision_is_exactly_the_tables(fresh_store_url: str) -> None
 
 def test_a_store_of_a_newer_pmhub_is_refused_naming_both_revisions(fresh_store_url: str) -> None:
     database_at(fresh_store_url, head())
-    db = Database(fresh_store_url)
-    try:
-        with db.transaction() as conn:
-            conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
-    finally:
-        db.close()
+    execute(fresh_store_url, "UPDATE alembic_version SET version_num = '0099'")
 
     with pytest.raises(ConfigError) as refused:
         Store(fresh_store_url)
@@ -221,12 +206,7 @@ def test_a_store_of_a_newer_pmhub_is_refused_naming_both_revisions(fresh_store_u
 
 def test_tables_without_a_revision_or_the_old_schema_version_are_refused(fresh_store_url: str) -> None:
     database_at(fresh_store_url, BASELINE, before_migrations=True)
-    db = Database(fresh_store_url)
-    try:
-        with db.transaction() as conn:
-            conn.execute(text("UPDATE meta SET value = '0' WHERE key = 'schema_version'"))
-    finally:
-        db.close()
+    execute(fresh_store_url, "UPDATE meta SET value = '0' WHERE key = 'schema_version'")
 
     with pytest.raises(ConfigError, match="schema version '0'"):
         Store(fresh_store_url)
