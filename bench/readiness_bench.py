@@ -160,13 +160,13 @@ def _best(runs: int, action: Callable[[], object]) -> float:
 
 def run(store: Store, items: int, prs: int) -> dict[str, float]:
     records = _releases() + _items(items) + _prs(prs) + _checks()
-    store.upsert([Mapped(record=r, raw={}) for r in records], source="bench", stream="records")
-    store.finish_run(store.start_run("bench", "records"), "ok", {})
+    store.records.upsert([Mapped(record=r, raw={}) for r in records], source="bench", stream="records")
+    store.runs.finish(store.runs.start("bench", "records"), "ok", {})
     release = records[0]
     assert isinstance(release, Release)
     config = ReadinessConfig()
     scope = release_scope(store, release)
-    freshness = store.last_successes()
+    freshness = store.runs.last_successes()
     report = readiness_for(store, release, config, NOW)
     return {
         "release_scope": _best(3, lambda: release_scope(store, release)),

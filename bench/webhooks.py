@@ -30,7 +30,7 @@ import httpx
 from sqlalchemy import func, select
 
 from sync.store import Store
-from sync.tables import webhook_inbox
+from sync.store.tables import webhook_inbox
 
 SECRET_ENV = "PMHUB_BENCH_GITHUB_HOOK"
 REPO = "bench/webhooks"
@@ -159,7 +159,7 @@ def _inbox(store: Store) -> tuple[int, int, int]:
         func.count(func.distinct(webhook_inbox.c.delivery_id)),
         func.sum((webhook_inbox.c.status == "applied").cast(webhook_inbox.c.attempts.type)),
     )
-    with store.engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         rows, distinct, applied = conn.execute(stmt).one()
     return int(rows), int(distinct), int(applied or 0)
 

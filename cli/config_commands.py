@@ -46,10 +46,16 @@ def check() -> None:
 
 
 def store_info() -> None:
-    """Tables and row counts."""
-    cfg = settings()
-    store = open_store_or_exit(cfg)
-    table = Table("table", "rows", title=redact_db_url(cfg.store.url))
-    for name, rows in store.counts().items():
+    """The schema revision, tables and row counts."""
+    store = open_store_or_exit(settings())
+    console.print(f"revision {store.schema.revision} (the newest this pmhub knows)")
+    table = Table("table", "rows", title=store.url)
+    for name, rows in store.db.counts().items():
         table.add_row(name, str(rows))
     console.print(table)
+
+
+def store_upgrade() -> None:
+    """Bring the store's schema to the newest revision now (opening a store does it too)."""
+    store = open_store_or_exit(settings())
+    console.print(store.schema.describe(store.url), highlight=False, soft_wrap=True)

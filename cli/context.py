@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from hub.settings import Settings, config_path, load_settings
-from schema import ConfigError
+from schema import ConfigError, RetryLaterError
 
 if TYPE_CHECKING:
     from sync.store import Store
@@ -55,7 +55,8 @@ def redact_db_url(url: str) -> str:
 
 
 def open_store_or_exit(cfg: Settings) -> Store:
-    """The configured store, or exit 1 with a message that names it without its password."""
+    """The configured store, or exit with a message that names it without its password: 1 when it cannot be
+    reached, 2 when this pmhub cannot use it."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from hub.sources import open_store
@@ -66,3 +67,9 @@ def open_store_or_exit(cfg: Settings) -> Store:
         reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
         err.print(f"[red]store unreachable[/red] {redact_db_url(cfg.store.url)}: {reason}", highlight=False)
         raise typer.Exit(1) from None
+    except RetryLaterError as exc:
+        err.print(f"[red]store unreachable[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    except ConfigError as exc:
+        err.print(f"[red]store error[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None

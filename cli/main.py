@@ -43,6 +43,7 @@ def main(
 app.command()(config_commands.init)
 app.command()(config_commands.check)
 store_app.command("info")(config_commands.store_info)
+store_app.command("upgrade")(config_commands.store_upgrade)
 
 app.command()(pm_commands.sync)
 app.command()(pm_commands.status)

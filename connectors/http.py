@@ -8,8 +8,8 @@ the pmhub error tree:
 * a secondary limit without ``Retry-After`` (429, or 403 saying "rate limit") waits at least
   ``secondary_wait`` seconds, doubling while it persists;
 * 5xx, 408, dropped connections and truncated bodies back off exponentially with jitter;
-* a wait longer than ``max_wait``, or running out of attempts, raises :class:`RetryLaterError` — the next run
-  resumes from the saved cursor;
+* a wait longer than ``max_wait``, or running out of attempts (``max_attempts``) or time (``max_seconds``), raises
+  :class:`RetryLaterError` — the next run resumes from the saved cursor;
 * 401/403 raise :class:`AuthError` naming the credential (its env var name); 404 and other 4xx raise
   :class:`RefusedError` naming what was asked for. Neither is retried.
 
@@ -36,6 +36,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 import tenacity
 from requests.structures import CaseInsensitiveDict
+from tenacity.stop import stop_base
 from urllib3.exceptions import ProtocolError
 
 from connectors.base import RequestStats
@@ -145,7 +146,8 @@ class RetryPolicy:
     tool: str
     credential: str
     stats: RequestStats = field(default_factory=RequestStats)
-    max_attempts: int = 6
+    max_attempts: int | None = 6  # None: as many as ``max_seconds`` allows
+    max_seconds: float | None = None  # no attempt starts later than this after the first
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     secondary_wait: float = 60.0
@@ -158,8 +160,13 @@ class RetryPolicy:
 
         ``describe`` names what is being fetched ("repo acme/web issues"), for messages.
         """
+        stops: list[stop_base] = []
+        if self.max_attempts is not None:
+            stops.append(tenacity.stop_after_attempt(self.max_attempts))
+        if self.max_seconds is not None:
+            stops.append(tenacity.stop_before_delay(self.max_seconds))
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_attempts),
+            stop=tenacity.stop_any(*stops),
             wait=self._wait,
             retry=tenacity.retry_if_exception_type(_TransientError),
             sleep=self.sleep,
@@ -170,9 +177,8 @@ class RetryPolicy:
             result: T = retrying(self._attempt, fn, describe)
             return result
         except _TransientError as exc:
-            raise RetryLaterError(
-                f"{self.tool}: {describe} still failing after {self.max_attempts} attempts: {exc}"
-            ) from exc
+            attempts = retrying.statistics.get("attempt_number", 1)
+            raise RetryLaterError(f"{self.tool}: {describe} still failing after {attempts} attempts: {exc}") from exc
 
     def get_json(self, session: requests.Session, url: str, *, describe: str, method: str = "GET", **kw: Any) -> Any:
         """One JSON request through ``session`` under this policy; a truncated body is retried."""

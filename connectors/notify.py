@@ -118,7 +118,7 @@ def parse_issue_ref(target: str) -> tuple[str, int]:
 
 
 class AuditSink(Protocol):
-    def add_audit(self, action: str, target_id: str, detail: Mapping[str, Any]) -> None: ...
+    def add(self, action: str, target_id: str, detail: Mapping[str, Any]) -> None: ...
 
 
 class _UndeliveredError(Exception):
@@ -351,7 +351,7 @@ def deliver(
 def record(results: Iterable[DeliveryResult], audit: AuditSink, *, subject_id: str) -> None:
     """One audit row per delivery: ``notify.delivered`` or ``notify.failed`` on ``subject_id``, with the details."""
     for result in results:
-        audit.add_audit(
+        audit.add(
             "notify.delivered" if result.ok else "notify.failed",
             subject_id,
             {

@@ -67,7 +67,7 @@ def reevaluate(store: Store, cfg: Settings, releases: Iterable[Release], now: da
 
 def reevaluate_ids(store: Store, cfg: Settings, release_ids: Iterable[str]) -> list[str]:
     """:func:`reevaluate` for the releases a webhook touched (the web app's change hook)."""
-    releases = [r for r in map(store.get, sorted(release_ids)) if isinstance(r, Release)]
+    releases = [r for r in map(store.records.get, sorted(release_ids)) if isinstance(r, Release)]
     return reevaluate(store, cfg, releases, datetime.now(UTC))
 
 
@@ -77,7 +77,7 @@ def status_report(store: Store, cfg: Settings, now: datetime) -> StatusReport:
         releases=[readiness_for(store, release, cfg.readiness, now) for release in upcoming_releases(store)],
         roadmap=roadmap_from_store(store, cfg.roadmap_items, cfg.roadmap_rules, now),
         contradictions=reconcile_store(store, cfg.reconcile, now).contradictions,
-        freshness=freshness_rows(store.last_successes(), cfg.readiness.freshness, now),
+        freshness=freshness_rows(store.runs.last_successes(), cfg.readiness.freshness, now),
     )
 
 
@@ -95,7 +95,7 @@ def notify(
         return []
     posters = comment_posters(Sources(cfg)) if any(t.kind != "apprise" for t in wanted.values()) else {}
     results = deliver(message, wanted, event=event, posters=posters)
-    record(results, store, subject_id=subject_id)
+    record(results, store.audit, subject_id=subject_id)
     return results
 
 

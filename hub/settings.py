@@ -31,6 +31,7 @@ from sync.linking import DEFAULT_KEY_PATTERN, LinkRules
 from sync.readiness import ReadinessConfig
 from sync.reconcile.rules import ReconcileConfig
 from sync.roadmap import RoadmapConfig
+from sync.store.database import RETRY_SECONDS
 
 DEFAULT_CONFIG = Path("pmhub.toml")
 DEFAULT_STORE_URL = "sqlite:///.pmhub/pmhub.db"
@@ -47,6 +48,9 @@ class _Section(BaseModel):
 
 class StoreSettings(_Section):
     url: str = Field(DEFAULT_STORE_URL, description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://…")
+    retry_seconds: float = Field(
+        RETRY_SECONDS, ge=0, description="How long a store that is restarting or unreachable is retried."
+    )
 
 
 class ScheduleSettings(_Section):

@@ -27,7 +27,7 @@ from sync.store import Store
 
 
 def open_store(cfg: Settings) -> Store:
-    return Store(cfg.store.url)
+    return Store(cfg.store.url, retry_seconds=cfg.store.retry_seconds)
 
 
 def _token(name: str, env: str) -> str:

@@ -1,7 +1,7 @@
 """The sync engine: run a source's streams into the store, one transaction per page, resumable at any point.
 
 ``sync_stream`` reads from the saved cursor, writes each page's records, rejects and cursor together
-(``Store.write_page``), then runs the stream's census to mark records the source no longer has. A crash anywhere
+(``store.records.write_page``), then runs the stream's census to mark records the source no longer has. A crash anywhere
 loses at most the page in flight; the rerun resumes after the last committed page, and the idempotent upsert absorbs
 any overlap. ``sync_source`` isolates failures per stream kind: an error that means "fix the config" stops that
 source; anything else is recorded on the stream and the next stream goes on. A stream the source does not offer
@@ -31,7 +31,9 @@ from schema import (
     WorkItem,
 )
 from sync.linking import LinkRules, link_records
-from sync.store import LinkResult, Store, UpsertResult
+from sync.store import Store
+from sync.store.links import LinkResult
+from sync.store.records import UpsertResult
 
 log = logging.getLogger(f"pmhub.{__name__}")
 
@@ -93,18 +95,18 @@ def sync_stream(
     started = time.monotonic()
     requests_before, waited_before = source.stats.requests, source.stats.waited_seconds
     retries_before = source.stats.retries
-    run_id = store.start_run(source.name, stream.name)
-    cursor = None if full else store.get_cursor(source.name, stream.name)
+    run_id = store.runs.start(source.name, stream.name)
+    cursor = None if full else store.cursors.get(source.name, stream.name)
     try:
         for page in stream.pages(cursor):
-            result.add(page, store.write_page(source.name, stream.name, page))
+            result.add(page, store.records.write_page(source.name, stream.name, page))
             if progress is not None:
                 progress(result, source.stats)
         present = stream.census()
         if present is not None:
-            gone = store.ids_of(source.name, stream.name) - set(present)
+            gone = store.records.ids_of(source.name, stream.name) - set(present)
             if gone:
-                store.mark_deleted(gone, datetime.now(UTC))
+                store.records.mark_deleted(gone, datetime.now(UTC))
             result.deleted = len(gone)
     except StreamUnavailableError as exc:
         result.skipped = str(exc)
@@ -119,7 +121,7 @@ def sync_stream(
         raise
     finally:
         result.seconds = time.monotonic() - started
-        store.finish_run(
+        store.runs.finish(
             run_id,
             status="failed" if result.error else "ok",
             counts={
@@ -188,16 +190,16 @@ def relink(store: Store, rules: LinkRules) -> LinkResult:
     When no work item, pull request or release was written or deleted since the last linking with the same rules,
     the links are current and nothing is read.
     """
-    generation = f"{store.link_generation()}/{hashlib.sha256(repr(rules).encode()).hexdigest()[:16]}"
-    if store.linked_generation() == generation:
-        return LinkResult(added=0, changed=0, kept=store.counts()["links"], removed=0, current=True)
+    generation = f"{store.links.generation()}/{hashlib.sha256(repr(rules).encode()).hexdigest()[:16]}"
+    if store.links.linked_generation() == generation:
+        return LinkResult(added=0, changed=0, kept=store.db.counts()["links"], removed=0, current=True)
     github = (
         record
         for kind in ("work_item", "pull_request")
-        for record in store.iter_records(kind=kind, tool=Tool.GITHUB)
+        for record in store.records.iter(kind=kind, tool=Tool.GITHUB)
         if isinstance(record, WorkItem | PullRequest)
     )
-    jira = (r for r in store.iter_records(kind="work_item", tool=Tool.JIRA) if isinstance(r, WorkItem))
-    releases = [r for r in store.iter_records(kind="release") if isinstance(r, Release)]
+    jira = (r for r in store.records.iter(kind="work_item", tool=Tool.JIRA) if isinstance(r, WorkItem))
+    releases = [r for r in store.records.iter(kind="release") if isinstance(r, Release)]
     # every link is replaced, so the links of a record deleted since the last linking go too
-    return store.replace_links(None, link_records(jira, github, releases, rules), generation=generation)
+    return store.links.replace(None, link_records(jira, github, releases, rules), generation=generation)

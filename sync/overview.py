@@ -91,7 +91,7 @@ def upcoming_releases(store: Store) -> list[Release]:
     """Unreleased, unarchived Jira versions (or milestones where no Jira is configured), soonest first."""
     found = [
         r
-        for r in store.iter_records(kind="release")
+        for r in store.records.iter(kind="release")
         if isinstance(r, Release) and not r.released and not r.archived
     ]
     versions = [r for r in found if r.release_kind is ReleaseKind.JIRA_VERSION]
@@ -110,7 +110,7 @@ class Freshness:
 def freshness(store: Store, now: datetime) -> list[Freshness]:
     return [
         Freshness(source, stream, at, (now - at).total_seconds() / 60)
-        for (source, stream), at in sorted(store.last_successes().items())
+        for (source, stream), at in sorted(store.runs.last_successes().items())
     ]
 
 

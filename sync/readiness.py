@@ -597,7 +597,7 @@ def evaluate(
     now: datetime,
     previous: ReadinessReport | None = None,
 ) -> ReadinessReport:
-    """The readiness report of ``scope`` at ``now``; ``freshness`` is ``Store.last_successes()``."""
+    """The readiness report of ``scope`` at ``now``; ``freshness`` is ``store.runs.last_successes()``."""
     tally = _Tally.of(scope.items)
     build = _Checks(scope, tally, config, now)
     named: list[tuple[str, CheckSettings, Callable[[], CheckResult]]] = [
@@ -639,7 +639,7 @@ def evaluate(
 
 
 def last_report(store: Store, release_id: str) -> ReadinessReport | None:
-    for entry in store.audit_log(target_id=release_id, limit=_AUDIT_SCAN):
+    for entry in store.audit.log(target_id=release_id, limit=_AUDIT_SCAN):
         if entry.action == REPORT_ACTION:
             return ReadinessReport.model_validate(entry.detail)
     return None
@@ -653,7 +653,7 @@ def save_report(store: Store, report: ReadinessReport, previous: ReadinessReport
     """Keep ``report`` as the release's last one when its verdict or a check's outcome changed; True if kept."""
     if previous is not None and _outcomes(previous) == _outcomes(report):
         return False
-    store.add_audit(REPORT_ACTION, report.release.id, report.model_dump(mode="json"))
+    store.audit.add(REPORT_ACTION, report.release.id, report.model_dump(mode="json"))
     return True
 
 
@@ -675,13 +675,13 @@ def _evaluate_stored(
     scope = release_scope(store, release)
     wanted = {g.metric for g in config.guardrails if g.judges(release)}
     metrics = (
-        [r for r in store.iter_records(kind="metric") if isinstance(r, MetricPoint) and r.metric in wanted]
+        [r for r in store.records.iter(kind="metric") if isinstance(r, MetricPoint) and r.metric in wanted]
         if wanted
         else []
     )
     previous = last_report(store, release.id)
     report = evaluate(
-        scope, metrics=metrics, freshness=store.last_successes(), config=config, now=now, previous=previous
+        scope, metrics=metrics, freshness=store.runs.last_successes(), config=config, now=now, previous=previous
     )
     return report, previous
 

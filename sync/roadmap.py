@@ -381,10 +381,10 @@ def roadmap(
 def roadmap_from_store(
     store: Store, entries: Mapping[str, RoadmapEntry], config: RoadmapConfig, now: datetime
 ) -> list[RoadmapStatus]:
-    records = [r for kind in RECORD_KINDS for r in store.iter_records(kind=kind)]
+    records = [r for kind in RECORD_KINDS for r in store.records.iter(kind=kind)]
     wanted = {t.metric for entry in entries.values() for t in entry.metrics}
     metrics = (
-        [r for r in store.iter_records(kind="metric") if isinstance(r, MetricPoint) and r.metric in wanted]
+        [r for r in store.records.iter(kind="metric") if isinstance(r, MetricPoint) and r.metric in wanted]
         if wanted
         else []
     )

@@ -61,7 +61,7 @@ def find_release(store: Store, name: str, project: str | None = None) -> list[Re
     wanted = release_key(name)
     found = [
         r
-        for r in store.iter_records(kind="release")
+        for r in store.records.iter(kind="release")
         if isinstance(r, Release)
         and r.release_kind in (ReleaseKind.JIRA_VERSION, ReleaseKind.GITHUB_MILESTONE)
         and release_key(r.name) == wanted
@@ -78,8 +78,8 @@ def release_scope(store: Store, release: Release) -> ReleaseScope:
 
 
 def _read_scope(store: Store, release: Release) -> ReleaseScope:
-    releases = {r.id: r for r in store.iter_records(kind="release") if isinstance(r, Release)}
-    own_links = store.links_of(release.id)
+    releases = {r.id: r for r in store.records.iter(kind="release") if isinstance(r, Release)}
+    own_links = store.links.of(release.id)
     twin_ids = {
         lk.to_id if lk.from_id == release.id else lk.from_id for lk in own_links if lk.link_kind == "same_release"
     }
@@ -96,23 +96,23 @@ def _read_scope(store: Store, release: Release) -> ReleaseScope:
         and wanted in (release_key(r.name), release_key(r.tag_name or ""))
     ]
 
-    members = store.items_in_release(release.id)
+    members = store.records.in_release(release.id)
     for milestone in milestones:
         if milestone.id != release.id:
-            members.extend(store.items_in_release(milestone.id))
+            members.extend(store.records.in_release(milestone.id))
     items = list({r.id: r for r in members if isinstance(r, WorkItem)}.values())
     prs = {r.id: r for r in members if isinstance(r, PullRequest)}
 
     jira_ids = {i.id for i in items if i.source.tool is Tool.JIRA}
-    member_links = store.links_into_releases([release.id, *(m.id for m in milestones)])
+    member_links = store.links.into_releases([release.id, *(m.id for m in milestones)])
     links = [lk for lk in member_links if lk.to_id in jira_ids and lk.link_kind != "same_release"]
     wanted_prs = {lk.from_id for lk in links} - set(prs)
-    prs.update((r.id, r) for r in store.get_many(wanted_prs) if isinstance(r, PullRequest))
+    prs.update((r.id, r) for r in store.records.get_many(wanted_prs) if isinstance(r, PullRequest))
 
     refs = release_refs(release, github_releases)
     checks = [
         c
-        for c in store.iter_records(kind="check")
+        for c in store.records.iter(kind="check")
         if isinstance(c, Check) and c.source.instance.lower() in repos and c.ref in refs
     ]
     return ReleaseScope(

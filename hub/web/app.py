@@ -1,7 +1,7 @@
 """The web app: webhook receiver, status page, ``/api`` and live updates.
 
 ``create_app(settings, store)`` wires :mod:`hub.web.intake` (open receivers, signature-checked, answered ahead of
-FastAPI), the :class:`~hub.web.apply.Applier` worker, the WAL checkpoints of :mod:`hub.web.wal`, and the
+FastAPI), the :class:`~hub.web.apply.Applier` worker, the WAL checkpoints of :mod:`sync.store.sqlite`, and the
 authenticated page and API (FastAPI):
 
 =========================================  =================================================================
@@ -59,10 +59,10 @@ from hub.web.security import (
     hsts_header,
 )
 from hub.web.status import PageConfig, StatusCache, WebhookHealth, find_report, webhook_health
-from hub.web.wal import WalCheckpoints
 from reports.render import age, failure_counts, percent, release_label, web_url, when
 from schema.readiness import StatusReport
 from sync.store import Store
+from sync.store.sqlite import WalCheckpoints
 
 TEMPLATES = Path(__file__).parent / "templates"
 EVENT_STREAM_SECONDS = 55.0  # EventSource reconnects by itself; a bounded stream never pins a shutdown
@@ -93,7 +93,7 @@ class DataVersion:
     def current(self) -> str:
         now = time.monotonic()
         if now - self._checked > _SYNC_STAMP_SECONDS:
-            finished = self.store.last_successes().values()
+            finished = self.store.runs.last_successes().values()
             self._synced = max(finished).strftime("%Y%m%d%H%M%S") if finished else "0"
             self._checked = now
         return f"{self.applied}.{self._synced}"
@@ -240,7 +240,7 @@ def create_app(
     """The web app over ``store``; ``webhooks`` and ``auth`` default to the settings' ``[webhooks]`` and ``[web]``
     sections where present, ``page`` to its ``[readiness]``, ``[reconcile]``, ``[roadmap]`` and ``[roadmap_rules]``.
 
-    The apply worker and the WAL checkpoints (:mod:`hub.web.wal`) start at once; ``app.close()`` stops them.
+    The apply worker and the WAL checkpoints (:mod:`sync.store.sqlite`) start at once; ``app.close()`` stops them.
     """
     webhooks = webhooks or getattr(settings, "webhooks", None) or WebhookSettings()
     auth = auth or getattr(settings, "web", None) or WebAuthSettings()
@@ -263,7 +263,7 @@ def create_app(
         cache=StatusCache(store, page, clock),
         version=version,
         writer=InboxWriter(store),
-        checkpoints=WalCheckpoints(store).start(),
+        checkpoints=WalCheckpoints(store.db).start(),
     )
     templates = _templates()
     header = auth.trusted_user_header

@@ -53,7 +53,8 @@ from schema import AnyRecord, BadDataError, Check, PullRequest, Release, Release
 from sync.overview import upcoming_releases
 from sync.reconcile.write_back import history_of
 from sync.scope import release_refs
-from sync.store import InboxEntry, Store
+from sync.store import Store
+from sync.store.inbox import InboxEntry
 
 log = logging.getLogger(f"pmhub.{__name__}")
 
@@ -89,7 +90,7 @@ def releases_for_refs(store: Store, refs: set[str]) -> set[str]:
     if not refs:
         return set()
     published = ReleaseKind.GITHUB_RELEASE
-    github = [r for r in store.iter_records(kind="release") if isinstance(r, Release) and r.release_kind is published]
+    github = [r for r in store.records.iter(kind="release") if isinstance(r, Release) and r.release_kind is published]
     return {r.id for r in upcoming_releases(store) if release_refs(r, github) & refs}
 
 
@@ -200,7 +201,7 @@ class Applier:
             limit = self.BUSY_BATCH if arriving else self.BATCH
             batch = [
                 entry
-                for entry in self._store.inbox_pending(limit=limit, max_attempts=self._webhooks.max_attempts)
+                for entry in self._store.inbox.pending(limit=limit, max_attempts=self._webhooks.max_attempts)
                 if entry.delivery_id not in attempted
             ]
             if not batch:
@@ -225,13 +226,13 @@ class Applier:
             except BadDataError as exc:
                 reason = f"{entry.event}: {exc}"
                 log.warning("webhook delivery %s (%s) rejected: %s", entry.delivery_id, entry.tool, reason)
-                self._store.inbox_mark(entry.delivery_id, "rejected", reason[:2000])
+                self._store.inbox.mark(entry.delivery_id, "rejected", reason[:2000])
                 continue
             except Exception as exc:
                 self._failed(entry, exc)
                 continue
             if one.change.ignored is not None:
-                self._store.inbox_mark(entry.delivery_id, "ignored", one.change.ignored)
+                self._store.inbox.mark(entry.delivery_id, "ignored", one.change.ignored)
             else:
                 planned.append(one)
         if not planned:
@@ -257,7 +258,7 @@ class Applier:
 
     def _failed(self, entry: InboxEntry, exc: Exception) -> None:
         log.warning("webhook delivery %s (%s %s) failed: %s", entry.delivery_id, entry.tool, entry.event, exc)
-        self._store.inbox_mark(entry.delivery_id, "failed", f"{type(exc).__name__}: {exc}"[:2000])
+        self._store.inbox.mark(entry.delivery_id, "failed", f"{type(exc).__name__}: {exc}"[:2000])
 
     def plan(self, entry: InboxEntry) -> Planned:
         """What a delivery changes, for the source that covers it; raises :class:`BadDataError` naming the field
@@ -315,22 +316,22 @@ class Applier:
                 continue
             for record in one.change.records:
                 if isinstance(record, Release):
-                    stored = self._store.get(record.id, include_deleted=True)
+                    stored = self._store.records.get(record.id, include_deleted=True)
                     found.setdefault(record.id, stored.updated if stored is not None else None)
         return found
 
     def _write(self, planned: Sequence[Planned]) -> list[AnyRecord]:
         """Write the batch in one transaction; returns the records it marked deleted, as they were."""
         store = self._store
-        gone = [r for r in (store.get(i) for one in planned for i in one.change.deleted) if r is not None]
+        gone = [r for r in (store.records.get(i) for one in planned for i in one.change.deleted) if r is not None]
         waiting: dict[tuple[str, str], dict[str, Mapped]] = {}
 
         def flush(conn: Connection) -> None:
             for (source, stream), newest in waiting.items():
-                store.upsert(list(newest.values()), source=source, stream=stream, conn=conn)
+                store.records.upsert(list(newest.values()), source=source, stream=stream, conn=conn)
             waiting.clear()
 
-        with store.transaction() as conn:
+        with store.db.transaction() as conn:
             for one in planned:
                 for stream, batch in one.change.upserts.items():
                     assert one.source is not None, "a change with records comes from a source"
@@ -341,13 +342,13 @@ class Applier:
                             newest[mapped.record.id] = mapped
                 if one.change.deleted:
                     flush(conn)
-                    store.mark_deleted(list(one.change.deleted), self._clock(), conn=conn)
+                    store.records.mark_deleted(list(one.change.deleted), self._clock(), conn=conn)
             flush(conn)
             notes: dict[str | None, list[str]] = {}
             for one in planned:
                 notes.setdefault(one.change.own, []).append(one.entry.delivery_id)
             for note, delivery_ids in notes.items():
-                store.inbox_mark_many(delivery_ids, "applied", note, conn=conn)
+                store.inbox.mark_many(delivery_ids, "applied", note, conn=conn)
         return gone
 
     def _changed_when_due(self) -> None:

@@ -29,7 +29,8 @@ from connectors.github import webhooks as github_webhooks
 from connectors.jira import webhooks as jira_webhooks
 from hub.web.config import Secrets, WebhookSettings
 from hub.web.security import RESPONSE_HEADERS, Counters, signature_valid, token_valid
-from sync.store import InboxDelivery, InboxStatus, Store
+from sync.store import Store
+from sync.store.inbox import InboxDelivery, InboxStatus
 
 Tool = Literal["github", "jira"]
 
@@ -57,7 +58,7 @@ class _Envelope(BaseModel):
 
 class InboxWriter:
     """Durable inbox writes with group commit: every delivery waiting is stored in one transaction
-    (:meth:`sync.store.Store.inbox_put_many`), and each answer waits for that commit. At concurrency this costs one
+    (:meth:`sync.store.inbox.Inbox.put_many`), and each answer waits for that commit. At concurrency this costs one
     commit (and one wait for the store's write lock) per batch instead of per delivery; alone, a delivery is
     written at once. :meth:`put` answers ``False`` for an id already in the inbox, or earlier in the same batch.
     """
@@ -98,7 +99,7 @@ class InboxWriter:
                 batch, self._waiting = self._waiting[: self.MAX_BATCH], self._waiting[self.MAX_BATCH :]
             answers: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], bool | Exception]]] = {}
             try:
-                stored = self._store.inbox_put_many([delivery for delivery, _, _ in batch])
+                stored = self._store.inbox.put_many([delivery for delivery, _, _ in batch])
             except Exception as exc:
                 for _, done, loop in batch:
                     answers.setdefault(loop, []).append((done, exc))

@@ -233,14 +233,14 @@ class Sessions:
     def read(self, cookie: str) -> Session | None:
         """The session the cookie names when it is genuine, unexpired and not logged out; else ``None``."""
         session = self._verified(cookie)
-        if session is None or self._store.session_revoked(session.id):
+        if session is None or self._store.sessions.revoked(session.id):
             return None
         return session
 
     def revoke(self, cookie: str) -> None:
         session = self._verified(cookie)
         if session is not None:
-            self._store.revoke_session(session.id, datetime.fromtimestamp(session.expires, UTC))
+            self._store.sessions.revoke(session.id, datetime.fromtimestamp(session.expires, UTC))
 
     def _mac(self, payload: str) -> str:
         return hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()

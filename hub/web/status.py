@@ -26,7 +26,7 @@ from sync.reconcile.rules import ReconcileConfig
 from sync.reconcile.write_back import reconcile_store
 from sync.roadmap import RoadmapConfig, RoadmapEntry, roadmap_from_store
 from sync.store import Store
-from sync.tables import webhook_inbox
+from sync.store.tables import webhook_inbox
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def build_status(store: Store, config: PageConfig, now: datetime) -> StatusRepor
         releases=releases,
         roadmap=roadmap,
         contradictions=contradictions,
-        freshness=freshness_rows(store.last_successes(), config.readiness.freshness, now),
+        freshness=freshness_rows(store.runs.last_successes(), config.readiness.freshness, now),
     )
 
 
@@ -103,15 +103,15 @@ def inbox_problems(store: Store, limit: int = 20) -> list[InboxFailure]:
         .order_by(webhook_inbox.c.id.desc())
         .limit(limit)
     )
-    with store.engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         return [InboxFailure(**row._asdict()) for row in conn.execute(stmt)]
 
 
 def webhook_health(store: Store, counters: Counters, limit: int = 20) -> WebhookHealth:
     refusals = counters.snapshot()
     return WebhookHealth(
-        last_received={tool: store.inbox_last_received(tool) for tool in ("github", "jira")},
-        inbox=store.inbox_counts(),
+        last_received={tool: store.inbox.last_received(tool) for tool in ("github", "jira")},
+        inbox=store.inbox.counts(),
         failures=inbox_problems(store, limit),
         forged_deliveries=refusals.forged,
         failed_logins=refusals.failed_logins,

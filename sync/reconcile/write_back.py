@@ -83,7 +83,7 @@ def history_of(store: Store, target_ids: Iterable[str]) -> History:
     fingerprints: set[str] = set()
     changed_at: dict[str, datetime] = {}
     for target_id in sorted(set(target_ids)):
-        for entry in store.audit_log(target_id=target_id, limit=_AUDIT_SCAN):
+        for entry in store.audit.log(target_id=target_id, limit=_AUDIT_SCAN):
             if entry.action.startswith(AUDIT_PREFIX):
                 fingerprints.add(str(entry.detail.get("fingerprint")))
             if entry.action in _STATE_CHANGES:
@@ -125,10 +125,10 @@ def apply_plan(
             try:
                 _execute(action, executor)
             except PmhubError as exc:
-                store.add_audit(FAILED_ACTION, action.target_id, detail | {"error": str(exc)})
+                store.audit.add(FAILED_ACTION, action.target_id, detail | {"error": str(exc)})
                 results.append(ActionResult(action, "failed", str(exc)))
                 continue
-            store.add_audit(AUDIT_PREFIX + action.kind.value, action.target_id, detail)
+            store.audit.add(AUDIT_PREFIX + action.kind.value, action.target_id, detail)
             ran.add(action.fingerprint)
             results.append(ActionResult(action, "applied"))
     return results
@@ -146,7 +146,7 @@ class Reconciliation:
 
 def reconcile_store(store: Store, config: ReconcileConfig, now: datetime) -> Reconciliation:
     """Find the contradictions in the store and plan the actions pmhub has not taken yet."""
-    records = [r for kind in RECORD_KINDS for r in store.iter_records(kind=kind)]
+    records = [r for kind in RECORD_KINDS for r in store.records.iter(kind=kind)]
     findings = find(records, config=config, now=now)
     targets = {a.target_id for f in findings for a in f.actions}
     return Reconciliation(findings, plan(findings, history_of(store, targets)))

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sync.store import InboxStatus, Store
+from sync.store import Store
+from sync.store.inbox import InboxStatus
+from sync.store.migrations import BASELINE, head
+from tests.support.migrations import database_at, execute
 
 PMHUB = [sys.executable, "-m", "cli"]
 
@@ -73,8 +76,8 @@ def test_status_lists_the_webhook_deliveries_that_were_rejected_or_failed_with_t
         ("applied", None),
     ]
     for n, (status, reason) in enumerate(outcomes):
-        store.inbox_put(f"d-{n}", "github", "issues", {}, "{}")
-        store.inbox_mark(f"d-{n}", status, reason)
+        store.inbox.put(f"d-{n}", "github", "issues", {}, "{}")
+        store.inbox.mark(f"d-{n}", status, reason)
     result = pmhub("status", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     listed = result.stdout.split("webhooks not applied", 1)[1]
@@ -86,10 +89,43 @@ def test_status_lists_the_webhook_deliveries_that_were_rejected_or_failed_with_t
 
 @pytest.mark.parametrize("url", ["postgresql+psycopg://pmhub:hunter2@127.0.0.1:1/nope"])
 def test_a_database_password_never_reaches_the_output(tmp_path: Path, url: str) -> None:
-    (tmp_path / "pmhub.toml").write_text(f'[store]\nurl = "{url}"\n')
+    (tmp_path / "pmhub.toml").write_text(f'[store]\nurl = "{url}"\nretry_seconds = 1\n')
     result = pmhub("store", "info", cwd=tmp_path)
     assert "hunter2" not in result.stdout + result.stderr
-    assert result.returncode != 0
+    assert result.returncode == 1
+    assert "store unreachable" in result.stderr
+    assert "still failing" in result.stderr
+
+
+def test_store_upgrade_brings_an_older_store_to_the_newest_revision_and_info_shows_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/s.db"
+    database_at(url, BASELINE)
+    (tmp_path / "pmhub.toml").write_text(f'[store]\nurl = "{url}"\n')
+
+    upgraded = pmhub("store", "upgrade", cwd=tmp_path)
+    again = pmhub("store", "upgrade", cwd=tmp_path)
+    info = pmhub("store", "info", cwd=tmp_path)
+
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"upgraded from revision {BASELINE} to {head()}" in upgraded.stdout
+    assert f"upgraded from revision {BASELINE} to {head()}" in upgraded.stderr, "the upgrade is logged too"
+    assert again.returncode == 0, again.stderr
+    assert f"is at revision {head()}, the newest this pmhub knows" in again.stdout
+    assert again.stderr == ""
+    assert f"revision {head()}" in info.stdout
+
+
+def test_a_store_of_a_newer_pmhub_exits_2_naming_both_revisions(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/s.db"
+    database_at(url, head())
+    execute(url, "UPDATE alembic_version SET version_num = '9999'")
+    (tmp_path / "pmhub.toml").write_text(f'[store]\nurl = "{url}"\n')
+
+    result = pmhub("store", "info", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "revision 9999" in result.stderr
+    assert f"its newest is {head()}" in result.stderr
 
 
 def _free_port() -> int:

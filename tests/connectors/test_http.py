@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from email.utils import formatdate
 
@@ -201,6 +202,22 @@ def test_a_retried_request_with_a_token_in_its_url_logs_no_token(server: str, ca
     assert all(a.startswith("GET http://127.0.0.1") and "access_token=***&page=2" in a for a in answers)
     assert TOKEN not in caplog.text
     assert "pm@" not in caplog.text
+
+
+def test_a_time_bound_instead_of_an_attempt_bound_gives_up_once_the_next_attempt_would_start_too_late() -> None:
+    policy = RetryPolicy(
+        "store", "store.url", max_attempts=None, max_seconds=0.5, backoff_initial=0.05, backoff_max=0.1
+    )
+    started = time.monotonic()
+
+    def refused() -> None:
+        raise ConnectionError("connection refused")
+
+    with pytest.raises(RetryLaterError, match=r"still failing after \d+ attempts: ConnectionError: connection refused"):
+        policy.call(refused, describe="the database")
+
+    assert 0.3 < time.monotonic() - started <= 0.6
+    assert policy.stats.retries >= 4
 
 
 def test_stats_count_requests_not_modified_and_remaining_budget(server: str) -> None:

@@ -364,10 +364,9 @@ def test_jira_and_github_comments_land_in_the_sandbox_and_deliveries_are_audited
     assert github_text.startswith("⛔ CHK 2.4.0 — NO-GO: 3 blockers and 2 warnings failed")
 
     store = Store(cfg.store.url)
-    record(
-        [*results, DeliveryResult("team", False, 3, "Slack: error=500", "Slack")], store, subject_id=report.release.id
-    )
-    audit = store.audit_log(report.release.id)
+    failed = DeliveryResult("team", False, 3, "Slack: error=500", "Slack")
+    record([*results, failed], store.audit, subject_id=report.release.id)
+    audit = store.audit.log(report.release.id)
     assert [(a.action, a.detail["target"]) for a in reversed(audit)] == [
         ("notify.delivered", "jira"),
         ("notify.delivered", "github"),

@@ -105,8 +105,8 @@ def test_a_worker_on_a_standalone_server_fills_the_postgres_store(
             except subprocess.TimeoutExpired:
                 proc.kill()
     store = Store(postgres_store_url)
-    counts = store.counts()
+    counts = store.db.counts()
     assert counts["records"] > len(fresh_sandbox.world.jira_issues)
     assert counts["links"] > 0
-    assert {source for source, _ in store.last_successes()} == set(load_settings(config).sources)
+    assert {source for source, _ in store.runs.last_successes()} == set(load_settings(config).sources)
     store.close()

@@ -77,7 +77,7 @@ def test_the_real_flow_syncs_links_and_reports_a_failing_source(
     assert {row["source"] for row in summary} == set(load_settings(config).sources)
     assert all(row["error"] is None for row in summary)
     store = Store(f"sqlite:///{tmp_path / 'pmhub.db'}")
-    assert store.counts()["links"] > 0
+    assert store.db.counts()["links"] > 0
 
     monkeypatch.setenv("PMHUB_SANDBOX_GITHUB_TOKEN", "wrong")
     with pytest.raises(SyncFailedError) as caught:

@@ -24,7 +24,7 @@ from sandbox.runner import Sandbox, SandboxOptions
 from sandbox.world import JiraIssue, Scale, World, build_world
 from schema import ConfigError, StatusCategory, WorkItem, ids
 from sync.store import Store
-from sync.tables import webhook_inbox
+from sync.store.tables import webhook_inbox
 from tests.web.conftest import GITHUB_SECRET, JIRA_SECRET, Web, serve_web
 
 ADA_TOKEN, GRACE_TOKEN = list(DEFAULT_TOKENS)[:2]
@@ -105,7 +105,7 @@ class Two:
         self.web.settle()
 
     def inbox(self) -> list[dict[str, Any]]:
-        with self.store.engine.connect() as conn:
+        with self.store.db.engine.connect() as conn:
             return [dict(row._asdict()) for row in conn.execute(select(webhook_inbox).order_by(webhook_inbox.c.id))]
 
 
@@ -184,15 +184,15 @@ def test_write_back_goes_through_the_source_of_each_site_and_repository_with_its
     rows = {json.loads(row["body"]).get("comment", {}).get("body"): row for row in two.inbox()}
     assert "grace" in rows["from the second source"]["last_error"]  # grace's own comment: applied, no re-evaluation
     assert "ada" in rows["from the first source"]["last_error"]
-    closed = two.store.get(ids.github("acme/mobile-app", "issue", mobile))
+    closed = two.store.records.get(ids.github("acme/mobile-app", "issue", mobile))
     assert isinstance(closed, WorkItem)
     assert closed.status.category is StatusCategory.DONE
-    assert closed.id in two.store.ids_of("gh-grace", "issues")
+    assert closed.id in two.store.records.ids_of("gh-grace", "issues")
     moved = ids.jira(SITE_B, "issue", mob.id)
-    assert moved in two.store.ids_of("jira-b", "issues")
+    assert moved in two.store.records.ids_of("jira-b", "issues")
     [transition] = [r for r in two.inbox() if r["event"] == "jira:issue_updated" and mob.key in r["body"]]
     assert grace.account_id in transition["last_error"]  # jira-b's token is grace's: pmhub's own transition
-    assert ids.jira(two.a.world.site, "issue", chk.id) in two.store.ids_of("jira-a", "issues")
+    assert ids.jira(two.a.world.site, "issue", chk.id) in two.store.records.ids_of("jira-a", "issues")
 
 
 def test_a_comment_delivery_goes_through_the_source_that_covers_its_target(two: Two) -> None:
@@ -226,10 +226,10 @@ def test_a_delivery_is_applied_under_the_source_that_covers_it_and_only_that_sou
         assert admin.post(f"/issues/{chk_on_b.key}/touch", json={"actor": "grace"}).status_code == 200
     two.delivered()
     rows = two.inbox()
-    renamed = two.store.get(ids.github(repo, "issue", number))
+    renamed = two.store.records.get(ids.github(repo, "issue", number))
     assert isinstance(renamed, WorkItem)
     assert renamed.title == "Renamed by grace"
-    assert renamed.id in two.store.ids_of("gh-ada", "issues")
+    assert renamed.id in two.store.records.ids_of("gh-ada", "issues")
     [edit] = [r for r in rows if json.loads(r["body"]).get("issue", {}).get("title") == "Renamed by grace"]
     assert (edit["status"], edit["last_error"]) == ("applied", None)
     [touch] = [r for r in rows if json.loads(r["body"]).get("issue", {}).get("key") == chk_on_b.key]

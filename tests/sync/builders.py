@@ -252,4 +252,4 @@ def large_release_work() -> tuple[list[WorkItem], list[PullRequest]]:
 
 
 def put(store: Store, records: list[AnyRecord]) -> None:
-    store.upsert([Mapped(record=r, raw={}) for r in records], source="test", stream="records")
+    store.records.upsert([Mapped(record=r, raw={}) for r in records], source="test", stream="records")

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine
 
 from sync.store import Store
-from sync.tables import meta, metadata
+from sync.store.tables import meta, metadata
 from tests.support import postgres
 
 
@@ -64,7 +64,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     url: str = request.getfixturevalue("shared_postgres_url")
     yield url
     # DELETE rather than TRUNCATE: these tables hold a few rows, and TRUNCATE recreates every table's files.
-    with Store(url) as store, store.transaction() as conn:
+    with Store(url) as store, store.db.transaction() as conn:
         for table in reversed(metadata.sorted_tables):
             if table is not meta:
                 conn.execute(table.delete())

@@ -44,10 +44,10 @@ def _expected_pair(sb: Sandbox, link: ExpectedLink) -> tuple[str, str]:
 def test_full_sync_lands_the_whole_world(synced: Synced) -> None:
     world, store = synced.sandbox.world, synced.store
     assert all(r.ok for r in synced.results), [r.error for r in synced.results]
-    jira = [r for r in store.iter_records(kind="work_item", tool=Tool.JIRA) if isinstance(r, WorkItem)]
-    github = [r for r in store.iter_records(kind="work_item", tool=Tool.GITHUB) if isinstance(r, WorkItem)]
-    prs = [r for r in store.iter_records(kind="pull_request") if isinstance(r, PullRequest)]
-    releases = [r for r in store.iter_records(kind="release") if isinstance(r, Release)]
+    jira = [r for r in store.records.iter(kind="work_item", tool=Tool.JIRA) if isinstance(r, WorkItem)]
+    github = [r for r in store.records.iter(kind="work_item", tool=Tool.GITHUB) if isinstance(r, WorkItem)]
+    prs = [r for r in store.records.iter(kind="pull_request") if isinstance(r, PullRequest)]
+    releases = [r for r in store.records.iter(kind="release") if isinstance(r, Release)]
     assert len(jira) == len(world.jira_issues)
     assert len(github) == sum(len(r.issues) for r in world.repos.values())
     assert len(prs) == sum(len(r.pulls) for r in world.repos.values())
@@ -64,13 +64,13 @@ def test_full_sync_lands_the_whole_world(synced: Synced) -> None:
 
 def test_linking_finds_exactly_the_seeded_links(synced: Synced) -> None:
     expected = {_expected_pair(synced.sandbox, link) for link in synced.sandbox.world.expected_links}
-    found = {(r.from_id, r.to_id) for r in synced.store.iter_records(kind="link") if isinstance(r, Link)}
+    found = {(r.from_id, r.to_id) for r in synced.store.records.iter(kind="link") if isinstance(r, Link)}
     assert found - expected == set(), "precision: links the world did not seed"
     assert expected - found == set(), "recall: seeded links not found"
 
 
 def test_every_link_keeps_its_evidence(synced: Synced) -> None:
-    links = [r for r in synced.store.iter_records(kind="link") if isinstance(r, Link)]
+    links = [r for r in synced.store.records.iter(kind="link") if isinstance(r, Link)]
     assert links
     for link in links:
         assert link.evidence_field in {"title", "head_ref", "body", "remote_link", "description", "name"}
@@ -82,7 +82,7 @@ def test_a_second_run_changes_nothing_and_github_answers_304(
 ) -> None:
     first = sync_into(fresh_sandbox, tmp_path, monkeypatch)
     assert all(r.ok for r in first.results)
-    before = first.store.counts()
+    before = first.store.db.counts()
     cfg = first.settings
     again = [sync_source(first.store, build_source(name, cfg)) for name in cfg.sources]
     assert all(r.ok for r in again)
@@ -92,10 +92,10 @@ def test_a_second_run_changes_nothing_and_github_answers_304(
             assert stream.updated == 0, (result.source, stream.stream)
     github = next(r for r in again if r.source == "github")
     assert github.stats.not_modified >= 1
-    assert first.store.counts()["records"] == before["records"]
+    assert first.store.db.counts()["records"] == before["records"]
     linked = relink(first.store, cfg.link_rules())
     assert linked.current  # nothing linking reads changed, so the links were not recomputed
-    assert linked.kept == first.store.counts()["links"] > 0
+    assert linked.kept == first.store.db.counts()["links"] > 0
 
 
 def test_one_bad_token_stops_only_that_source(
@@ -191,9 +191,9 @@ def test_a_jira_site_without_jira_software_skips_sprints_with_one_warning_and_th
         assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
             f"skipped jira/sprints: {streams['sprints'].skipped}"
         ]
-        [run] = [r for r in synced.store.recent_runs() if r.stream == "sprints"]
+        [run] = [r for r in synced.store.runs.recent() if r.stream == "sprints"]
         assert (run.status, run.error) == ("ok", streams["sprints"].skipped)
-        assert list(synced.store.iter_records(kind="sprint")) == []
+        assert list(synced.store.records.iter(kind="sprint")) == []
 
         report = status_report(synced.store, synced.settings, datetime.now(UTC))
         assert {(r.release.project, r.release.name): r.verdict.value for r in report.releases}.items() >= {

@@ -308,10 +308,10 @@ def test_diff_lists_what_changed_since_the_previous_report() -> None:
 
 def test_readiness_for_keeps_the_last_report_only_when_something_changed(store: Store) -> None:
     put(store, [version(), jira_item(1), jira_item(2, "In Progress")])
-    run_id = store.start_run("jira", "issues")
-    store.finish_run(run_id, "ok", {})
+    run_id = store.runs.start("jira", "issues")
+    store.runs.finish(run_id, "ok", {})
     release = find_release(store, "2.4.0")[0]
-    now = store.last_success("jira")
+    now = store.runs.last_success("jira")
     assert now is not None
     first = readiness_for(store, release, CONFIG, now)
     assert first.diff.previous_verdict is None
@@ -322,7 +322,7 @@ def test_readiness_for_keeps_the_last_report_only_when_something_changed(store: 
     put(store, [jira_item(2, "Done")])
     changed = readiness_for(store, release, CONFIG, now + timedelta(minutes=2))
     assert [c.id for c in changed.diff.changes] == ["scope_complete"]
-    kept = [e for e in store.audit_log(target_id=release.id) if e.action == REPORT_ACTION]
+    kept = [e for e in store.audit.log(target_id=release.id) if e.action == REPORT_ACTION]
     assert len(kept) == 2
 
 

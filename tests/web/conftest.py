@@ -23,7 +23,7 @@ from hub.web.config import WebAuthSettings, WebhookSettings
 from sandbox.webhooks import hmac_sha256
 from serving import ServedApp
 from sync.store import Store
-from sync.tables import metadata
+from sync.store.tables import metadata
 
 GITHUB_SECRET = "github-hook-secret-for-tests"
 JIRA_SECRET = "jira-hook-secret-for-tests"
@@ -101,7 +101,7 @@ class Web:
 
     def clear(self) -> None:
         """Empty every table (a fresh store for the next delivery, without a new server)."""
-        with self.store.transaction() as conn:
+        with self.store.db.transaction() as conn:
             for table in reversed(metadata.sorted_tables):
                 if table.name != "meta":
                     conn.execute(delete(table))

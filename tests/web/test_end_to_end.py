@@ -61,7 +61,7 @@ def _open_jira_item_of_a_release(live: Live) -> tuple[dict[str, object], WorkIte
     for report in live.releases():
         release = report["release"]
         assert isinstance(release, dict)
-        for record in store.items_in_release(str(release["id"])):
+        for record in store.records.in_release(str(release["id"])):
             if (
                 isinstance(record, WorkItem)
                 and record.source.key
@@ -83,7 +83,7 @@ def test_a_jira_transition_reaches_the_store_and_the_release_progress(live: Live
     )
     assert answer.status_code == 200
     live.delivered()
-    stored = live.synced.store.get(item.id)
+    stored = live.synced.store.records.get(item.id)
     assert isinstance(stored, WorkItem)
     assert stored.status.category is StatusCategory.DONE
     assert stored.status.original == done
@@ -95,7 +95,7 @@ def test_a_github_issue_edit_and_close_reach_the_store(live: Live) -> None:
     store = live.synced.store
     issue = next(
         r
-        for r in store.iter_records(kind="work_item")
+        for r in store.records.iter(kind="work_item")
         if isinstance(r, WorkItem) and r.source.tool == "github" and is_open(r)
     )
     repo = issue.source.instance
@@ -103,12 +103,12 @@ def test_a_github_issue_edit_and_close_reach_the_store(live: Live) -> None:
     base = f"{live.synced.sandbox.urls['github']}/_sandbox/repos/{repo}/issues/{number}"
     assert live.admin.patch(base, json={"title": "Renamed through the sandbox"}).status_code == 200
     live.delivered()
-    renamed = store.get(issue.id)
+    renamed = store.records.get(issue.id)
     assert isinstance(renamed, WorkItem)
     assert renamed.title == "Renamed through the sandbox"
     assert live.admin.post(base + "/close", json={}).status_code == 200
     live.delivered()
-    closed = store.get(issue.id)
+    closed = store.records.get(issue.id)
     assert isinstance(closed, WorkItem)
     assert closed.status.category is StatusCategory.DONE
 
@@ -118,22 +118,23 @@ def test_a_jira_deletion_marks_the_issue_deleted(live: Live) -> None:
     answer = live.admin.delete(f"{live.synced.sandbox.urls['jira']}/_sandbox/issues/{item.source.key}")
     assert answer.status_code == 204
     live.delivered()
-    assert live.synced.store.get(item.id) is None
+    assert live.synced.store.records.get(item.id) is None
 
 
 def test_a_partial_jira_delivery_is_completed_through_the_connector(live: Live) -> None:
     store = live.synced.store
-    item = next(r for r in store.iter_records(kind="work_item") if isinstance(r, WorkItem) and r.source.tool == "jira")
+    item = next(r for r in store.records.iter(kind="work_item") if isinstance(r, WorkItem) and r.source.tool == "jira")
     assert item.source.key is not None
     payload = json.loads((FIXTURES / "jira" / "webhooks" / "cloud" / "comment_created.json").read_bytes())
     payload["issue"] |= {"id": item.source.native_id, "key": item.source.key}
     payload["issue"]["fields"]["project"] = {"key": item.source.key.rsplit("-", 1)[0]}
-    store.mark_deleted([item.id], item.updated)  # forget it: only a copy fetched from the site can bring it back
-    assert store.get(item.id) is None
+    # forget it: only a copy fetched from the site can bring it back
+    store.records.mark_deleted([item.id], item.updated)
+    assert store.records.get(item.id) is None
     assert live.web.jira(json.dumps(payload).encode()).status_code == 202
     live.web.settle()
-    assert store.get(item.id) == item
-    assert store.inbox_counts()["failed"] == 0
+    assert store.records.get(item.id) == item
+    assert store.inbox.counts()["failed"] == 0
 
 
 def test_the_page_lists_the_releases_and_the_last_webhook(live: Live) -> None:
@@ -193,13 +194,13 @@ def test_a_released_jira_version_reaches_the_store(live: Live) -> None:
     world = live.synced.sandbox.world
     version = next(v for v in world.versions.values() if not v.released)
     record_id = ids.jira(world.site, "version", version.id)
-    before = store.get(record_id)
+    before = store.records.get(record_id)
     assert isinstance(before, Release)
     assert not before.released
     answer = live.admin.post(f"{live.synced.sandbox.urls['jira']}/_sandbox/versions/{version.id}/release", json={})
     assert answer.status_code == 200
     live.delivered()
-    after = store.get(record_id)
+    after = store.records.get(record_id)
     assert isinstance(after, Release)
     assert (after.released, after.project, after.name) == (True, before.project, before.name)
 
@@ -216,7 +217,7 @@ def test_a_sprint_delivery_is_mapped_like_the_sprint_listing(live: Live) -> None
     body = json.dumps({"timestamp": 1_900_000_000_000, "webhookEvent": "sprint_updated", "sprint": raw}).encode()
     assert live.web.jira(body).status_code == 202
     live.web.settle()
-    stored = live.synced.store.get(ids.jira(world.site, "sprint", sprint.id))
+    stored = live.synced.store.records.get(ids.jira(world.site, "sprint", sprint.id))
     assert isinstance(stored, Sprint)
     assert (stored.name, stored.state) == ("Renamed sprint", raw["state"])
 

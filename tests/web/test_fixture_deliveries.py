@@ -56,7 +56,7 @@ def web(served: Web) -> Web:
 
 
 def _inbox_status(store: Store) -> dict[str, int]:
-    return {k: v for k, v in store.inbox_counts().items() if v}
+    return {k: v for k, v in store.inbox.counts().items() if v}
 
 
 def _name(path: Path) -> str:
@@ -77,17 +77,17 @@ def test_signed_github_example_is_accepted_and_the_store_holds_what_polling_woul
     assert _inbox_status(web.store) == {"applied": 1}
     expected: list[AnyRecord] = webhooks.change(event, payload, None).records
     for record in expected:
-        assert web.store.get(record.id) == record
-    assert web.store.counts()["records"] == len(expected)
+        assert web.store.records.get(record.id) == record
+    assert web.store.db.counts()["records"] == len(expected)
 
 
 @pytest.mark.parametrize("path", GITHUB, ids=_name)
 def test_github_example_with_a_wrong_signature_is_refused_and_writes_nothing(web: Web, path: Path) -> None:
     raw, _ = load(path)
-    before = web.store.counts()
+    before = web.store.db.counts()
     assert web.github(path.parent.name, raw, secret="not-the-secret").status_code == 401
     assert web.github(path.parent.name, raw, secret=None).status_code == 401
-    assert web.store.counts() == before
+    assert web.store.db.counts() == before
 
 
 def _jira_expected_applied(payload: dict[str, object]) -> bool:
@@ -104,7 +104,7 @@ def test_signed_jira_example_is_accepted_and_its_issue_mapped(web: Web, path: Pa
     assert answer.json()["status"] == "accepted"
     web.settle()
     issue = payload["issue"]
-    stored = web.store.get(ids.jira(SITE, "issue", issue["id"]))
+    stored = web.store.records.get(ids.jira(SITE, "issue", issue["id"]))
     if _jira_expected_applied(payload):
         assert _inbox_status(web.store) == {"applied": 1}
         assert isinstance(stored, WorkItem)
@@ -126,11 +126,11 @@ def test_signed_jira_example_is_accepted_and_its_issue_mapped(web: Web, path: Pa
 @pytest.mark.parametrize("path", JIRA, ids=_name)
 def test_jira_example_with_a_wrong_signature_is_refused_and_writes_nothing(web: Web, path: Path) -> None:
     raw, _ = load(path)
-    before = web.store.counts()
+    before = web.store.db.counts()
     assert web.jira(raw, secret="not-the-secret").status_code == 401
     assert web.jira(raw, secret=None).status_code == 401
     assert web.jira(raw, secret=JIRA_SECRET[:-1]).status_code == 401
-    assert web.store.counts() == before
+    assert web.store.db.counts() == before
 
 
 def _post(web: Web, relative: str) -> dict[str, object]:
@@ -144,46 +144,46 @@ def _post(web: Web, relative: str) -> dict[str, object]:
 def test_github_examples_land_with_their_fields(web: Web) -> None:
     repo = "Codertocat/Hello-World"
     _post(web, "issues/opened.json")
-    issue = web.store.get(ids.github(repo, "issue", 1))
+    issue = web.store.records.get(ids.github(repo, "issue", 1))
     assert isinstance(issue, WorkItem)
     assert (issue.title, issue.status.category) == ("Spelling error in the README file", StatusCategory.TODO)
 
     _post(web, "pull_request/closed.json")
-    pull = web.store.get(ids.github(repo, "pr", 2))
+    pull = web.store.records.get(ids.github(repo, "pr", 2))
     assert isinstance(pull, PullRequest)
     assert pull.state is PullRequestState.CLOSED
 
     _post(web, "release/published.json")
-    release = web.store.get(ids.github(repo, "release", 17372790))
+    release = web.store.records.get(ids.github(repo, "release", 17372790))
     assert isinstance(release, Release)
     assert release.tag_name == "0.0.1"
 
     _post(web, "milestone/closed.json")
-    milestone = web.store.get(ids.github(repo, "milestone", 1))
+    milestone = web.store.records.get(ids.github(repo, "milestone", 1))
     assert isinstance(milestone, Release)
     assert milestone.name == "v1.0"
 
     payload = _post(web, "check_run/completed.json")
-    checks = [r for r in web.store.iter_records(kind="check") if isinstance(r, Check)]
+    checks = [r for r in web.store.records.iter(kind="check") if isinstance(r, Check)]
     run = payload["check_run"]
     assert isinstance(run, dict)
     assert [(c.name, c.state) for c in checks] == [(run["name"], CheckState.SUCCESS)]
 
     _post(web, "issues/deleted.json")
-    assert web.store.get(ids.github(repo, "issue", 1)) is None
-    assert web.store.get(ids.github(repo, "issue", 1), include_deleted=True) is not None
+    assert web.store.records.get(ids.github(repo, "issue", 1)) is None
+    assert web.store.records.get(ids.github(repo, "issue", 1), include_deleted=True) is not None
 
 
 def test_jira_status_change_delivery_moves_the_issue_and_records_the_transition(web: Web) -> None:
     raw, _ = load(FIXTURES / "jira" / "webhooks" / "cloud" / "jira_issue_updated.status_in_progress.json")
     assert web.jira(raw).status_code == 202
     web.settle()
-    item = web.store.get(ids.jira(SITE, "issue", "10040"))
+    item = web.store.records.get(ids.jira(SITE, "issue", "10040"))
     assert isinstance(item, WorkItem)
     assert (item.title, item.status.category, item.status.original) == (
         "Unit test summary 1",
         StatusCategory.IN_PROGRESS,
         "In Progress",
     )
-    [change] = [r for r in web.store.iter_records(kind="status_change") if isinstance(r, StatusChange)]
+    [change] = [r for r in web.store.records.iter(kind="status_change") if isinstance(r, StatusChange)]
     assert (change.item_id, change.from_status, change.to_status) == (item.id, "To Do", "In Progress")

@@ -32,7 +32,7 @@ from sandbox.runner import Sandbox
 from schema import StatusCategory, WorkItem
 from serving import ServedApp
 from sync.overview import upcoming_releases
-from sync.tables import webhook_inbox
+from sync.store.tables import webhook_inbox
 from tests.conftest import start_sandbox, sync_into
 from tests.web.conftest import ENV, JIRA_SECRET, Web, serve_web
 
@@ -84,7 +84,7 @@ class Live:
         return jira + issues + pulls
 
     def inbox(self) -> list[dict[str, Any]]:
-        with self.web.store.engine.connect() as conn:
+        with self.web.store.db.engine.connect() as conn:
             return [dict(row._asdict()) for row in conn.execute(select(webhook_inbox).order_by(webhook_inbox.c.id))]
 
     def reconcile_apply(self) -> str:
@@ -166,7 +166,7 @@ def test_pmhubs_own_write_back_is_applied_but_starts_no_second_round(live: Live)
     comments_before = live.comments()
     output = live.reconcile_apply()
     assert "applied" in output
-    audit = live.web.store.audit_log(limit=1000)
+    audit = live.web.store.audit.log(limit=1000)
     applied = [entry for entry in audit if entry.action.startswith("reconcile:")]
     kinds = {entry.action for entry in applied}
     assert kinds == {
@@ -197,11 +197,11 @@ def test_pmhubs_own_write_back_is_applied_but_starts_no_second_round(live: Live)
     store = live.web.store
     for entry in applied:
         if entry.action == "reconcile:transition_jira":
-            item = store.get(entry.target_id)
+            item = store.records.get(entry.target_id)
             assert isinstance(item, WorkItem)
             assert item.status.original == entry.detail["value"]
         if entry.action == "reconcile:close_github_issue":
-            closed = store.get(entry.target_id)
+            closed = store.records.get(entry.target_id)
             assert isinstance(closed, WorkItem)
             assert closed.status.category is StatusCategory.DONE
 
@@ -211,7 +211,7 @@ def test_pmhubs_own_write_back_is_applied_but_starts_no_second_round(live: Live)
     assert live.comments() == comments_before + comment_actions
     again = live.reconcile_apply()
     live.quiet()
-    assert len(store.audit_log(limit=1000)) == len(audit), again
+    assert len(store.audit.log(limit=1000)) == len(audit), again
     assert live.comments() == comments_before + comment_actions
     assert live.counted.notifications == []
 
@@ -221,7 +221,7 @@ def test_a_persons_change_after_it_still_re_evaluates_and_notifies(live: Live) -
     release = next(r for r in upcoming_releases(store) if r.project == "MOB")
     item = next(
         r
-        for r in store.items_in_release(release.id)
+        for r in store.records.in_release(release.id)
         if isinstance(r, WorkItem) and r.source.key and r.status.category is StatusCategory.TODO
     )
     done = live.sandbox.world.jira_projects["MOB"].first_in("done").name

@@ -46,9 +46,9 @@ def test_on_postgresql_deliveries_are_stored_once_and_the_newest_state_wins(web:
     web.settle()
     assert web.github("issues", older).status_code == 202
     web.settle()
-    item = web.store.get(ids.github(REPO, "issue", 1))
+    item = web.store.records.get(ids.github(REPO, "issue", 1))
     assert isinstance(item, WorkItem)
     assert item.title == "Newest"
-    assert web.store.inbox_counts()["applied"] == 2
+    assert web.store.inbox.counts()["applied"] == 2
     page = web.client.get("/api/status", headers={"Authorization": f"Bearer {BEARER}"})
     assert page.json()["webhooks"]["inbox"]["applied"] == 2

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from hub.web.config import WebhookSettings
 from schema import Release, WorkItem, ids
 from sync.store import Store
-from sync.tables import webhook_inbox
+from sync.store.tables import webhook_inbox
 from tests.support.paths import FIXTURES
 from tests.web.conftest import BEARER, JIRA_URL_TOKEN, WEBHOOKS, Web, fixture_settings, load, serve_web
 
@@ -55,7 +55,7 @@ def _edited(title: str, updated: str) -> bytes:
 
 
 def _issue(web: Web) -> WorkItem:
-    item = web.store.get(ids.github(REPO, "issue", 1))
+    item = web.store.records.get(ids.github(REPO, "issue", 1))
     assert isinstance(item, WorkItem)
     return item
 
@@ -66,7 +66,7 @@ def test_a_replayed_delivery_id_is_stored_and_applied_once(web: Web) -> None:
     again = web.github("issues", body, delivery="delivery-1")
     web.settle()
     assert (again.status_code, again.json()["status"]) == (200, "duplicate")
-    assert web.store.inbox_counts()["applied"] == 1
+    assert web.store.inbox.counts()["applied"] == 1
     assert web.state.version.applied == 1
     assert _issue(web).title == "First title"
 
@@ -76,7 +76,7 @@ def test_updates_delivered_newest_first_end_with_the_newest_state(web: Web) -> N
     web.settle()
     assert web.github("issues", _edited("Older", "2030-01-01T11:00:00Z")).status_code == 202
     web.settle()
-    assert web.store.inbox_counts()["applied"] == 2
+    assert web.store.inbox.counts()["applied"] == 2
     assert _issue(web).title == "Newest"
 
 
@@ -85,29 +85,29 @@ def test_an_unknown_event_is_accepted_and_kept_as_ignored(web: Web) -> None:
     answer = web.github("create", raw)
     assert (answer.status_code, answer.json()["status"]) == (202, "ignored")
     web.settle()
-    assert web.store.inbox_counts()["ignored"] == 1
-    assert web.store.counts()["records"] == 0
+    assert web.store.inbox.counts()["ignored"] == 1
+    assert web.store.db.counts()["records"] == 0
 
 
 def test_a_signed_body_that_is_not_json_is_refused_with_400_and_not_stored(web: Web) -> None:
-    before = web.store.counts()
+    before = web.store.db.counts()
     assert web.github("issues", b"{not json").status_code == 400
     assert web.github("issues", b"[1, 2]").status_code == 400
     assert web.github("issues", "\u00e9".encode("latin-1")).status_code == 400
     assert web.github("issues", b'{"a": 1e2,}').status_code == 400
     assert web.github("issues", b'{"a": "\x01"}').status_code == 400
     assert web.github("issues", b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}").status_code == 400
-    assert web.store.counts() == before
+    assert web.store.db.counts() == before
 
 
 def test_a_body_over_the_limit_is_refused_with_413_before_anything_is_stored(web: Web) -> None:
-    before = web.store.counts()
+    before = web.store.db.counts()
     huge = json.dumps({"blob": "x" * (WEBHOOKS.max_body_bytes + 1)}).encode()
     assert web.github("issues", huge).status_code == 413
     chunks = (huge[i : i + 65536] for i in range(0, len(huge), 65536))  # no Content-Length: streamed
     answer = web.client.post("/webhooks/github", content=chunks, headers={"X-GitHub-Event": "issues"})
     assert answer.status_code == 413
-    assert web.store.counts() == before
+    assert web.store.db.counts() == before
 
 
 def test_receiver_answers_carry_the_headers_every_answer_carries(web: Web) -> None:
@@ -139,10 +139,10 @@ def test_a_delivery_that_fails_to_apply_is_retried_kept_and_listed(web: Web) -> 
     assert web.jira(raw).status_code == 202
     deadline = threading.Event()
     for _ in range(100):
-        if not web.store.inbox_pending(max_attempts=WEBHOOKS.max_attempts):
+        if not web.store.inbox.pending(max_attempts=WEBHOOKS.max_attempts):
             break
         deadline.wait(0.1)
-    assert web.store.inbox_counts()["failed"] == 1
+    assert web.store.inbox.counts()["failed"] == 1
     status = web.client.get("/api/status", headers={"Authorization": f"Bearer {BEARER}"}).json()
     [failure] = status["webhooks"]["failures"]
     assert failure["attempts"] == WEBHOOKS.max_attempts
@@ -155,10 +155,10 @@ def test_jira_deletion_marks_the_issue_deleted(web: Web) -> None:
     assert web.jira(json.dumps(created).encode()).status_code == 202
     web.settle()
     issue_id = ids.jira(SITE, "issue", payload["issue"]["id"])
-    assert web.store.get(issue_id) is not None
+    assert web.store.records.get(issue_id) is not None
     assert web.jira(raw).status_code == 202
     web.settle()
-    assert web.store.get(issue_id) is None
+    assert web.store.records.get(issue_id) is None
 
 
 def test_an_applied_delivery_tells_on_change_which_releases_it_touched(web: Web, changes: Changes) -> None:
@@ -179,7 +179,7 @@ def test_several_deliveries_in_a_burst_give_one_debounced_call(web: Web, changes
         assert web.github("milestone", json.dumps(payload).encode()).status_code == 202
     web.settle()
     assert changes.arrived.wait(5)
-    release = web.store.get(ids.github(REPO, "milestone", payload["milestone"]["number"]))
+    release = web.store.records.get(ids.github(REPO, "milestone", payload["milestone"]["number"]))
     assert isinstance(release, Release)
     assert changes.calls == [frozenset({release.id})]
 
@@ -195,7 +195,7 @@ def test_jira_without_a_secret_accepts_the_url_token_only(tmp_path: Any) -> None
             raw, _ = load(JIRA_HOOKS / "jira_issue_created.json")
             assert web.jira(raw, secret=None, query="?token=wrong").status_code == 401
             assert web.jira(raw, secret=None).status_code == 401
-            assert store.counts()["webhook_inbox"] == 0
+            assert store.db.counts()["webhook_inbox"] == 0
             assert web.jira(raw, secret=None, query=f"?token={JIRA_URL_TOKEN}").status_code == 202
             gh, _ = load(HOOKS / "issues" / "opened.json")
             assert web.github("issues", gh).status_code == 401  # no GitHub secret configured: nothing is trusted
@@ -207,13 +207,13 @@ def test_the_same_delivery_posted_concurrently_is_accepted_once(web: Web) -> Non
         answers = list(pool.map(lambda _: web.github("issues", body, delivery="same-id"), range(10)))
     web.settle()
     assert sorted(a.json()["status"] for a in answers) == ["accepted"] + ["duplicate"] * 9
-    assert web.store.inbox_counts()["applied"] == 1
+    assert web.store.inbox.counts()["applied"] == 1
 
 
 def test_the_inbox_keeps_identifying_headers_but_never_the_signature(web: Web) -> None:
     raw, _ = load(HOOKS / "issues" / "opened.json")
     assert web.github("issues", raw, delivery="kept-headers").status_code == 202
-    with web.store.engine.connect() as conn:
+    with web.store.db.engine.connect() as conn:
         headers = conn.execute(select(webhook_inbox.c.headers)).scalar_one()
     assert headers["x-github-event"] == "issues"
     assert headers["x-github-delivery"] == "kept-headers"
@@ -221,7 +221,7 @@ def test_the_inbox_keeps_identifying_headers_but_never_the_signature(web: Web) -
 
 
 def _row(web: Web, delivery: str) -> dict[str, Any]:
-    with web.store.engine.connect() as conn:
+    with web.store.db.engine.connect() as conn:
         row = conn.execute(select(webhook_inbox).where(webhook_inbox.c.delivery_id == delivery)).one()
     return dict(row._asdict())
 
@@ -230,7 +230,7 @@ def test_a_forged_delivery_is_refused_with_401_and_leaves_no_row(web: Web) -> No
     raw, _ = load(HOOKS / "issues" / "opened.json")
     assert web.github("issues", raw, secret="wrong", delivery="forged").status_code == 401
     assert web.jira(raw, secret=None, delivery="unsigned").status_code == 401
-    assert web.store.counts()["webhook_inbox"] == 0
+    assert web.store.db.counts()["webhook_inbox"] == 0
 
 
 def test_a_delivery_for_a_repository_no_source_covers_is_ignored_with_that_reason(web: Web) -> None:
@@ -240,7 +240,7 @@ def test_a_delivery_for_a_repository_no_source_covers_is_ignored_with_that_reaso
     web.settle()
     row = _row(web, "elsewhere")
     assert (row["status"], row["last_error"]) == ("ignored", "no configured GitHub source covers elsewhere/unknown")
-    assert web.store.counts()["records"] == 0
+    assert web.store.db.counts()["records"] == 0
 
 
 @pytest.mark.parametrize(
@@ -270,7 +270,7 @@ def test_a_signed_delivery_of_the_wrong_shape_is_kept_as_rejected_naming_the_fie
     row = _row(web, "wrong-shape")
     assert row["status"] == "rejected"
     assert reason in row["last_error"]
-    assert web.store.counts()["records"] == 0
+    assert web.store.db.counts()["records"] == 0
     assert web.state.version.applied == 0
     threading.Event().wait(WEBHOOKS.retry_seconds * 2)  # a rejected delivery is not retried
     web.state.applier.notify()

@@ -17,14 +17,14 @@ def test_sync_stores_every_stream_and_a_rerun_changes_nothing(sandbox: Sandbox, 
     first = sync_source(store, source)
     assert first.ok, [s.error for s in first.streams]
     world = sandbox.world
-    assert len(list(store.iter_records(kind="work_item", source="gh"))) == sum(
+    assert len(list(store.records.iter(kind="work_item", source="gh"))) == sum(
         len(r.issues) for r in world.repos.values()
     )
-    assert len(list(store.iter_records(kind="pull_request", source="gh"))) == sum(
+    assert len(list(store.records.iter(kind="pull_request", source="gh"))) == sum(
         len(r.pulls) for r in world.repos.values()
     )
     releases = sum(len(r.releases) + len(r.milestones) for r in world.repos.values())
-    assert len(list(store.iter_records(kind="release", source="gh"))) == releases
+    assert len(list(store.records.iter(kind="release", source="gh"))) == releases
 
     second = sync_source(store, source)
     assert second.ok
@@ -40,12 +40,12 @@ def test_a_deleted_issue_is_marked_by_the_census_and_disappears_from_the_store(
     repo = next(iter(sandbox.world.repos.values()))
     number = min(repo.issues)
     gone = ids.github(repo.full_name, "issue", number)
-    assert store.get(gone) is not None
+    assert store.records.get(gone) is not None
     sandbox.admin("DELETE", f"/repos/{repo.full_name}/issues/{number}")
 
     result = sync_source(store, source, streams=["issues"])
 
     assert result.ok
     assert [s.deleted for s in result.streams] == [1]
-    assert store.get(gone) is None
-    assert store.get(gone, include_deleted=True) is not None
+    assert store.records.get(gone) is None
+    assert store.records.get(gone, include_deleted=True) is not None

@@ -71,7 +71,7 @@ def test_apply_is_a_dry_run_by_default_and_only_enabled_rules_run(store: Store) 
     enabled = ReconcileConfig(apply_rules=["done_but_pr_open"])
     assert [r.outcome for r in apply_plan(actions, executor, store, enabled)] == ["planned", "planned"]
     assert executor.calls == []
-    assert store.audit_log() == []
+    assert store.audit.log() == []
 
 
 def test_apply_executes_records_every_change_and_a_second_apply_does_nothing(store: Store) -> None:
@@ -83,7 +83,7 @@ def test_apply_executes_records_every_change_and_a_second_apply_does_nothing(sto
     assert [c[0] for c in executor.calls] == ["comment_jira", "transition_jira"]
     assert executor.calls[1] == ("transition_jira", "acme.atlassian.net", "SHOP-1", "In Progress")
     assert COMMENT_MARKER in executor.calls[0][3]
-    audit = store.audit_log()
+    audit = store.audit.log()
     assert sorted(e.action for e in audit) == ["reconcile:comment_jira", "reconcile:transition_jira"]
     assert {e.detail["rule"] for e in audit} == {"done_but_pr_open"}
 
@@ -110,7 +110,7 @@ def test_a_failed_action_is_audited_and_tried_again_next_time(store: Store) -> N
     refusing = RecordingWriteBack(fail={"transition_jira"})
     results = apply_plan(actions, refusing, store, config, dry_run=False)
     assert [(r.outcome, r.error) for r in results] == [("applied", None), ("failed", "transition_jira refused")]
-    assert next(e.action for e in store.audit_log()) == FAILED_ACTION
+    assert next(e.action for e in store.audit.log()) == FAILED_ACTION
     retry = reconcile_store(store, config, NOW).plan
     assert [a.kind for a in retry] == [ActionKind.TRANSITION_JIRA]
     assert [r.outcome for r in apply_plan(retry, RecordingWriteBack(), store, config, dry_run=False)] == ["applied"]
@@ -131,7 +131,7 @@ def test_a_contradiction_caused_by_pmhubs_own_change_is_reported_but_never_fixed
     ]
 
     # the sync brings pmhub's transition back; with only an abandoned PR, Jira Done now contradicts GitHub
-    [entry] = store.audit_log(target_id=item.id)
+    [entry] = store.audit.log(target_id=item.id)
     done = jira_item(1, "Done", resolved=entry.at - timedelta(seconds=1))
     put(store, [done])
     second = reconcile_store(store, config, NOW)
@@ -197,7 +197,7 @@ def test_apply_changes_the_sandbox_through_its_apis_and_a_second_apply_does_noth
         "released_without_github_release",
     }
     assert after.plan == []
-    audited = len(synced.store.audit_log(limit=1000))
+    audited = len(synced.store.audit.log(limit=1000))
     again = apply_plan(plan(after.findings), writer, synced.store, config, dry_run=False)
     assert {r.outcome for r in again} <= {"already_applied", "own_change", "disabled"}
-    assert len(synced.store.audit_log(limit=1000)) == audited
+    assert len(synced.store.audit.log(limit=1000)) == audited

@@ -5,8 +5,11 @@ writes (read back with pydantic's JSON parser; ``data::json`` on PostgreSQL and 
 it), the raw payload beside it, and a digest of its content for cheap no-change detection. ``record_releases`` and
 ``links`` are indexes derived from the records on every write, so "items in a release" and "links of a record" are
 single indexed queries. The remaining tables hold sync state (``cursors``, ``sync_runs``, ``rejects``), the webhook
-inbox, the write-back audit trail, the web sessions ended by a logout (``revoked_sessions``) and ``meta`` (the schema
-version).
+inbox, the write-back audit trail, the web sessions ended by a logout (``revoked_sessions``) and ``meta``
+(``schema_version``: what pmhub before migrations checked, see :mod:`sync.store.migrations`).
+
+These tables are the *head* of the migrations: a change here goes with a new revision in
+``sync/store/migrations/versions/`` (the test suite compares the two).
 
 Every timestamp column is :class:`UtcDateTime`: aware datetimes in, aware UTC datetimes out, on both backends.
 """
@@ -31,8 +34,6 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.types import TypeDecorator
-
-SCHEMA_VERSION = "1"
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -131,7 +132,10 @@ sync_runs = Table(
     Column("requests", Integer, nullable=False, default=0),
     Column("waited", Float, nullable=False, default=0.0, comment="seconds spent waiting on rate limits"),
     Column("error", Text, nullable=True),
-    CheckConstraint("status IN ('running', 'ok', 'failed')", name="ck_sync_runs_status"),
+    Column("host", String(300), nullable=True, comment="machine (and PID namespace) of the process running it"),
+    Column("pid", Integer, nullable=True),
+    Column("heartbeat", UtcDateTime(), nullable=True, comment="last sign of life of that process while running"),
+    CheckConstraint("status IN ('running', 'ok', 'failed', 'abandoned')", name="ck_sync_runs_status"),
     Index("ix_sync_runs_source_stream_status", "source", "stream", "status", "finished"),
 )
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.web.wal import WalCheckpoints
-from sync.store import InboxDelivery, Store
+from sync.store import Store
+from sync.store.inbox import InboxDelivery
+from sync.store.sqlite import WalCheckpoints
 from tests.support import postgres
 from tests.sync.conftest import sqlite_url
 
@@ -23,24 +24,24 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def autocheckpoint(store: Store) -> int:
-    with store.engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         pages: int = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
     return pages
 
 
 def put(store: Store, first: int, count: int, size: int = 4096) -> None:
     body = "x" * size
-    store.inbox_put_many([InboxDelivery(f"d-{n}", "github", "ping", {}, body) for n in range(first, first + count)])
+    store.inbox.put_many([InboxDelivery(f"d-{n}", "github", "ping", {}, body) for n in range(first, first + count)])
 
 
 def wal_bytes(store: Store) -> int:
-    path = Path(str(store.engine.url.database) + "-wal")
+    path = Path(str(store.db.engine.url.database) + "-wal")
     return path.stat().st_size if path.exists() else 0
 
 
 def test_commits_leave_checkpoints_to_the_thread_until_it_closes(store: Store) -> None:
     default = autocheckpoint(store)
-    checkpoints = WalCheckpoints(store, interval=3600).start()
+    checkpoints = WalCheckpoints(store.db, interval=3600).start()
 
     assert autocheckpoint(store) == 0
     for first in range(0, 1200, 100):  # past the 1,000 pages after which a commit would checkpoint by itself
@@ -54,7 +55,7 @@ def test_commits_leave_checkpoints_to_the_thread_until_it_closes(store: Store) -
 
 
 def test_the_log_stays_bounded_while_writes_never_pause(store: Store) -> None:
-    checkpoints = WalCheckpoints(store, interval=0.01, limit_pages=200).start()
+    checkpoints = WalCheckpoints(store.db, interval=0.01, limit_pages=200).start()
     stop = threading.Event()
     largest = 0
 
@@ -76,7 +77,7 @@ def test_the_log_stays_bounded_while_writes_never_pause(store: Store) -> None:
         writer.join()
         checkpoints.close()
 
-    written = store.counts()["webhook_inbox"] * 4096
+    written = store.db.counts()["webhook_inbox"] * 4096
     assert written > 8 * 200 * 4096
     assert largest < written / 4
 
@@ -86,9 +87,9 @@ def test_postgresql_has_nothing_to_checkpoint() -> None:
         schema, url = postgres.create_schema(admin)
         try:
             with Store(url) as store:
-                checkpoints = WalCheckpoints(store).start()
+                checkpoints = WalCheckpoints(store.db).start()
                 put(store, 0, 1)
                 checkpoints.close()
-                assert store.inbox_counts()["pending"] == 1
+                assert store.inbox.counts()["pending"] == 1
         finally:
             postgres.drop_schema(admin, schema)
