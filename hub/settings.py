@@ -64,6 +64,7 @@ class RoadmapItemSettings(_Section):
 
     title: str
     owner: str | None = None
+    start_date: date | None = Field(None, description="When its work starts (default: from its linked work).")
     target_date: date | None = None
     links: list[str] = Field(default_factory=list, description="Jira keys/versions, 'owner/repo#n', milestones.")
     metrics: list[MetricTarget] = Field(default_factory=list)
