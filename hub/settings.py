@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -27,7 +27,10 @@ from connectors.jira.config import JiraSourceConfig
 from connectors.notify_config import NotifyTarget
 from hub.web.config import WebAuthSettings, WebhookSettings
 from schema import ConfigError, MetricTarget, StatusRules
+from sync.launches import LaunchReviewConfig
 from sync.linking import DEFAULT_KEY_PATTERN, LinkRules
+from sync.objectives import ObjectiveConfig
+from sync.priorities import PrioritiesConfig
 from sync.readiness import ReadinessConfig
 from sync.reconcile.rules import ReconcileConfig
 from sync.roadmap import RoadmapConfig
@@ -119,6 +122,23 @@ class Settings(BaseSettings):
     serve: ServeSettings = ServeSettings()
     webhooks: WebhookSettings = WebhookSettings()
     web: WebAuthSettings = WebAuthSettings()
+    objectives: dict[str, ObjectiveConfig] = Field(default_factory=dict)
+    priorities: PrioritiesConfig = PrioritiesConfig()
+    launch_review: LaunchReviewConfig = LaunchReviewConfig()
+
+    @model_validator(mode="after")
+    def _known_products(self) -> Settings:
+        """A product ``[priorities] methods`` names is a ``[products.<name>]``, or a Jira project or repository."""
+        known = set(self.products)
+        for source in self.sources.values():
+            known.update(getattr(source, "projects", ()) or getattr(source, "repos", ()))
+        unknown = sorted(set(self.priorities.methods) - known)
+        if unknown:
+            raise ValueError(
+                f"priorities.methods names no product: {', '.join(unknown)}; use a [products.<name>] name, a Jira "
+                f"project key or a repository ({', '.join(sorted(known)) or 'none configured'})"
+            )
+        return self
 
     def link_rules(self) -> LinkRules:
         pairs = tuple(
@@ -157,7 +177,8 @@ def _describe(error: ErrorDetails) -> str:
         return f"{loc}: {hint}"
     if kind == "missing":
         return f"{loc}: required key is missing"
-    return f"{loc}: {error['msg']}"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{loc}: {message}" if loc else message
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

@@ -52,7 +52,7 @@ class LaunchReviewConfig(BaseModel):
     settle_days: int = Field(3, ge=0, description="Days right after the launch left out.")
     lag_days: int = Field(2, ge=0, description="Newest days left out: analytics numbers settle late.")
     min_days: int = Field(5, ge=2, description="Fewer daily points in a window than this is not enough data.")
-    min_change_pct: float = Field(2.0, ge=0, description="Smallest change (% of the mean before) that counts.")
+    min_change_pct: float = Field(5.0, ge=0, description="Smallest change (% of the mean before) that counts.")
     resamples: int = Field(2000, ge=100, description="Bootstrap resamples.")
     seed: int = Field(0, description="Bootstrap seed: the same data always gives the same interval.")
     recent_days: int = Field(60, ge=1, description="Launches this recent are in the status report and the digest.")

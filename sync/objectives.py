@@ -68,10 +68,13 @@ def _work(items: Sequence[RoadmapStatus]) -> WorkProgress:
     done, total = sum(i.items_done for i in items), sum(i.items_total for i in items)
     points_done, points_total = sum(i.points_done for i in items), sum(i.points_total for i in items)
     share = points_done / points_total if points_total else (done / total if total else None)
-    share_text = f" ({share:.0%})" if share is not None else ""
-    summary = f"{done}/{total} items{share_text}, {points_done:g}/{points_total:g} points across {len(items)} " + (
-        "roadmap item" if len(items) == 1 else "roadmap items"
-    )
+    across = f"across {len(items)} roadmap item{'s' if len(items) != 1 else ''}"
+    if points_total:
+        summary = f"{share:.0%} done: {points_done:g}/{points_total:g} points, {done}/{total} items, {across}"
+    elif total:
+        summary = f"{share:.0%} done: {done}/{total} items, {across}"
+    else:
+        summary = f"no work {across}"
     evidence = [
         Evidence(
             record_id=i.id,

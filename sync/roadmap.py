@@ -195,9 +195,12 @@ class _Index:
 # --------------------------------------------------------------------------------------------------- items
 
 
+CONFIGURED = "pmhub:roadmap:"  # the id prefix of the items configured in pmhub.toml
+
+
 def _pmhub_item(name: str, entry: RoadmapEntry, linked: Sequence[str], now: datetime) -> RoadmapItem:
     return RoadmapItem(
-        id=f"pmhub:roadmap:{name}",
+        id=f"{CONFIGURED}{name}",
         source=SourceRef(tool=Tool.PMHUB, instance="pmhub.toml", native_id=name, key=name),
         updated=now,
         title=entry.title,
@@ -478,4 +481,13 @@ def roadmap_from_store(
     return plan_from_store(store, entries, config, now)[0]
 
 
-__all__ = ["RoadmapConfig", "RoadmapEntry", "item_status", "plan", "plan_from_store", "roadmap", "roadmap_from_store"]
+__all__ = [
+    "CONFIGURED",
+    "RoadmapConfig",
+    "RoadmapEntry",
+    "item_status",
+    "plan",
+    "plan_from_store",
+    "roadmap",
+    "roadmap_from_store",
+]
