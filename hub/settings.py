@@ -15,7 +15,7 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
@@ -35,6 +35,9 @@ from sync.readiness import ReadinessConfig
 from sync.reconcile.rules import ReconcileConfig
 from sync.roadmap import RoadmapConfig
 from sync.store.database import RETRY_SECONDS
+
+if TYPE_CHECKING:
+    from sync.status import StatusConfig
 
 DEFAULT_CONFIG = Path("pmhub.toml")
 DEFAULT_STORE_URL = "sqlite:///.pmhub/pmhub.db"
@@ -148,6 +151,21 @@ class Settings(BaseSettings):
             key_pattern=self.linking.key_pattern,
             match_milestones_to_versions=self.linking.match_milestones_to_versions,
             products=pairs,
+        )
+
+    def status_config(self) -> StatusConfig:
+        """What the status report judges by, from this configuration."""
+        from sync.status import StatusConfig  # the status report's modules load only when one is made
+
+        return StatusConfig(
+            readiness=self.readiness,
+            reconcile=self.reconcile,
+            roadmap_items=self.roadmap_items,
+            roadmap_rules=self.roadmap_rules,
+            objectives=self.objectives,
+            priorities=self.priorities,
+            products=self.products,
+            launch_review=self.launch_review,
         )
 
     @classmethod
