@@ -1102,27 +1102,26 @@ class _Scores:
             "job_size": choice(fibonacci[:6]),
         }
 
-    def partial(self) -> dict[str, float] | None:
-        """Every input (three in five), all but the last (one in five), or none."""
-        draw = self.rng.random()
+    def partial(self, n: int) -> dict[str, float]:
+        """The ``n`` th item's inputs: every one for three items in five, all but the last for the fourth, none for
+        the fifth."""
         inputs = self.inputs()
-        if draw < 0.6:
-            return inputs
-        if draw < 0.8:
-            return dict(list(inputs.items())[:-1])
-        return None
+        return {0: {}, 4: dict(list(inputs.items())[:-1])}.get(n % 5, inputs)
 
     def seed(self, world: World, project: JiraProject, repo: Repo) -> None:
-        for issue in world.jira_issues.values():
-            backlog = issue.project == project.key and issue.type in ("Story", "Task", "Bug")
-            if backlog and project.status(issue.status).category == "new" and (inputs := self.partial()):
-                issue.scores = inputs
+        backlog = [
+            i
+            for i in world.jira_issues.values()
+            if i.project == project.key
+            and i.type in ("Story", "Task", "Bug")
+            and project.status(i.status).category == "new"
+        ]
+        for n, issue in enumerate(backlog, start=1):
+            issue.scores = self.partial(n)
         # GitHub issues that are no Jira issue's twin (those are titled "[CHK-12] …"): inputs in labels
         own = [i for i in repo.issues.values() if i.state == "open" and not i.title.startswith("[")]
-        for n, gh_issue in enumerate(own):
-            inputs = self.partial()
-            if inputs:
-                gh_issue.labels = [*gh_issue.labels, *self.labels(inputs, malformed=n == 0)]
+        for n, gh_issue in enumerate(own, start=1):
+            gh_issue.labels = [*gh_issue.labels, *self.labels(self.partial(n), malformed=n == 1)]
 
     def labels(self, inputs: dict[str, float], *, malformed: bool) -> list[str]:
         """``reach:500``, ``confidence:80%``, ``job-size:5``; ``malformed``: effort is ``lots`` (not a number)."""

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schema import Link, MetricPoint, Release, ReleaseKind, release_key
 from schema.planning import ChangeDirection, LaunchesReport, LaunchReview, MetricChange, MetricWindow
 from schema.readiness import CheckResult, Outcome
-from sync.metrics import MetricSelector, covers, metric_points, selected, window
+from sync.metrics import MetricSelector, covers, metric_points, selected, settled_until, window
 from sync.readiness import MetricGuardrail, judge, release_ref
 from sync.scope import twins
 from sync.store import Store
@@ -158,7 +158,7 @@ class _Windows:
 
 
 def _windows(day: date, config: LaunchReviewConfig, now: datetime) -> _Windows:
-    cutoff = _midnight(now.astimezone(UTC).date() - timedelta(days=config.lag_days - 1)) if config.lag_days else now
+    cutoff = settled_until(now, config.lag_days)
     after_start = _midnight(day + timedelta(days=config.settle_days))
     after_end = after_start + timedelta(days=config.after_days)
     return _Windows(

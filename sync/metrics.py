@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -68,6 +68,12 @@ def selected(selector: MetricSelector, points: Iterable[MetricPoint]) -> list[Me
     return sorted((p for p in points if selector.selects(p)), key=lambda p: p.bucket)
 
 
+def settled_until(now: datetime, lag_days: int) -> datetime:
+    """The end of the settled days (UTC midnight): today's bucket is in with ``lag_days`` 0, out with 1, yesterday's
+    out too with 2, and so on."""
+    return datetime.combine(now.astimezone(UTC).date() - timedelta(days=lag_days - 1), time(), UTC)
+
+
 def window(points: Sequence[MetricPoint], start: datetime, end: datetime) -> list[MetricPoint]:
     """The points whose bucket starts in ``[start, end)``."""
     return [p for p in points if start <= p.bucket < end]
@@ -86,4 +92,4 @@ def metric_points(store: Store, names: Iterable[str]) -> list[MetricPoint]:
     return [r for r in store.records.iter(kind="metric") if isinstance(r, MetricPoint) and r.metric in wanted]
 
 
-__all__ = ["MetricSelector", "Op", "compare", "covers", "metric_points", "point_evidence", "selected", "window"]
+__all__ = ["MetricSelector", "Op", "compare", "covers", "metric_points", "point_evidence", "selected", "settled_until", "window"]

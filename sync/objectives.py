@@ -30,7 +30,16 @@ from schema.planning import (
     WorkProgress,
 )
 from schema.readiness import Evidence, RoadmapStatus
-from sync.metrics import MetricSelector, Op, compare, metric_points, point_evidence, selected, window
+from sync.metrics import (
+    MetricSelector,
+    Op,
+    compare,
+    metric_points,
+    point_evidence,
+    selected,
+    settled_until,
+    window,
+)
 from sync.store import Store
 
 
@@ -41,7 +50,7 @@ class Kpi(MetricSelector):
     target: float
     by: date = Field(description="The date the target is to be met by: the objective's date.")
     current_days: int = Field(7, ge=1, description="Days of points averaged into the current value.")
-    lag_days: int = Field(2, ge=0, description="Newest days left out: analytics numbers settle late.")
+    lag_days: int = Field(2, ge=0, description="Newest days left out (today is one): analytics numbers settle late.")
 
 
 class ObjectiveConfig(BaseModel):
@@ -118,17 +127,18 @@ def _forecast(items: Sequence[RoadmapStatus], by: date) -> ForecastProgress:
 
 
 def _kpi(kpi: Kpi, metrics: Iterable[MetricPoint], now: datetime) -> KpiProgress:
-    end = now - timedelta(days=kpi.lag_days)
+    end = settled_until(now, kpi.lag_days)
     start = end - timedelta(days=kpi.current_days)
     current = window(selected(kpi, metrics), start, end)
     goal = f"target {kpi.op} {kpi.target:g} by {kpi.by}"
+    last = end - timedelta(days=1)
     if not current:
-        summary = f"No {kpi.metric} data ({kpi.where()}) between {start:%Y-%m-%d} and {end:%Y-%m-%d}; {goal}"
+        summary = f"No {kpi.metric} data ({kpi.where()}) from {start:%Y-%m-%d} to {last:%Y-%m-%d}; {goal}"
         return KpiProgress(metric=kpi.metric, op=kpi.op, target=kpi.target, value=None, met=None, summary=summary)
     value = fmean(p.value for p in current)
     met = compare(value, kpi.op, kpi.target)
     days = len(current)
-    summary = f"{kpi.metric} = {value:.4g} (mean of {days} day{'s' if days != 1 else ''} to {end:%Y-%m-%d}); {goal}"
+    summary = f"{kpi.metric} = {value:.4g} (mean of {days} day{'s' if days != 1 else ''} to {last:%Y-%m-%d}); {goal}"
     evidence = [point_evidence(current[-1])]
     return KpiProgress(
         metric=kpi.metric, op=kpi.op, target=kpi.target, value=value, met=met, summary=summary, evidence=evidence
