@@ -232,7 +232,7 @@ def _months(first: date, last: date) -> list[date]:
 
 
 def _short(text: str, limit: int = 32) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
