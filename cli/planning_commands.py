@@ -37,19 +37,23 @@ def objectives(fmt: FormatOption = OutputFormat.MD, out: OutOption = None) -> No
     from datetime import UTC, datetime
 
     from reports import render_objectives
+    from schema.planning import ObjectiveState
     from sync.objectives import objectives_from_store
     from sync.roadmap import roadmap_from_store
 
     cfg = settings()
     if not cfg.objectives:
-        err.print("no objectives configured: add [objectives.<name>] tables to pmhub.toml (see README, Objectives)")
+        err.print(
+            "no objectives configured: add [objectives.<name>] tables to pmhub.toml (see README, Objectives)",
+            markup=False,
+        )
         raise typer.Exit(2)
     store = open_store_or_exit(cfg)
     now = datetime.now(UTC)
     roadmap = roadmap_from_store(store, cfg.roadmap_items, cfg.roadmap_rules, now)
     report = objectives_from_store(store, cfg.objectives, roadmap, now)
     _emit(render_objectives(report, fmt.value), fmt, out, "objectives")
-    if any(o.state.value == "at_risk" for o in report.objectives):
+    if any(o.state is ObjectiveState.AT_RISK for o in report.objectives):
         raise typer.Exit(ATTENTION)
 
 
