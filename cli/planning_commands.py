@@ -67,11 +67,12 @@ def priorities(
     from datetime import UTC, datetime
 
     from reports import render_priorities
-    from sync.priorities import priorities_from_store
+    from sync.priorities import backlog_records
+    from sync.priorities import priorities as ranked
 
     cfg = settings()
     store = open_store_or_exit(cfg)
-    report = priorities_from_store(store, cfg.priorities, cfg.products, datetime.now(UTC))
+    report = ranked(backlog_records(store), cfg.priorities, cfg.products, datetime.now(UTC))
     if product is not None:
         chosen = [p for p in report.products if p.product.casefold() == product.casefold()]
         if not chosen:

@@ -562,36 +562,30 @@ class _Builder:
             more_users = LaunchEffect(project.key, "2.3.0", "app_opened", 1.15, None, "daily_active_users up")
             w.launch_effects.append(more_users)
             # three quarters of the daily users sandbox.analytics.data gives this product now (weekends included)
-            target = float(round((900 + 700 * index) * 1.47 * 0.92 * 1.15 * 0.75, -1))
-            goal = ObjectiveGoal(
-                key=f"{slug}-engagement",
-                title=f"{project.name} grows its daily users",
-                owner=owner,
-                product=product,
-                roadmap=tuple(goals),
-                metric="daily_active_users",
-                op=">=",
-                target=target,
-                by=self.now.date() + timedelta(days=60),
-                expected="on_track",
+            users = float(round((900 + 700 * index) * 1.47 * 0.92 * 1.15 * 0.75, -1))
+            key, title, metric, target, days, expected = (
+                "engagement", "grows its daily users", "daily_active_users", users, 60, "on_track"
             )
         else:
             w.launch_effects += [
                 LaunchEffect(project.key, "2.3.0", "activated", 1.25, None, "activation_rate up"),
                 LaunchEffect(project.key, "2.3.0", "error", 4.0, 21, "guardrail error_rate broken"),
             ]
-            goal = ObjectiveGoal(
-                key=f"{slug}-conversion",
-                title=f"{project.name} converts more sign-ups",
-                owner=owner,
-                product=product,
-                roadmap=tuple(goals),
-                metric="activation_rate",
-                op=">=",
-                target=0.65,
-                by=self.now.date() + timedelta(days=14),
-                expected="at_risk",
+            key, title, metric, target, days, expected = (
+                "conversion", "converts more sign-ups", "activation_rate", 0.65, 14, "at_risk"
             )
+        goal = ObjectiveGoal(
+            key=f"{slug}-{key}",
+            title=f"{project.name} {title}",
+            owner=owner,
+            product=product,
+            roadmap=tuple(goals),
+            metric=metric,
+            op=">=",
+            target=target,
+            by=self.now.date() + timedelta(days=days),
+            expected=expected,
+        )
         w.objectives.append(goal)
 
     def _record_outlook(self, project: JiraProject) -> None:

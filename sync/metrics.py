@@ -92,4 +92,14 @@ def metric_points(store: Store, names: Iterable[str]) -> list[MetricPoint]:
     return [r for r in store.records.iter(kind="metric") if isinstance(r, MetricPoint) and r.metric in wanted]
 
 
-__all__ = ["MetricSelector", "Op", "compare", "covers", "metric_points", "point_evidence", "selected", "settled_until", "window"]
+__all__ = [
+    "MetricSelector",
+    "Op",
+    "compare",
+    "covers",
+    "metric_points",
+    "point_evidence",
+    "selected",
+    "settled_until",
+    "window",
+]

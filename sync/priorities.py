@@ -1,6 +1,6 @@
 """The ranked backlog per product: a transparent RICE or WSJF score for every open item that has its inputs.
 
-Pure functions of records (:func:`priorities`); :func:`priorities_from_store` gathers them from the store.
+Pure functions of records (:func:`priorities`); :func:`backlog_records` reads them from the store.
 
 - **RICE** = reach × impact × confidence / effort; **WSJF** = (business value + time criticality + risk
   reduction) / job size. A weight (``[priorities] weights``) is an exponent of a RICE factor and of the job size, a
@@ -335,33 +335,23 @@ def priorities(
     products: Mapping[str, ProductScope],
     now: datetime,
     *,
-    product: str | None = None,
     limit: int | None = None,
 ) -> PrioritiesReport:
-    """Every product's ranked backlog (configured products first, in config order), or only ``product``'s."""
+    """Every product's ranked backlog: the configured products first (in config order), then the others by name."""
     grouped: dict[str, list[WorkItem]] = {name: [] for name in products}
     others: dict[str, list[WorkItem]] = {}
     for item in backlog(records, config):
         name = _product_of(item, products)
         (grouped if name in grouped else others).setdefault(name, []).append(item)
     grouped.update(sorted(others.items()))
-    chosen = [p for p in grouped if product is None or p.casefold() == product.casefold()]
     return PrioritiesReport(
-        generated_at=now, products=[product_priorities(p, grouped[p], config, limit) for p in chosen]
+        generated_at=now, products=[product_priorities(p, items, config, limit) for p, items in grouped.items()]
     )
 
 
-def priorities_from_store(
-    store: Store,
-    config: PrioritiesConfig,
-    products: Mapping[str, ProductScope],
-    now: datetime,
-    *,
-    product: str | None = None,
-    limit: int | None = None,
-) -> PrioritiesReport:
-    records = [*store.records.iter(kind="work_item"), *store.records.iter(kind="link")]
-    return priorities(records, config, products, now, product=product, limit=limit)
+def backlog_records(store: Store) -> list[Record]:
+    """What :func:`priorities` reads from the store: every work item, and the links that name GitHub twins."""
+    return [*store.records.iter(kind="work_item"), *store.records.iter(kind="link")]
 
 
 __all__ = [
@@ -371,10 +361,10 @@ __all__ = [
     "PrioritiesConfig",
     "ProductScope",
     "backlog",
+    "backlog_records",
     "formula",
     "parse_label",
     "priorities",
-    "priorities_from_store",
     "product_priorities",
     "score",
 ]

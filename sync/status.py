@@ -17,7 +17,7 @@ from schema.readiness import StatusReport
 from sync.launches import LaunchReviewConfig, reviews_from_store
 from sync.objectives import ObjectiveConfig, objectives_from_store
 from sync.overview import upcoming_releases
-from sync.priorities import PrioritiesConfig, ProductScope, priorities_from_store
+from sync.priorities import PrioritiesConfig, ProductScope, backlog_records, priorities
 from sync.readiness import ReadinessConfig, freshness_rows, readiness_for
 from sync.reconcile.rules import ReconcileConfig
 from sync.reconcile.write_back import reconcile_store
@@ -53,8 +53,8 @@ def status_report(store: Store, config: StatusConfig, now: datetime, *, persist:
         freshness=freshness_rows(store.runs.last_successes(), config.readiness.freshness, now),
         objectives=objectives_from_store(store, config.objectives, roadmap, now).objectives,
         timeline=timeline(roadmap, forecasts, releases, now.date()),
-        priorities=priorities_from_store(
-            store, config.priorities, config.products, now, limit=config.priorities.show
+        priorities=priorities(
+            backlog_records(store), config.priorities, config.products, now, limit=config.priorities.show
         ).products,
         launches=reviews_from_store(store, config.launch_review, config.readiness.guardrails, now).launches,
     )

@@ -131,48 +131,35 @@ def priorities(*, hostile: bool = False) -> PrioritiesReport:
     return PrioritiesReport(generated_at=NOW, products=[product(hostile=hostile), product("mobile-app", ranked=0)])
 
 
+def _row(
+    kind: str, ident: str, label: str, days: tuple[int, int, int | None], state: TimelineState, slip: int | None = None
+) -> TimelineRow:
+    """A row from day offsets to today: (start, target, forecast or None)."""
+    start, target, forecast = (None if d is None else TODAY + timedelta(days=d) for d in days)
+    return TimelineRow(
+        kind=kind,
+        id=ident,
+        label=label,
+        start=start,
+        target=target,
+        forecast=forecast,
+        state=state,
+        slipped=slip is not None,
+        slip_days=slip,
+    )
+
+
 def timeline_rows(count: int = 4) -> list[TimelineRow]:
     rows = [
-        TimelineRow(
-            kind="roadmap",
-            id="pmhub:roadmap:checkout",
-            label="Checkout 2.4.0",
-            start=TODAY - timedelta(days=40),
-            target=TODAY + timedelta(days=2),
-            forecast=TODAY + timedelta(days=28),
-            state=TimelineState.AT_RISK,
-            slipped=True,
-            slip_days=26,
-        ),
-        TimelineRow(
-            kind="roadmap",
-            id="pmhub:roadmap:mobile",
-            label="Mobile App 2.4.0",
-            start=TODAY - timedelta(days=40),
-            target=TODAY + timedelta(days=2),
-            state=TimelineState.DONE,
-            slipped=False,
-        ),
-        TimelineRow(
-            kind="release",
-            id="jira:acme:version:3",
-            label="CHK 2.3.1",
-            start=TODAY - timedelta(days=45),
-            target=TODAY - timedelta(days=6),
-            forecast=TODAY + timedelta(days=400),
-            state=TimelineState.BLOCKED,
-            slipped=True,
-            slip_days=406,
-        ),
-        TimelineRow(
-            kind="roadmap",
-            id="jira:acme:issue:3",
-            label="CHK-3 A rather long epic title that the chart has to shorten",
-            start=TODAY - timedelta(days=120),
-            target=TODAY + timedelta(days=30),
-            forecast=TODAY + timedelta(days=20),
-            state=TimelineState.ON_TRACK,
-            slipped=False,
+        _row("roadmap", "pmhub:roadmap:checkout", "Checkout 2.4.0", (-40, 2, 28), TimelineState.AT_RISK, 26),
+        _row("roadmap", "pmhub:roadmap:mobile", "Mobile App 2.4.0", (-40, 2, None), TimelineState.DONE),
+        _row("release", "jira:acme:version:3", "CHK 2.3.1", (-45, -6, 400), TimelineState.BLOCKED, 406),
+        _row(
+            "roadmap",
+            "jira:acme:issue:3",
+            "CHK-3 A rather long epic title that the chart has to shorten",
+            (-120, 30, 20),
+            TimelineState.ON_TRACK,
         ),
     ]
     extra = [

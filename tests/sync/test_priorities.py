@@ -177,8 +177,6 @@ def test_the_backlog_is_open_work_of_its_types_per_product_and_a_github_twin_cou
     report = priorities(records, PrioritiesConfig(), {"shop": Product("SHOP", "acme/shop")}, NOW)
     listed = {p.product: [*(r.label for r in p.ranked), *(u.label for u in p.unscored)] for p in report.products}
     assert listed == {"shop": ["SHOP-1"], "OPS": ["OPS-5"], "acme/tools": [loose.id]}
-    only = priorities(records, PrioritiesConfig(), {"shop": Product("SHOP", "acme/shop")}, NOW, product="ops")
-    assert [p.product for p in only.products] == ["OPS"]
 
 
 def test_each_product_uses_its_own_method() -> None:
