@@ -87,27 +87,24 @@ def find_launches(releases: Iterable[Release], links: Iterable[Link]) -> list[La
     found: list[Launch] = []
     claimed: set[str] = set()
     for version in (r for r in by_id.values() if r.release_kind is ReleaseKind.JIRA_VERSION):
-        published = [gh for gh in twins(version, by_id, own.get(version.id, []))[1] if _published(gh)]
-        claimed.update(gh.id for gh in published)
+        published = [(day, gh) for gh in twins(version, by_id, own.get(version.id, []))[1] if (day := _published(gh))]
+        claimed.update(gh.id for _, gh in published)
         if published:
-            first = min(published, key=lambda gh: gh.released_at or datetime.max.replace(tzinfo=UTC))
-            day = _published_day(first)
+            day, first = min(published, key=lambda pair: pair[0])
             found.append(Launch(version, day, f"GitHub release {first.project} {first.tag_name} published {day}"))
         elif version.released and version.release_date is not None:
             found.append(Launch(version, version.release_date, f"Jira release date {version.release_date}"))
     for gh in by_id.values():
-        if gh.release_kind is ReleaseKind.GITHUB_RELEASE and _published(gh) and gh.id not in claimed:
-            day = _published_day(gh)
+        day = _published(gh) if gh.release_kind is ReleaseKind.GITHUB_RELEASE and gh.id not in claimed else None
+        if day is not None:
             found.append(Launch(gh, day, f"GitHub release {gh.project} {gh.tag_name} published {day}"))
     return sorted(found, key=lambda lc: (lc.day, lc.release.project, lc.release.name), reverse=True)
 
 
-def _published(release: Release) -> bool:
-    return release.released and not release.draft and not release.prerelease and release.released_at is not None
-
-
-def _published_day(release: Release) -> date:
-    assert release.released_at is not None
+def _published(release: Release) -> date | None:
+    """The day a GitHub release was published (UTC); None for a draft, a pre-release or one never published."""
+    if not release.released or release.draft or release.prerelease or release.released_at is None:
+        return None
     return release.released_at.astimezone(UTC).date()
 
 

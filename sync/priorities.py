@@ -175,9 +175,10 @@ def _parse(name: str, text: str, named: Mapping[str, Mapping[str, float]]) -> tu
     return value, None
 
 
-def _inputs(item: WorkItem, wanted: Sequence[str], config: PrioritiesConfig, override: Mapping[str, float]) -> dict[
-    str, _Found
-]:
+def _inputs(
+    item: WorkItem, wanted: Sequence[str], config: PrioritiesConfig, override: Mapping[str, float]
+) -> dict[str, _Found]:
+    """Each wanted input found for ``item``: the override, else its own field, else its labels."""
     labelled: dict[str, list[tuple[str, str]]] = {}
     for label in item.labels:
         parsed = parse_label(label, config.label_prefix)
