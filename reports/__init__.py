@@ -11,7 +11,7 @@ names are stable (fields are added, never renamed) and a breaking change bumps t
 ``pmhub.readiness/1`` — one release::
 
     schema          "pmhub.readiness/1"
-    release         {id, name, project, release_date (YYYY-MM-DD|null), released, url|null}
+    release         {id, name, project, start_date|null, release_date (YYYY-MM-DD|null), released, url|null}
     evaluated_at    ISO 8601 with offset
     verdict         "GO" | "AT RISK" | "NO-GO"
     checks[]        {id, title, outcome ("passed"|"failed"|"skipped"), severity ("blocker"|"warning"|"info"),
@@ -29,7 +29,8 @@ names are stable (fields are added, never renamed) and a breaking change bumps t
     generated_at    ISO 8601 with offset
     releases[]      one readiness object each, as above without its "schema" marker
     roadmap[]       {id, title, owner|null, target_date|null, category, items_done, items_total, points_done,
-                     points_total, last_activity|null, at_risk, forecast_date|null, reason}
+                     points_total, last_activity|null, at_risk, forecast_date|null, reason, key|null,
+                     start_date|null, release_ids[]}
     contradictions[] {rule, subject_id, subject_label, summary, evidence[] (as above), fix}
     freshness[]     as above
 

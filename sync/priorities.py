@@ -53,7 +53,7 @@ TIE_BREAK = "equal scores: the smaller effort (job size) first, then the older i
 # Intercom's RICE impact scale: https://www.intercom.com/blog/rice-simple-prioritization-for-product-managers/
 DEFAULT_NAMED_VALUES = {"impact": {"massive": 3.0, "high": 2.0, "medium": 1.0, "low": 0.5, "minimal": 0.25}}
 _DEFAULT_TYPES = tuple(t.value for t in WorkItemType if t not in (WorkItemType.EPIC, WorkItemType.SUBTASK))
-_NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*(%?)\s*$")
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$")
 
 
 class PrioritiesConfig(BaseModel):
@@ -155,8 +155,8 @@ class _Found:
 
 
 def _parse(name: str, text: str, named: Mapping[str, Mapping[str, float]]) -> tuple[float | None, str | None]:
-    """(value, None) or (None, why it cannot be used)."""
-    match = _NUMBER.match(text)
+    """(value, None) or (None, why it cannot be used); ``1,500`` and ``1e6`` are numbers."""
+    match = _NUMBER.match(text.replace(",", ""))
     if match:
         value = float(match.group(1)) / (100 if match.group(2) else 1)
     elif text.strip().casefold() in named.get(name, {}):

@@ -119,6 +119,14 @@ def test_confidence_as_a_percentage_a_share_or_with_a_per_cent_sign_is_one_value
     assert [r.score for r in ranked] == pytest.approx([80.0, 80.0, 80.0])
 
 
+def test_big_numbers_read_with_thousands_separators_or_an_exponent() -> None:
+    labels = ("reach:1,500", "impact:1", "confidence:1", "effort:1")
+    items = [item(1, fields=rice(1e6, 1, 100, 1)), item(2, labels=labels)]
+    assert items[0].score_fields["reach"] == "1e+06", "as the Jira mapping writes a million"
+    ranked = product_priorities("shop", items, PrioritiesConfig()).ranked
+    assert [(r.label, r.score) for r in ranked] == [("SHOP-1", 1e6), ("SHOP-2", 1500)]
+
+
 def test_named_values_read_words_such_as_an_impact_of_high() -> None:
     high = item(1, fields={**rice(10, 1, 100, 1), "impact": "High"})
     [ranked] = product_priorities("shop", [high], PrioritiesConfig()).ranked
