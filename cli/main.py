@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli import config_commands, pm_commands, sandbox_commands, serve_commands
+from cli import config_commands, planning_commands, pm_commands, sandbox_commands, serve_commands
 from cli.context import State
 from cli.logs import log_to_stderr
 
@@ -50,6 +50,9 @@ app.command()(pm_commands.status)
 app.command("readiness")(pm_commands.readiness_cmd)
 app.command("report")(pm_commands.report_cmd)
 app.command("reconcile")(pm_commands.reconcile_cmd)
+app.command()(planning_commands.objectives)
+app.command()(planning_commands.priorities)
+app.command("launch-review")(planning_commands.launch_review)
 
 app.command()(serve_commands.serve)
 app.command()(serve_commands.deploy)

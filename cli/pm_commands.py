@@ -170,9 +170,7 @@ def report_cmd(
     for release in report.releases:
         console.print(f"  {release.release.project} {release.release.name}: {release.verdict}")
     if notify:
-        _print_deliveries(service.notify(
-            store, cfg, service.status_message_for(report, cfg), event="digest", subject_id="pmhub:status"
-        ))
+        _print_deliveries(service.digest(store, cfg, report))
 
 
 def reconcile_cmd(

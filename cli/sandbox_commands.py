@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli import pm_commands
 from cli.context import State, console, err, open_store_or_exit, settings
+
+if TYPE_CHECKING:
+    from schema.readiness import StatusReport
 
 
 class JiraFlavour(StrEnum):
@@ -83,7 +86,7 @@ def demo(
     from datetime import UTC, datetime
 
     from hub import service
-    from reports import render_readiness, render_status
+    from reports import render_leadership, render_readiness, render_status
     from sandbox.runner import ENV_PREFIX, WEB_PASSWORD, WEB_USER, Sandbox, SandboxOptions
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -115,13 +118,40 @@ def demo(
             console.print(f"    report: {path.resolve()}", highlight=False)
         status_html = workdir / "status.html"
         service.write_report(render_status(report, "html"), status_html, "status", "html")
+        service.write_report(render_leadership(report, "html"), workdir / "summary.html", "summary", "html")
+        _planning(report)
     console.rule("next")
     console.print(f"config {config}, store {store_file}; the sandbox stopped with the demo.", highlight=False)
     report_uri = status_html.resolve().as_uri()
-    console.print(f"status report (releases, roadmap, contradictions): {report_uri}", highlight=False)
+    console.print(f"status report (releases, objectives, roadmap and its timeline, launches, priorities, "
+                  f"contradictions): {report_uri}", highlight=False)
+    console.print(f"the leadership summary: {(workdir / 'summary.html').resolve().as_uri()}", highlight=False)
     console.print(f"status page over the demo's store: http://{cfg.serve.host}:{cfg.serve.port}/ "
                   f"(log in as {WEB_USER}, password {WEB_PASSWORD}); start it with", highlight=False)
     console.print(f"  export {ENV_PREFIX}WEB_PASSWORD={WEB_PASSWORD}; pmhub -c {config} serve --no-schedules",
                   highlight=False)
     console.print("a sandbox that keeps running: pmhub sandbox --write-config pmhub.toml; export the variables it "
                   "prints; pmhub sync; pmhub serve", highlight=False)
+
+
+def _planning(report: StatusReport) -> None:
+    """The objectives, the launches and the top of each backlog, a line each."""
+    from reports.render import moved
+
+    console.rule("objectives, launches and priorities")
+    for objective in report.objectives:
+        reason = f" ({objective.reasons[0]})" if objective.reasons else ""
+        console.print(f"  {objective.title}: {objective.state.value.replace('_', ' ')}{reason}", highlight=False)
+    for review in report.launches:
+        changes = ", ".join(moved(review)) or "no tracked metric moved"
+        broken = "".join(f"; broke {g.title}" for g in review.broken)
+        label = f"{review.release.project} {review.release.name}"
+        console.print(f"  {label} launched {review.launched_on}: {changes}{broken}", highlight=False)
+    for backlog in report.priorities:
+        top = backlog.ranked[0] if backlog.ranked else None
+        first = f"first {top.label} ({top.formula})" if top else "nothing ranked"
+        console.print(
+            f"  {backlog.product} by {backlog.method.value.upper()}: {first}; {backlog.ranked_total} ranked, "
+            f"{backlog.unscored_total} not scored (`pmhub priorities` lists them)",
+            highlight=False,
+        )

@@ -33,14 +33,24 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import tenacity
 
 from connectors.notify_config import NotifyEvent, NotifyTarget
-from reports import render_readiness, render_status, render_summary, summary_title, to_jira_wiki
+from reports import (
+    render_launches,
+    render_leadership,
+    render_readiness,
+    render_status,
+    render_summary,
+    summary_title,
+    to_jira_wiki,
+)
 from schema.errors import RetryLaterError
+from schema.planning import LaunchesReport, LaunchReview
 from schema.readiness import ReadinessReport, StatusReport
 
 CommentKind = Literal["jira_comment", "github_comment"]
@@ -150,6 +160,31 @@ def status_message(status: StatusReport, *, report_url: str | None = None) -> Me
         markdown=render_status(status, "md", report_url=report_url),
         html=render_status(status, "html", report_url=report_url),
         attachment_name=f"status-{status.generated_at:%Y-%m-%d}.html",
+    )
+
+
+def leadership_message(status: StatusReport, *, report_url: str | None = None) -> Message:
+    """The digest for leadership: one screen (objectives, releases at risk, launches), as chat text and e-mail."""
+    text = render_leadership(status, "md", report_url=report_url)
+    return Message(
+        title=f"{summary_title(status)} (summary)",
+        summary=text,
+        markdown=text,
+        html=render_leadership(status, "html", report_url=report_url),
+        attachment_name=f"summary-{status.generated_at:%Y-%m-%d}.html",
+    )
+
+
+def launch_message(review: LaunchReview, generated_at: datetime, *, report_url: str | None = None) -> Message:
+    """A launch whose guardrails broke after it: delivered like a readiness change."""
+    report = LaunchesReport(generated_at=generated_at, launches=[review])
+    release = review.release
+    return Message(
+        title=summary_title(review),
+        summary=render_summary(review, report_url=report_url),
+        markdown=render_launches(report, "md", report_url=report_url),
+        html=render_launches(report, "html", report_url=report_url),
+        attachment_name=f"launch-{_file_stem(release.project + '-' + release.name)}.html",
     )
 
 
@@ -374,6 +409,8 @@ __all__ = [
     "Message",
     "RetryPolicy",
     "deliver",
+    "launch_message",
+    "leadership_message",
     "parse_issue_ref",
     "readiness_message",
     "record",

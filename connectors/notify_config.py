@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 NotifyEvent = Literal["readiness", "digest"]
+Audience = Literal["team", "leadership"]
 
 
 class NotifyTarget(BaseModel):
@@ -19,3 +20,6 @@ class NotifyTarget(BaseModel):
     target: str | None = Field(None, description="Jira issue key or 'owner/repo#number' for comment targets.")
     format: Literal["summary", "full"] = "summary"
     events: tuple[NotifyEvent, ...] = ("readiness", "digest")
+    audience: Audience = Field(
+        "team", description="The digest's depth: team (the whole status) or leadership (one screen)."
+    )

@@ -2,9 +2,11 @@
 
 - ``pmhub-readiness`` (on demand, parameter ``release``): evaluate one release, deliver the verdict when asked.
 - ``pmhub-digest`` (scheduled by ``schedules.digest``): the consolidated status report, delivered to the targets
-  subscribed to ``digest``.
+  subscribed to ``digest`` at their audience's depth (the team the whole report, leadership one screen); a
+  guardrail broken since a recent launch goes to the ``readiness`` targets first, once.
 - :func:`reevaluate_changed` runs after every sync: each upcoming release is evaluated again, and a release whose
-  verdict or checks changed since its last report is delivered to the ``readiness`` targets.
+  verdict or checks changed since its last report is delivered to the ``readiness`` targets; so is each recent
+  launch with a guardrail newly broken since it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from hub import service
 from hub.settings import load_settings
 from hub.sources import open_store
 from reports import render_readiness, render_status
+from sync.launches import reviews_from_store
 from sync.overview import upcoming_releases
 
 
@@ -54,17 +57,22 @@ def digest_flow(config: str | None = None, notify: bool = True) -> int:
     with logs_to_run():
         cfg = load_settings(config)
         store = open_store(cfg)
-        report = service.status_report(store, cfg, datetime.now(UTC))
+        now = datetime.now(UTC)
+        report = service.status_report(store, cfg, now)
         create_markdown_artifact(render_status(report, "md"), key="pmhub-status", description="Consolidated status")
         if notify:
-            message = service.status_message_for(report, cfg)
-            service.notify(store, cfg, message, event="digest", subject_id="pmhub:status")
+            service.launch_alerts(store, cfg, report.launches, now)
+            service.digest(store, cfg, report)
         return len(report.releases)
 
 
 @task(name="reevaluate-readiness")
 def reevaluate_changed(config: str | None) -> list[str]:
-    """Evaluate every upcoming release; deliver those whose verdict or checks changed. Returns their names."""
+    """Evaluate every upcoming release and judge the recent launches' guardrails again; deliver what changed.
+    Returns the releases whose readiness changed and the launches with a guardrail newly broken."""
     cfg = load_settings(config)
     store = open_store(cfg)
-    return service.reevaluate(store, cfg, upcoming_releases(store), datetime.now(UTC))
+    now = datetime.now(UTC)
+    changed = service.reevaluate(store, cfg, upcoming_releases(store), now)
+    launches = reviews_from_store(store, cfg.launch_review, cfg.readiness.guardrails, now).launches
+    return changed + service.launch_alerts(store, cfg, launches, now)

@@ -129,8 +129,8 @@ def sync_flow(config: str | None = None, source: str | None = None, full: bool =
             summary_markdown(summary)
             + "\n\nLinks: "
             + ", ".join(f"{k} {v}" for k, v in links.items())
-            + "\n\nReadiness re-evaluated: "
-            + (", ".join(changed) or "no release changed"),
+            + "\n\nRe-evaluated (readiness, guardrails since launch): "
+            + (", ".join(changed) or "nothing changed"),
             key="pmhub-sync-summary",
             description="Pages, records and errors per source and stream",
         )

@@ -1,10 +1,11 @@
 """Use cases shared by the CLI, the Prefect flows and the web app: readiness, the status report, reconciliation
-write-back and delivery, each composed from sync/, reports/ and connectors/ with the configured settings.
+write-back and delivery — the digest at each target's depth, and guardrails broken after a launch (each once) —,
+each composed from sync/, reports/ and connectors/ with the configured settings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -13,23 +14,26 @@ from connectors.notify import (
     DeliveryResult,
     Message,
     deliver,
+    launch_message,
+    leadership_message,
     readiness_message,
     record,
     status_message,
 )
-from connectors.notify_config import NotifyEvent
+from connectors.notify_config import Audience, NotifyEvent
 from hub.settings import Settings
 from hub.sources import Sources, SourcesWriteBack, comment_posters
 from schema import ConfigError, Release
+from schema.planning import LaunchReview
 from schema.readiness import ReadinessReport, StatusReport
-from sync.overview import upcoming_releases
-from sync.readiness import freshness_rows, readiness_for
-from sync.reconcile.write_back import reconcile_store
-from sync.roadmap import roadmap_from_store
+from sync import status as sync_status
+from sync.readiness import readiness_for
 from sync.scope import find_release
 from sync.store import Store
 
 Format = Literal["md", "html", "json"]
+LAUNCH_ALERT = "launch_guardrail_broken"  # audit action: a guardrail found broken after a launch, delivered once
+_AUDIT_SCAN = 200
 
 
 def resolve_release(store: Store, name: str, project: str | None = None) -> Release:
@@ -72,13 +76,8 @@ def reevaluate_ids(store: Store, cfg: Settings, release_ids: Iterable[str]) -> l
 
 
 def status_report(store: Store, cfg: Settings, now: datetime) -> StatusReport:
-    return StatusReport(
-        generated_at=now,
-        releases=[readiness_for(store, release, cfg.readiness, now) for release in upcoming_releases(store)],
-        roadmap=roadmap_from_store(store, cfg.roadmap_items, cfg.roadmap_rules, now),
-        contradictions=reconcile_store(store, cfg.reconcile, now).contradictions,
-        freshness=freshness_rows(store.runs.last_successes(), cfg.readiness.freshness, now),
-    )
+    """The consolidated status; each release's readiness is kept as the baseline of its next notification."""
+    return sync_status.status_report(store, cfg.status_config(), now, persist=True)
 
 
 def write_back(cfg: Settings) -> SourcesWriteBack:
@@ -87,10 +86,19 @@ def write_back(cfg: Settings) -> SourcesWriteBack:
 
 
 def notify(
-    store: Store, cfg: Settings, message: Message, *, event: NotifyEvent, subject_id: str
+    store: Store,
+    cfg: Settings,
+    message: Message,
+    *,
+    event: NotifyEvent,
+    subject_id: str,
+    audience: Audience | None = None,
 ) -> list[DeliveryResult]:
-    """Deliver to every target subscribed to ``event``; every result is recorded in the audit table."""
-    wanted = {name: t for name, t in cfg.notify.items() if event in t.events}
+    """Deliver to every target subscribed to ``event`` (of ``audience``, when given); every result is recorded in
+    the audit table."""
+    wanted = {
+        name: t for name, t in cfg.notify.items() if event in t.events and audience in (None, t.audience)
+    }
     if not wanted:
         return []
     posters = comment_posters(Sources(cfg)) if any(t.kind != "apprise" for t in wanted.values()) else {}
@@ -111,6 +119,43 @@ def readiness_message_for(report: ReadinessReport, cfg: Settings) -> Message:
 
 def status_message_for(report: StatusReport, cfg: Settings) -> Message:
     return status_message(report, report_url=page_url(cfg))
+
+
+def digest(store: Store, cfg: Settings, report: StatusReport) -> list[DeliveryResult]:
+    """The status digest to every target subscribed to ``digest``: the whole report to the team's, one screen to
+    leadership's (``[notify.<name>] audience``)."""
+    messages: dict[Audience, Message] = {
+        "team": status_message_for(report, cfg),
+        "leadership": leadership_message(report, report_url=page_url(cfg)),
+    }
+    return [
+        result
+        for audience, message in messages.items()
+        for result in notify(store, cfg, message, event="digest", subject_id="pmhub:status", audience=audience)
+    ]
+
+
+def launch_alerts(store: Store, cfg: Settings, launches: Sequence[LaunchReview], now: datetime) -> list[str]:
+    """Deliver each launch whose guardrails broke after it to the ``readiness`` targets — a guardrail once: it is
+    recorded in the audit table (action ``launch_guardrail_broken``) and never delivered again. Returns the
+    launches delivered, as 'PROJECT NAME since launch: <guardrails>'."""
+    sent = []
+    for review in launches:
+        release_id = review.release.id
+        known = {
+            entry.detail.get("check")
+            for entry in store.audit.log(target_id=release_id, limit=_AUDIT_SCAN)
+            if entry.action == LAUNCH_ALERT
+        }
+        new = [g for g in review.broken if g.id not in known]
+        if not new:
+            continue
+        for check in new:
+            store.audit.add(LAUNCH_ALERT, release_id, {"check": check.id, "summary": check.summary})
+        url = page_url(cfg)
+        notify(store, cfg, launch_message(review, now, report_url=url), event="readiness", subject_id=release_id)
+        sent.append(f"{review.release.project} {review.release.name} since launch: {', '.join(g.id for g in new)}")
+    return sent
 
 
 def write_report(text: str, out: Path | None, default_stem: str, fmt: Format) -> Path:

@@ -15,9 +15,9 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -27,11 +27,17 @@ from connectors.jira.config import JiraSourceConfig
 from connectors.notify_config import NotifyTarget
 from hub.web.config import WebAuthSettings, WebhookSettings
 from schema import ConfigError, MetricTarget, StatusRules
+from sync.launches import LaunchReviewConfig
 from sync.linking import DEFAULT_KEY_PATTERN, LinkRules
+from sync.objectives import ObjectiveConfig
+from sync.priorities import PrioritiesConfig
 from sync.readiness import ReadinessConfig
 from sync.reconcile.rules import ReconcileConfig
 from sync.roadmap import RoadmapConfig
 from sync.store.database import RETRY_SECONDS
+
+if TYPE_CHECKING:
+    from sync.status import StatusConfig
 
 DEFAULT_CONFIG = Path("pmhub.toml")
 DEFAULT_STORE_URL = "sqlite:///.pmhub/pmhub.db"
@@ -64,6 +70,7 @@ class RoadmapItemSettings(_Section):
 
     title: str
     owner: str | None = None
+    start_date: date | None = Field(None, description="When its work starts (default: from its linked work).")
     target_date: date | None = None
     links: list[str] = Field(default_factory=list, description="Jira keys/versions, 'owner/repo#n', milestones.")
     metrics: list[MetricTarget] = Field(default_factory=list)
@@ -118,6 +125,23 @@ class Settings(BaseSettings):
     serve: ServeSettings = ServeSettings()
     webhooks: WebhookSettings = WebhookSettings()
     web: WebAuthSettings = WebAuthSettings()
+    objectives: dict[str, ObjectiveConfig] = Field(default_factory=dict)
+    priorities: PrioritiesConfig = PrioritiesConfig()
+    launch_review: LaunchReviewConfig = LaunchReviewConfig()
+
+    @model_validator(mode="after")
+    def _known_products(self) -> Settings:
+        """A product ``[priorities] methods`` names is a ``[products.<name>]``, or a Jira project or repository."""
+        known = set(self.products)
+        for source in self.sources.values():
+            known.update(getattr(source, "projects", ()) or getattr(source, "repos", ()))
+        unknown = sorted(set(self.priorities.methods) - known)
+        if unknown:
+            raise ValueError(
+                f"priorities.methods names no product: {', '.join(unknown)}; use a [products.<name>] name, a Jira "
+                f"project key or a repository ({', '.join(sorted(known)) or 'none configured'})"
+            )
+        return self
 
     def link_rules(self) -> LinkRules:
         pairs = tuple(
@@ -127,6 +151,21 @@ class Settings(BaseSettings):
             key_pattern=self.linking.key_pattern,
             match_milestones_to_versions=self.linking.match_milestones_to_versions,
             products=pairs,
+        )
+
+    def status_config(self) -> StatusConfig:
+        """What the status report judges by, from this configuration."""
+        from sync.status import StatusConfig  # the status report's modules load only when one is made
+
+        return StatusConfig(
+            readiness=self.readiness,
+            reconcile=self.reconcile,
+            roadmap_items=self.roadmap_items,
+            roadmap_rules=self.roadmap_rules,
+            objectives=self.objectives,
+            priorities=self.priorities,
+            products=self.products,
+            launch_review=self.launch_review,
         )
 
     @classmethod
@@ -156,7 +195,8 @@ def _describe(error: ErrorDetails) -> str:
         return f"{loc}: {hint}"
     if kind == "missing":
         return f"{loc}: required key is missing"
-    return f"{loc}: {error['msg']}"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{loc}: {message}" if loc else message
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

@@ -1,4 +1,5 @@
-"""Charts as inline SVG, computed in Python: scope burn-up, work items by status category, metric sparklines.
+"""Charts as inline SVG, computed in Python: scope burn-up, work items by status category, metric sparklines, the
+roadmap timeline.
 
 Every function is pure and returns ``Markup`` (safe to embed in an autoescaped template); every piece of text that
 came from data is escaped here. Each chart carries ``role="img"``, a ``<title>`` and an ``aria-label`` so it reads
@@ -9,11 +10,13 @@ without its colours, and a ``data-testid`` for browser tests. Long series are th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import TypeVar
 
 from markupsafe import Markup, escape
 
+from schema.planning import TimelineRow, TimelineState
 from schema.readiness import BurnupPoint, MetricSeries
 
 MAX_POINTS = 240
@@ -21,6 +24,20 @@ MAX_POINTS = 240
 CATEGORY_ORDER = ("todo", "in_progress", "done", "cancelled")
 CATEGORY_COLOURS = {"todo": "#8c959f", "in_progress": "#0969da", "done": "#1a7f37", "cancelled": "#6e40c9"}
 _OTHER_COLOUR = "#bf8700"
+STATE_COLOURS = {
+    TimelineState.DONE: "#1a7f37",
+    TimelineState.ON_TRACK: "#0969da",
+    TimelineState.AT_RISK: "#bf8700",
+    TimelineState.BLOCKED: "#cf222e",
+}
+STATE_WORDS = {
+    TimelineState.DONE: "done",
+    TimelineState.ON_TRACK: "on track",
+    TimelineState.AT_RISK: "at risk",
+    TimelineState.BLOCKED: "blocked",
+}
+TIMELINE_ROWS = 40
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DONE = "#1a7f37"
 _SCOPE = "#57606a"
 _FAIL = "#cf222e"
@@ -204,6 +221,118 @@ def sparkline(series: MetricSeries) -> Markup:
     return _svg(f"chart-metric-{series.metric}", width, height, label, body)
 
 
+def _months(first: date, last: date) -> list[date]:
+    day = date(first.year, first.month, 1)
+    found = []
+    while day <= last:
+        if day >= first:
+            found.append(day)
+        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return found
+
+
+def _short(text: str, limit: int = 32) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class _Axis:
+    first: date
+    span: int
+    left: float
+    width: float
+
+    @property
+    def last(self) -> date:
+        return self.first + timedelta(days=self.span)
+
+    def x(self, day: date) -> float:
+        """Where ``day`` is; a day past the end of the axis is at its end."""
+        return self.left + min((day - self.first).days, self.span) / self.span * self.width
+
+
+def _timeline_row(row: TimelineRow, axis: _Axis, mid: float) -> str:
+    colour = STATE_COLOURS[row.state]
+    x = axis.x
+    parts = [f'<text x="8" y="{mid + 4:.1f}">{escape(_short(row.label))}<title>{escape(row.label)}</title></text>']
+    if row.start is not None and row.target is not None and row.start <= row.target:
+        bar_w = max(x(row.target) - x(row.start), 2.0)
+        parts.append(
+            f'<rect x="{x(row.start):.1f}" y="{mid - 6:.1f}" width="{bar_w:.1f}" height="12" rx="3" '
+            f'fill="{colour}" fill-opacity="0.75"/>'
+        )
+    if row.target is not None:
+        tx = x(row.target)
+        parts.append(
+            f'<line x1="{tx:.1f}" y1="{mid - 9:.1f}" x2="{tx:.1f}" y2="{mid + 9:.1f}" stroke="{colour}" '
+            'stroke-width="2"/>'
+        )
+    if row.forecast is not None:
+        fx = x(row.forecast)
+        if row.target is not None and row.forecast > row.target:
+            parts.append(
+                f'<line x1="{x(row.target):.1f}" y1="{mid:.1f}" x2="{fx:.1f}" y2="{mid:.1f}" stroke="{_FAIL}" '
+                'stroke-width="2" stroke-dasharray="4 3"/>'
+            )
+        if row.forecast > axis.last:  # off the chart: an arrow at its edge, the date in words
+            arrow = f"{fx - 6:.1f},{mid - 6:.1f} {fx + 4:.1f},{mid:.1f} {fx - 6:.1f},{mid + 6:.1f}"
+            parts.append(f'<polygon points="{arrow}" fill="{colour}"/>')
+        else:
+            diamond = f"{fx:.1f},{mid - 6:.1f} {fx + 6:.1f},{mid:.1f} {fx:.1f},{mid + 6:.1f} {fx - 6:.1f},{mid:.1f}"
+            parts.append(f'<polygon points="{diamond}" fill="#ffffff" stroke="{colour}" stroke-width="2"/>')
+    if row.slipped:
+        end = max(x(d) for d in (row.target, row.forecast) if d is not None)
+        beyond = f" → {row.forecast.isoformat()}" if row.forecast and row.forecast > axis.last else ""
+        note = f"slipped {row.slip_days} d{beyond}"
+        parts.append(f'<text x="{end + 9:.1f}" y="{mid + 4:.1f}" fill="{_FAIL}">{note}</text>')
+    state = STATE_WORDS[row.state] + (f", slipped {row.slip_days} days" if row.slipped else "")
+    return (
+        f'<g data-testid="timeline-row" data-state="{row.state.value}" data-slipped="{str(row.slipped).lower()}" '
+        f'aria-label="{escape(row.label)}: {escape(state)}">{"".join(parts)}</g>'
+    )
+
+
+def timeline(rows: Sequence[TimelineRow], *, today: date, label: str, max_rows: int = TIMELINE_ROWS) -> Markup:
+    """One row per roadmap item or release: a bar from start to target in its state's colour, a diamond at its
+    forecast (a dashed red stretch when that is after the target; an arrow at the edge when it is off the chart), a
+    red note on a slipped row, a line for today and month ticks; at most ``max_rows`` rows (a line says how many
+    more)."""
+    shown = list(rows[:max_rows])
+    dates = [d for r in shown for d in (r.start, r.target, r.forecast) if d is not None]
+    width, left, right, top, row_h = 960, 260, 180, 30, 26
+    if not dates:
+        empty = '<text x="8" y="34" class="muted">No roadmap item or release has a date yet.</text>'
+        return _svg("chart-timeline", width, 60, f"{label}: nothing dated yet", [empty])
+    # the axis spans every start and target and today, a month beyond; a later forecast points off its end
+    planned = [d for r in shown for d in (r.start, r.target) if d is not None]
+    first = min(*dates, today) - timedelta(days=3)
+    last = max(*planned, today) + timedelta(days=30)
+    axis = _Axis(first, max((last - first).days, 1), left, width - left - right)
+    bottom = top + row_h * len(shown)
+    more = len(rows) - len(shown)
+    body: list[str] = []
+    for month in _months(first, first + timedelta(days=axis.span)):
+        mx = axis.x(month)
+        body += [
+            f'<line x1="{mx:.1f}" y1="{top - 6}" x2="{mx:.1f}" y2="{bottom}" stroke="#d0d7de"/>',
+            f'<text x="{mx + 3:.1f}" y="{top - 10}" class="axis">{_MONTHS[month.month - 1]} {month.year}</text>',
+        ]
+    body += [_timeline_row(row, axis, top + i * row_h + row_h / 2) for i, row in enumerate(shown)]
+    tx = axis.x(today)
+    legend = "  ".join(f'<tspan fill="{STATE_COLOURS[st]}">■ {STATE_WORDS[st]}</tspan>' for st in TimelineState)
+    body += [
+        f'<line x1="{tx:.1f}" y1="{top - 6}" x2="{tx:.1f}" y2="{bottom}" stroke="{_FAIL}" stroke-width="1.5" '
+        'data-role="today"/>',
+        f'<text x="{tx:.1f}" y="{bottom + 14}" text-anchor="middle" fill="{_FAIL}" class="axis">today '
+        f"{today.isoformat()}</text>",
+        f'<text x="8" y="{bottom + 32}" class="legend">{legend}  ◇ forecast  ┆ today</text>',
+    ]
+    if more:
+        body.append(f'<text x="8" y="{bottom + 50}" class="muted">… and {more} more (see the roadmap table)</text>')
+    summary = f"{label}: {len(rows)} rows, {sum(r.slipped for r in rows)} slipped; today {today.isoformat()}"
+    return _svg("chart-timeline", width, bottom + (58 if more else 40), summary, body)
+
+
 __all__ = [
     "CATEGORY_ORDER",
     "MAX_POINTS",
@@ -215,4 +344,5 @@ __all__ = [
     "op_symbol",
     "sparkline",
     "thin",
+    "timeline",
 ]

@@ -20,8 +20,19 @@ from functools import cache
 from typing import Any, Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from pydantic import BaseModel
 
 from reports import charts
+from schema.planning import (
+    ChangeDirection,
+    LaunchesReport,
+    LaunchReview,
+    ObjectivesReport,
+    ObjectiveState,
+    PrioritiesReport,
+    ScoreInput,
+    TimelineState,
+)
 from schema.readiness import (
     CheckResult,
     Freshness,
@@ -37,6 +48,9 @@ Format = Literal["md", "html", "json"]
 
 READINESS_SCHEMA = "pmhub.readiness/1"
 STATUS_SCHEMA = "pmhub.status/1"
+OBJECTIVES_SCHEMA = "pmhub.objectives/1"
+PRIORITIES_SCHEMA = "pmhub.priorities/1"
+LAUNCHES_SCHEMA = "pmhub.launches/1"
 
 EVIDENCE_CAP_HTML = 25
 EVIDENCE_CAP_MD = 10
@@ -46,6 +60,20 @@ _OUTCOME_RANK = {Outcome.FAILED: 0, Outcome.PASSED: 1, Outcome.SKIPPED: 2}
 _MARK = {Outcome.FAILED: "❌ failed", Outcome.PASSED: "✅ passed", Outcome.SKIPPED: "➖ skipped"}
 _VERDICT_MARK = {Verdict.GO: "✅", Verdict.AT_RISK: "⚠️", Verdict.NO_GO: "⛔"}
 _VERDICT_CLASS = {Verdict.GO: "go", Verdict.AT_RISK: "at-risk", Verdict.NO_GO: "no-go"}
+_OBJECTIVE_MARK = {ObjectiveState.ACHIEVED: "✅", ObjectiveState.ON_TRACK: "🟢", ObjectiveState.AT_RISK: "⚠️"}
+_OBJECTIVE_CLASS = {ObjectiveState.ACHIEVED: "go", ObjectiveState.ON_TRACK: "go", ObjectiveState.AT_RISK: "at-risk"}
+_TIMELINE_MARK = {
+    TimelineState.DONE: "✅",
+    TimelineState.ON_TRACK: "🟢",
+    TimelineState.AT_RISK: "⚠️",
+    TimelineState.BLOCKED: "⛔",
+}
+_DIRECTION_MARK = {
+    ChangeDirection.UP: "▲",
+    ChangeDirection.DOWN: "▼",
+    ChangeDirection.NO_CHANGE: "＝",
+    ChangeDirection.NOT_ENOUGH_DATA: "…",
+}
 
 
 def ordered_checks(checks: list[CheckResult]) -> list[CheckResult]:
@@ -130,6 +158,32 @@ def percent(done: float, total: float) -> str:
     return f"{done / total:.0%}" if total else "—"
 
 
+def share(value: float | None) -> str:
+    """A 0..1 share as a person reads it: ``78 %``; ``—`` when unknown."""
+    return "—" if value is None else f"{value:.0%}".replace("%", " %")
+
+
+def signed_pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.1f} %"
+
+
+def origins(inputs: list[ScoreInput]) -> str:
+    """Where a score's inputs came from: ``Jira field``, or each input's own origin when they differ."""
+    found = list(dict.fromkeys(i.origin for i in inputs))
+    if len(found) == 1 and not found[0].startswith("label"):
+        return found[0]
+    return ", ".join(i.origin if i.origin.startswith("label") else f"{i.name}: {i.origin}" for i in inputs)
+
+
+def moved(review: LaunchReview) -> list[str]:
+    """The tracked metrics that moved after a launch, e.g. ``activation_rate ▲ +39.8 %``."""
+    return [
+        f"{m.metric} {_DIRECTION_MARK[m.direction]} {signed_pct(m.change_pct)}"
+        for m in review.metrics
+        if m.direction in (ChangeDirection.UP, ChangeDirection.DOWN)
+    ]
+
+
 def web_url(url: str | None) -> str | None:
     """The URL when it is http(s), else None: a report never carries a ``javascript:`` or ``data:`` link."""
     if url and url.split(":", 1)[0].lower() in ("http", "https"):
@@ -156,7 +210,9 @@ def md_link(label: object, url: str | None) -> str:
 
 
 def _common(env: Environment) -> Environment:
-    env.filters.update(when=when, age=age, num=charts.number, web_url=web_url, op=charts.op_symbol)
+    env.filters.update(
+        when=when, age=age, num=charts.number, web_url=web_url, op=charts.op_symbol, share=share, signed=signed_pct
+    )
     env.globals.update(
         ordered_checks=ordered_checks,
         failed=failed,
@@ -165,9 +221,16 @@ def _common(env: Environment) -> Environment:
         failure_counts=failure_counts,
         freshness_by_source=freshness_by_source,
         percent=percent,
+        origins=origins,
+        moved=moved,
         mark=_MARK,
         verdict_mark=_VERDICT_MARK,
         verdict_class=_VERDICT_CLASS,
+        objective_mark=_OBJECTIVE_MARK,
+        objective_class=_OBJECTIVE_CLASS,
+        timeline_mark=_TIMELINE_MARK,
+        direction_mark=_DIRECTION_MARK,
+        state_words=charts.STATE_WORDS,
     )
     return env
 
@@ -201,6 +264,7 @@ def _html_env() -> Environment:
         burnup_chart=charts.burnup,
         category_chart=charts.categories,
         sparkline=charts.sparkline,
+        timeline_chart=charts.timeline,
         meets=charts.meets,
     )
     return _common(env)
@@ -213,7 +277,7 @@ def _render(fmt: Literal["md", "html"], name: str, **context: Any) -> str:
     return _BLANK_RUN.sub("\n\n", text)
 
 
-def _json(schema: str, report: ReadinessReport | StatusReport) -> str:
+def _json(schema: str, report: BaseModel) -> str:
     """``model_dump(mode="json")`` with ``"schema"`` as the first key, serialised by pydantic-core (fast)."""
     body = report.model_dump_json(indent=2)
     return "{\n" + f"  {json.dumps('schema')}: {json.dumps(schema)},\n" + body[2:] + "\n"
@@ -233,17 +297,51 @@ def render_status(status: StatusReport, fmt: Format, *, report_url: str | None =
     return _render(fmt, "status", status=status, report_url=web_url(report_url))
 
 
-def render_summary(report: ReadinessReport | StatusReport, *, report_url: str | None = None) -> str:
-    """A few lines for chat: the verdict (or the verdict counts), what failed, and a link to the full report."""
+def render_objectives(report: ObjectivesReport, fmt: Format) -> str:
+    """Every objective: its state, the share of its work done, its forecast and its KPI, each with the evidence."""
+    if fmt == "json":
+        return _json(OBJECTIVES_SCHEMA, report)
+    return _render(fmt, "objectives", report=report)
+
+
+def render_priorities(report: PrioritiesReport, fmt: Format) -> str:
+    """Each product's ranked backlog with the inputs and formula of every score, then the items it cannot score."""
+    if fmt == "json":
+        return _json(PRIORITIES_SCHEMA, report)
+    return _render(fmt, "priorities", report=report)
+
+
+def render_launches(report: LaunchesReport, fmt: Format, *, report_url: str | None = None) -> str:
+    """Each launch: every tracked metric before and after it, with the change and its interval; the guardrails."""
+    if fmt == "json":
+        return _json(LAUNCHES_SCHEMA, report)
+    return _render(fmt, "launches", report=report, report_url=web_url(report_url))
+
+
+def render_leadership(status: StatusReport, fmt: Literal["md", "html"], *, report_url: str | None = None) -> str:
+    """One screen for leadership: the objectives, the releases at risk, the recent launches and what they moved."""
+    return _render(fmt, "leadership", status=status, report_url=web_url(report_url))
+
+
+def render_summary(report: ReadinessReport | StatusReport | LaunchReview, *, report_url: str | None = None) -> str:
+    """A few lines for chat: the verdict (or the verdict counts, or a launch's broken guardrails), what failed, and a
+    link to the full report."""
     if isinstance(report, ReadinessReport):
         return _render("md", "summary_readiness", report=report, report_url=web_url(report_url))
+    if isinstance(report, LaunchReview):
+        return _render("md", "summary_launch", review=report, report_url=web_url(report_url))
     return _render("md", "summary_status", status=report, report_url=web_url(report_url))
 
 
-def summary_title(report: ReadinessReport | StatusReport) -> str:
-    """The one-line title for a message: the readiness headline, or the status report's date and verdict counts."""
+def summary_title(report: ReadinessReport | StatusReport | LaunchReview) -> str:
+    """The one-line title for a message: the readiness headline, a launch's guardrails, or the status report's
+    date and verdict counts."""
     if isinstance(report, ReadinessReport):
         return headline(report)
+    if isinstance(report, LaunchReview):
+        broken = len(report.broken)
+        held = f"{broken} guardrail{'s' if broken != 1 else ''} broken" if broken else "guardrails hold"
+        return f"{release_label(report.release)} since launch — {held}"
     counts = {v: sum(r.verdict is v for r in report.releases) for v in Verdict}
     tally = ", ".join(f"{n} {v.value}" for v, n in counts.items() if n) or "no releases"
     return f"pmhub status {report.generated_at.astimezone(UTC):%Y-%m-%d} — {tally}"
@@ -252,6 +350,9 @@ def summary_title(report: ReadinessReport | StatusReport) -> str:
 __all__ = [
     "EVIDENCE_CAP_HTML",
     "EVIDENCE_CAP_MD",
+    "LAUNCHES_SCHEMA",
+    "OBJECTIVES_SCHEMA",
+    "PRIORITIES_SCHEMA",
     "READINESS_SCHEMA",
     "STATUS_SCHEMA",
     "Format",
@@ -262,8 +363,14 @@ __all__ = [
     "headline",
     "md_cell",
     "md_link",
+    "moved",
     "ordered_checks",
+    "origins",
     "release_label",
+    "render_launches",
+    "render_leadership",
+    "render_objectives",
+    "render_priorities",
     "render_readiness",
     "render_status",
     "render_summary",

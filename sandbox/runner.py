@@ -191,7 +191,7 @@ class Sandbox:
                 f'jira_project = "{product.jira_project}"',
                 f'repo = "{product.repo}"',
             ]
-        lines += self._reconcile_toml() + self._guardrails_toml() + self._roadmap_toml()
+        lines += self._reconcile_toml() + self._guardrails_toml() + self._roadmap_toml() + self._planning_toml()
         lines += ["", "[web]", f'basic_users = {{ {WEB_USER} = "{ENV_PREFIX}WEB_PASSWORD" }}   # the status page login']
         return "\n".join(lines) + "\n"
 
@@ -208,6 +208,46 @@ class Sandbox:
                 f"target_date = {goal.target_date.isoformat()}",
                 f"links = [{links}]",
             ]
+        return lines
+
+    def _analytics_of(self) -> dict[str, dict[str, Any]]:
+        """Per Jira project, the config of the first analytics source that measures its product."""
+        found: dict[str, dict[str, Any]] = {}
+        for name, config in source_configs(self.analytics_data, self.urls, ENV_PREFIX)[0].items():
+            product = next(p for p in self.world.products if name.endswith(_slug(p.name)))
+            found.setdefault(product.jira_project, config)
+        return found
+
+    def _planning_toml(self) -> list[str]:
+        """The objectives, prioritisation and launch reviews the world seeds (see sandbox.world)."""
+        measured = self._analytics_of()
+        lines: list[str] = []
+        for goal in self.world.objectives:
+            source = measured[goal.product.jira_project]
+            roadmap = ", ".join(f'"{key}"' for key in goal.roadmap)
+            lines += [
+                "",
+                f'[objectives."{goal.key}"]',
+                f'title = "{goal.title}"',
+                f'owner = "{goal.owner}"',
+                f"roadmap = [{roadmap}]",
+                f'kpi = {{ metric = "{goal.metric}", op = "{goal.op}", target = {goal.target:g}, by = {goal.by}, '
+                f'tool = "{source["kind"]}", project = "{source["project_id"]}" }}',
+            ]
+        methods = ", ".join(f'"{_slug(p.name)}" = "{p.score_method}"' for p in self.world.products)
+        lines += ["", "[priorities]", 'method = "rice"', f"methods = {{ {methods} }}"]
+        lines += ["", "[launch_review]", "before_days = 14", "after_days = 14", "settle_days = 3"]
+        for product in self.world.products:
+            source = measured[product.jira_project]
+            for metric in ("activation_rate", "daily_active_users"):
+                lines += [
+                    "",
+                    "[[launch_review.metrics]]",
+                    f'metric = "{metric}"',
+                    f'tool = "{source["kind"]}"',
+                    f'project = "{source["project_id"]}"',
+                    f'applies_to = ["{product.jira_project}"]',
+                ]
         return lines
 
     def _reconcile_toml(self) -> list[str]:
@@ -227,17 +267,12 @@ class Sandbox:
     def _guardrails_toml(self) -> list[str]:
         """Error rate and activation guardrails per product, from the first analytics source that measures it."""
         lines: list[str] = []
-        guarded: set[str] = set()
-        for name, config in source_configs(self.analytics_data, self.urls, ENV_PREFIX)[0].items():
-            product = next(p for p in self.world.products if name.endswith(_slug(p.name)))
-            if product.jira_project in guarded:
-                continue
-            guarded.add(product.jira_project)
+        for project, config in self._analytics_of().items():
             scope = "\n".join(
                 (
                     f'tool = "{config["kind"]}"',
                     f'project = "{config["project_id"]}"',
-                    f'applies_to = ["{product.jira_project}"]',
+                    f'applies_to = ["{project}"]',
                 )
             )
             lines += [

@@ -23,6 +23,19 @@ sandbox writes (:meth:`sandbox.runner.Sandbox.config_toml`) the upcoming release
 - healthy: the next release is GO (every item done, every pull request merged, green CI, drafted with notes); its
   roadmap item is done, and the release after it is on track (in the last four weeks at least as many of its items
   were finished as remain open, a pace that meets its date).
+
+For the PM's planning views the world also seeds (``World.objectives``, ``World.launch_effects``, the scores):
+
+- an objective per product: the troubled one's is at risk (its roadmap item's forecast lands after its date), the
+  healthy one's on track (its KPI meets the target and its work's forecast meets the date);
+- launches that move the numbers and launches that do not: the troubled product's 2.3.0 lifts activation for good
+  and quadruples errors for three weeks (its error-rate guardrail breaks after the launch), the healthy product's
+  2.3.0 brings more daily users; the 2.2.0 launches change nothing (:mod:`sandbox.analytics.data` applies them);
+- prioritisation inputs on part of the backlog: the troubled product scores by RICE, the healthy one by WSJF
+  (``Product.score_method``), in Jira custom fields ("Reach", "Impact", … "Job Size") and GitHub labels
+  (``reach:500``, ``job-size:5``); some items lack an input, one carries a label that is not a number;
+- the troubled product's next release finished an item in the last four weeks, so its roadmap item has a forecast,
+  after its date: the roadmap's one slipped item.
 """
 
 from __future__ import annotations
@@ -78,6 +91,7 @@ class JiraIssue:
     epic_key: str | None = None  # epic link (company-managed) or parent epic (team-managed)
     parent_key: str | None = None  # sub-task parent
     fix_versions: list[int] = field(default_factory=list)  # version ids
+    scores: dict[str, float] = field(default_factory=dict)  # prioritisation inputs by role (reach … job_size)
     sprint_id: int | None = None
     resolution: str | None = None
     resolved: datetime | None = None
@@ -244,6 +258,7 @@ class Product:
     name: str
     jira_project: str
     repo: str  # owner/name
+    score_method: str = "rice"  # how its backlog is prioritised: rice | wsjf
 
 
 @dataclass(frozen=True)
@@ -272,6 +287,35 @@ class RoadmapGoal:
     expected: str  # "on track" | "at risk" | "done"
 
 
+@dataclass(frozen=True)
+class ObjectiveGoal:
+    """An objective the sandbox's pmhub.toml declares (``[objectives.<key>]``), and the state it is seeded to show."""
+
+    key: str
+    title: str
+    owner: str  # display name
+    product: Product
+    roadmap: tuple[str, ...]  # RoadmapGoal keys
+    metric: str
+    op: str
+    target: float
+    by: date
+    expected: str  # "at_risk" | "on_track" | "achieved"
+
+
+@dataclass(frozen=True)
+class LaunchEffect:
+    """What a launch does to the analytics of the users on that release and later ones: ``event`` × ``factor``, for
+    ``days`` days after the launch (None: for good); ``shows`` is what a launch review finds."""
+
+    project: str
+    version: str
+    event: str  # an event of sandbox.analytics.data.EVENTS
+    factor: float
+    days: int | None
+    shows: str  # "<metric> up" | "guardrail <metric> broken"
+
+
 @dataclass
 class World:
     seed: int
@@ -288,6 +332,8 @@ class World:
     contradictions: list[Contradiction] = field(default_factory=list)
     verdicts: dict[tuple[str, str], str] = field(default_factory=dict)  # (project, version) -> GO | AT RISK | NO-GO
     roadmap: list[RoadmapGoal] = field(default_factory=list)
+    objectives: list[ObjectiveGoal] = field(default_factory=list)
+    launch_effects: list[LaunchEffect] = field(default_factory=list)
     _next_id: int = 100_000
 
     def new_id(self) -> int:
@@ -484,7 +530,7 @@ class _Builder:
         project = JiraProject(
             id=10_000 + index, key=key, name=name, style=style, lead=lead, statuses=statuses, board_id=index + 1
         )
-        product = Product(name=name, jira_project=key, repo=full_name)
+        product = Product(name=name, jira_project=key, repo=full_name, score_method="wsjf" if index % 2 else "rice")
         owner, repo_name = full_name.split("/")
         repo = Repo(
             id=1_296_269 + index,
@@ -503,6 +549,44 @@ class _Builder:
         self.add_issues(project, versions, share_jira)
         self.add_github(product, project, repo, versions, share_gh, share_prs)
         self._record_outlook(project)
+        _Scores(random.Random(f"{self.world.seed}/scores/{key}"), product).seed(self.world, project, repo)
+        self._record_planning(index, product, project)
+
+    def _record_planning(self, index: int, product: Product, project: JiraProject) -> None:
+        """The objective and the launch effects of this product (see the module docstring)."""
+        o, w = self.outlook, self.world
+        slug = _slug(project.name)
+        goals = [g.key for g in w.roadmap if g.key.startswith(f"{slug}-")]
+        owner = w.person(project.lead).display_name
+        if o.healthy:
+            more_users = LaunchEffect(project.key, "2.3.0", "app_opened", 1.15, None, "daily_active_users up")
+            w.launch_effects.append(more_users)
+            # three quarters of the daily users sandbox.analytics.data gives this product now (weekends included)
+            users = float(round((900 + 700 * index) * 1.47 * 0.92 * 1.15 * 0.75, -1))
+            key, title, metric, target, days, expected = (
+                "engagement", "grows its daily users", "daily_active_users", users, 60, "on_track"
+            )
+        else:
+            w.launch_effects += [
+                LaunchEffect(project.key, "2.3.0", "activated", 1.25, None, "activation_rate up"),
+                LaunchEffect(project.key, "2.3.0", "error", 4.0, 21, "guardrail error_rate broken"),
+            ]
+            key, title, metric, target, days, expected = (
+                "conversion", "converts more sign-ups", "activation_rate", 0.65, 14, "at_risk"
+            )
+        goal = ObjectiveGoal(
+            key=f"{slug}-{key}",
+            title=f"{project.name} {title}",
+            owner=owner,
+            product=product,
+            roadmap=tuple(goals),
+            metric=metric,
+            op=">=",
+            target=target,
+            by=self.now.date() + timedelta(days=days),
+            expected=expected,
+        )
+        w.objectives.append(goal)
 
     def _record_outlook(self, project: JiraProject) -> None:
         """The verdicts and roadmap states this product's data was shaped for."""
@@ -667,13 +751,20 @@ class _Builder:
         """Troubled: the next release keeps two items open. Healthy: the release after it finishes recently at
         least as many items as remain, so its forecast (remaining ÷ finished per day over 28 days) meets its date."""
         o = self.outlook
+        recently = self.now - timedelta(days=28)
         if not o.healthy:
             work = self._work_of(o.next)
             still_open = [i for i in work if project.status(i.status).category != "done"]
             for issue in [i for i in work if i.resolution == "Done"][: max(0, 2 - len(still_open))]:
                 self._transition(issue, project.first_in("indeterminate").name, issue.reporter)
+            resolved = [i for i in work if i.resolution == "Done" and i.resolved is not None]
+            if resolved and not any(i.resolved and i.resolved >= recently for i in resolved):
+                # one item reopened and finished again ten days ago: the pace its forecast extrapolates
+                again = min(resolved, key=lambda i: i.updated)
+                reopen_at, redone_at = self.now - timedelta(days=11), self.now - timedelta(days=10)
+                self._transition(again, project.first_in("indeterminate").name, again.reporter, at=reopen_at)
+                self._transition(again, project.first_in("done").name, again.reporter, at=redone_at)
             return
-        recently = self.now - timedelta(days=28)
         work = self._work_of(o.later)
         still_open = [i for i in work if project.status(i.status).category != "done"]
         finished = sum(i.resolution == "Done" and i.resolved is not None and i.resolved >= recently for i in work)
@@ -978,6 +1069,63 @@ class _Builder:
             w.contradictions.append(
                 Contradiction("release_ci_red", f"{repo.full_name}@{candidate}", "e2e-tests failed on the release ref")
             )
+
+
+class _Scores:
+    """Prioritisation inputs on part of one product's backlog (its own random stream: the rest of the world does
+    not move): RICE or WSJF in Jira custom fields and GitHub labels; some items lack one input, some have none."""
+
+    def __init__(self, rng: random.Random, product: Product) -> None:
+        self.rng = rng
+        self.rice = product.score_method == "rice"
+
+    def inputs(self) -> dict[str, float]:
+        choice = self.rng.choice
+        if self.rice:
+            return {
+                "reach": float(choice([50, 120, 300, 800, 1500, 4000])),
+                "impact": choice([0.25, 0.5, 1.0, 2.0, 3.0]),
+                "confidence": float(choice([50, 80, 100])),  # per cent, as a Jira number field holds it
+                "effort": choice([0.5, 1.0, 2.0, 3.0, 5.0, 8.0]),
+            }
+        fibonacci = [1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0]
+        return {
+            "business_value": choice(fibonacci),
+            "time_criticality": choice(fibonacci),
+            "risk_reduction": choice(fibonacci),
+            "job_size": choice(fibonacci[:6]),
+        }
+
+    def partial(self, n: int) -> dict[str, float]:
+        """The ``n`` th item's inputs: every one for three items in five, all but the last for the fourth, none for
+        the fifth."""
+        inputs = self.inputs()
+        return {0: {}, 4: dict(list(inputs.items())[:-1])}.get(n % 5, inputs)
+
+    def seed(self, world: World, project: JiraProject, repo: Repo) -> None:
+        backlog = [
+            i
+            for i in world.jira_issues.values()
+            if i.project == project.key
+            and i.type in ("Story", "Task", "Bug")
+            and project.status(i.status).category == "new"
+        ]
+        for n, issue in enumerate(backlog, start=1):
+            issue.scores = self.partial(n)
+        # GitHub issues that are no Jira issue's twin (those are titled "[CHK-12] …"): inputs in labels
+        own = [i for i in repo.issues.values() if i.state == "open" and not i.title.startswith("[")]
+        for n, gh_issue in enumerate(own, start=1):
+            gh_issue.labels = [*gh_issue.labels, *self.labels(self.partial(n), malformed=n == 1)]
+
+    def labels(self, inputs: dict[str, float], *, malformed: bool) -> list[str]:
+        """``reach:500``, ``confidence:80%``, ``job-size:5``; ``malformed``: effort is ``lots`` (not a number)."""
+        labels = []
+        for name, value in inputs.items():
+            shown = f"{value:g}%" if name == "confidence" else f"{value:g}"
+            if malformed and name == "effort":
+                shown = "lots"
+            labels.append(f"{name.replace('_', '-')}:{shown}")
+        return labels
 
 
 def build_world(seed: int = 7, scale: Scale | None = None, now: datetime | None = None) -> World:

@@ -14,7 +14,10 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
+
+from schema.evidence import CheckResult, Evidence, FrozenModel, Outcome, ReleaseRef, Severity
+from schema.planning import LaunchReview, ObjectiveProgress, ProductPriorities, TimelineRow
 
 
 class Verdict(StrEnum):
@@ -23,64 +26,20 @@ class Verdict(StrEnum):
     NO_GO = "NO-GO"
 
 
-class Severity(StrEnum):
-    BLOCKER = "blocker"  # a failure makes the verdict NO-GO
-    WARNING = "warning"  # a failure makes the verdict AT RISK
-    INFO = "info"  # reported, never changes the verdict
-
-
-class Outcome(StrEnum):
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Evidence(_Model):
-    """A record that explains a check's result, with a link to it in its own tool."""
-
-    record_id: str
-    label: str = Field(description="What a person calls it: 'CHK-12', 'acme/checkout#7', 'e2e-tests on v2.4.0'.")
-    url: str | None = None
-    detail: str = ""
-
-
-class CheckResult(_Model):
-    id: str = Field(description="Stable check id, e.g. 'scope_complete', 'ci_green', 'metric:error_rate'.")
-    title: str
-    outcome: Outcome
-    severity: Severity
-    summary: str = Field(description="One line a PM can read: what was found.")
-    evidence: list[Evidence] = Field(default_factory=list)
-    owner: str | None = None
-
-
-class ReleaseRef(_Model):
-    id: str
-    name: str
-    project: str
-    release_date: date | None = None
-    released: bool = False
-    url: str | None = None
-
-
-class BurnupPoint(_Model):
+class BurnupPoint(FrozenModel):
     day: date
     done: float
     total: float
 
 
-class MetricSeries(_Model):
+class MetricSeries(FrozenModel):
     metric: str
     points: list[tuple[AwareDatetime, float]]
     threshold: float | None = None
     op: str | None = Field(None, description="How the threshold is applied: '<=', '>=', '<', '>'.")
 
 
-class Freshness(_Model):
+class Freshness(FrozenModel):
     source: str
     stream: str
     last_success: AwareDatetime | None
@@ -88,14 +47,14 @@ class Freshness(_Model):
     stale: bool
 
 
-class CheckChange(_Model):
+class CheckChange(FrozenModel):
     id: str
     title: str
     before: Outcome | None
     after: Outcome
 
 
-class ReadinessDiff(_Model):
+class ReadinessDiff(FrozenModel):
     """What changed since the previous evaluation of the same release."""
 
     previous_at: AwareDatetime | None = None
@@ -103,7 +62,7 @@ class ReadinessDiff(_Model):
     changes: list[CheckChange] = Field(default_factory=list)
 
 
-class ScopeSummary(_Model):
+class ScopeSummary(FrozenModel):
     items_done: int
     items_total: int
     points_done: float
@@ -115,7 +74,7 @@ class ScopeSummary(_Model):
     ci: str = Field(description="green, red, pending or none")
 
 
-class ReadinessReport(_Model):
+class ReadinessReport(FrozenModel):
     release: ReleaseRef
     evaluated_at: AwareDatetime
     verdict: Verdict
@@ -136,7 +95,7 @@ def verdict_of(checks: list[CheckResult]) -> Verdict:
     return Verdict.GO
 
 
-class Contradiction(_Model):
+class Contradiction(FrozenModel):
     """Two tools disagree about the same work; ``fix`` is the suggested write-back."""
 
     rule: str = Field(description="e.g. 'done_but_pr_open', 'github_closed_jira_open', 'past_due_version'.")
@@ -147,7 +106,7 @@ class Contradiction(_Model):
     fix: str = Field(description="What would resolve it, in words.")
 
 
-class RoadmapStatus(_Model):
+class RoadmapStatus(FrozenModel):
     id: str
     title: str
     owner: str | None = None
@@ -161,9 +120,14 @@ class RoadmapStatus(_Model):
     at_risk: bool = False
     forecast_date: date | None = Field(None, description="When the remaining work ends at recent throughput.")
     reason: str = ""
+    key: str | None = Field(
+        None, description="How the configuration names it: the [roadmap.<name>] key, the epic's key, 'repo@milestone'."
+    )
+    start_date: date | None = Field(None, description="When its work began: configured, else its versions' start.")
+    release_ids: list[str] = Field(default_factory=list, description="The releases (versions, milestones) it links.")
 
 
-class StatusReport(_Model):
+class StatusReport(FrozenModel):
     """The consolidated status across releases and roadmap items."""
 
     generated_at: AwareDatetime
@@ -171,3 +135,30 @@ class StatusReport(_Model):
     roadmap: list[RoadmapStatus] = Field(default_factory=list)
     contradictions: list[Contradiction] = Field(default_factory=list)
     freshness: list[Freshness] = Field(default_factory=list)
+    objectives: list[ObjectiveProgress] = Field(default_factory=list)
+    timeline: list[TimelineRow] = Field(default_factory=list, description="Roadmap items, then releases no item links.")
+    priorities: list[ProductPriorities] = Field(
+        default_factory=list, description="Per product, the top of the ranked backlog and the first unscored items."
+    )
+    launches: list[LaunchReview] = Field(default_factory=list, description="Launches of the last recent_days days.")
+
+
+__all__ = [
+    "BurnupPoint",
+    "CheckChange",
+    "CheckResult",
+    "Contradiction",
+    "Evidence",
+    "Freshness",
+    "MetricSeries",
+    "Outcome",
+    "ReadinessDiff",
+    "ReadinessReport",
+    "ReleaseRef",
+    "RoadmapStatus",
+    "ScopeSummary",
+    "Severity",
+    "StatusReport",
+    "Verdict",
+    "verdict_of",
+]

@@ -72,6 +72,12 @@ class WorkItem(Record):
     sprint_ids: tuple[str, ...] = ()
     release_ids: tuple[str, ...] = Field(default=(), description="Jira fix versions or the GitHub milestone.")
     remote_urls: tuple[str, ...] = Field(default=(), description="Jira remote links (e.g. GitHub PR URLs).")
+    score_fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="Prioritisation inputs kept in the tool's own fields, by role (reach, impact, confidence, effort, "
+        "business_value, time_criticality, risk_reduction, job_size), as the tool shows them (a Jira number or "
+        "option value); sync.priorities reads them, and labels, into scores.",
+    )
     created: AwareDatetime
     resolved: AwareDatetime | None = None
 

@@ -20,14 +20,13 @@ The checks (ids are stable; severities and thresholds come from :class:`Readines
 
 from __future__ import annotations
 
-import operator
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import islice
 from statistics import fmean
-from typing import Literal, Self
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -40,7 +39,6 @@ from schema import (
     Release,
     ReleaseKind,
     StatusCategory,
-    Tool,
     WorkItem,
 )
 from schema.readiness import (
@@ -59,26 +57,13 @@ from schema.readiness import (
     verdict_of,
 )
 from sync.collector import collector_paused
+from sync.metrics import MetricSelector, Op, compare, covers, metric_points, point_evidence, selected, window
 from sync.overview import CiState, ci_state, latest_checks
 from sync.scope import ReleaseScope, release_scope
 from sync.store import Store
 
 REPORT_ACTION = "readiness_report"
 _AUDIT_SCAN = 200  # newest audit entries of a release searched for its last report
-
-Op = Literal["<=", ">=", "<", ">"]
-_OPS: dict[str, Callable[[float, float], bool]] = {
-    "<=": operator.le,
-    ">=": operator.ge,
-    "<": operator.lt,
-    ">": operator.gt,
-}
-
-
-def compare(value: float, op: Op, threshold: float) -> bool:
-    """``value op threshold``, e.g. ``compare(0.02, "<=", 0.05)``."""
-    return _OPS[op](value, threshold)
-
 
 # ------------------------------------------------------------------------------------------------------ config
 
@@ -117,34 +102,27 @@ class GitHubReleaseCheck(CheckSettings):
     require_published: bool = False
 
 
-class MetricGuardrail(_Config):
+class MetricGuardrail(MetricSelector):
     """``metric op threshold``, the threshold absolute or ``baseline_pct`` % of the baseline window's mean."""
 
-    metric: str
     op: Op
     threshold: float | None = None
     baseline_pct: float | None = Field(None, gt=0, description="e.g. 90 → at least 90 % of the baseline (op >=).")
     current_days: int = Field(1, ge=1, description="Days of points averaged into the value that is judged.")
     baseline_days: int = Field(28, ge=1, description="Days before the current window averaged into the baseline.")
     lag_days: int = Field(0, ge=0, description="Newest days left out: analytics numbers settle late.")
-    tool: Tool | None = Field(None, description="Only points from this analytics tool.")
-    project: str | None = Field(None, description="Only points from this analytics project (its id).")
-    dimensions: dict[str, str] = Field(default_factory=dict, description="Only points with exactly these.")
     applies_to: list[str] = Field(
         default_factory=list, description="Jira project keys / GitHub repos whose releases it judges; [] = all."
     )
     severity: Severity = Severity.WARNING
 
     def judges(self, release: Release) -> bool:
-        return not self.applies_to or release.project.casefold() in {p.casefold() for p in self.applies_to}
+        return covers(self.applies_to, release)
 
-    def selects(self, point: MetricPoint) -> bool:
-        return (
-            point.metric == self.metric
-            and (self.tool is None or point.source.tool is self.tool)
-            and (self.project is None or point.source.instance == self.project)
-            and point.dimensions == self.dimensions
-        )
+    @property
+    def title(self) -> str:
+        limit = f"{self.threshold:g}" if self.threshold is not None else f"{self.baseline_pct:g} % of baseline"
+        return f"Guardrail {self.metric} {self.op} {limit}"
 
     @model_validator(mode="after")
     def _one_threshold(self) -> Self:
@@ -475,49 +453,58 @@ def freshness_rows(
 # --------------------------------------------------------------------------------------------------- metrics
 
 
-def _window(points: Sequence[MetricPoint], start: datetime, end: datetime) -> list[float]:
-    return [p.value for p in points if start <= p.bucket < end]
+def judge(
+    guardrail: MetricGuardrail,
+    current: Sequence[MetricPoint],
+    baseline: Sequence[MetricPoint],
+    *,
+    no_data: str,
+    no_baseline: str,
+    title: str | None = None,
+) -> tuple[CheckResult, float | None]:
+    """The guardrail's result over the ``current`` points (the ``baseline`` points set a ``baseline_pct``
+    threshold), and the threshold applied; ``no_data`` and ``no_baseline`` say what is missing when it fails so."""
+    g = guardrail
+    threshold = g.threshold
+    if threshold is None and g.baseline_pct is not None:
+        threshold = fmean(p.value for p in baseline) * g.baseline_pct / 100 if baseline else None
+    evidence: list[Evidence] = []
+    if not current:
+        failed, summary = True, no_data
+    elif threshold is None:
+        failed, summary = True, no_baseline
+    else:
+        value = fmean(p.value for p in current)
+        failed = not compare(value, g.op, threshold)
+        summary = f"{g.metric} = {value:.4g} ({'breaks' if failed else 'meets'} {g.op} {threshold:.4g})"
+        evidence.append(point_evidence(current[-1]))
+    result = CheckResult(
+        id=f"metric:{g.metric}",
+        title=title or g.title,
+        outcome=Outcome.FAILED if failed else Outcome.PASSED,
+        severity=g.severity,
+        summary=summary,
+        evidence=evidence,
+    )
+    return result, threshold
 
 
 def guardrail_check(
     guardrail: MetricGuardrail, metrics: Iterable[MetricPoint], now: datetime, series_days: int
 ) -> tuple[CheckResult, MetricSeries]:
     g = guardrail
-    points = sorted((p for p in metrics if g.selects(p)), key=lambda p: p.bucket)
+    points = selected(g, metrics)
     end = now - timedelta(days=g.lag_days)
     start = end - timedelta(days=g.current_days)
-    current = _window(points, start, end)
-    threshold = g.threshold
-    evidence: list[Evidence] = []
-    if threshold is None and g.baseline_pct is not None:
-        baseline = _window(points, start - timedelta(days=g.baseline_days), start)
-        threshold = fmean(baseline) * g.baseline_pct / 100 if baseline else None
+    result, threshold = judge(
+        g,
+        window(points, start, end),
+        window(points, start - timedelta(days=g.baseline_days), start),
+        no_data=f"No {g.metric} data between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC.",
+        no_baseline=f"No {g.metric} baseline in the {g.baseline_days} days before {start:%Y-%m-%d}.",
+    )
     shown = [(p.bucket, p.value) for p in points if p.bucket >= now - timedelta(days=series_days)]
-    series = MetricSeries(metric=g.metric, points=shown, threshold=threshold, op=g.op)
-    title = f"Guardrail {g.metric} {g.op} " + (
-        f"{g.threshold:g}" if g.threshold is not None else f"{g.baseline_pct:g} % of baseline"
-    )
-    if not current:
-        failed, summary = True, f"No {g.metric} data between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC."
-    elif threshold is None:
-        failed, summary = True, f"No {g.metric} baseline in the {g.baseline_days} days before {start:%Y-%m-%d}."
-    else:
-        value = fmean(current)
-        failed = not compare(value, g.op, threshold)
-        summary = f"{g.metric} = {value:.4g} ({'breaks' if failed else 'meets'} {g.op} {threshold:.4g})"
-        latest = [p for p in points if start <= p.bucket < end][-1]
-        evidence.append(
-            Evidence(record_id=latest.id, label=f"{g.metric} {latest.bucket:%Y-%m-%d}", detail=f"{latest.value:g}")
-        )
-    result = CheckResult(
-        id=f"metric:{g.metric}",
-        title=title,
-        outcome=Outcome.FAILED if failed else Outcome.PASSED,
-        severity=g.severity,
-        summary=summary,
-        evidence=evidence,
-    )
-    return result, series
+    return result, MetricSeries(metric=g.metric, points=shown, threshold=threshold, op=g.op)
 
 
 # ----------------------------------------------------------------------------------------------- burn-up, diff
@@ -579,6 +566,7 @@ def release_ref(release: Release) -> ReleaseRef:
         id=release.id,
         name=release.name,
         project=release.project,
+        start_date=release.start_date,
         release_date=release.release_date,
         released=release.released,
         url=release.source.url,
@@ -673,12 +661,7 @@ def _evaluate_stored(
     store: Store, release: Release, config: ReadinessConfig, now: datetime
 ) -> tuple[ReadinessReport, ReadinessReport | None]:
     scope = release_scope(store, release)
-    wanted = {g.metric for g in config.guardrails if g.judges(release)}
-    metrics = (
-        [r for r in store.records.iter(kind="metric") if isinstance(r, MetricPoint) and r.metric in wanted]
-        if wanted
-        else []
-    )
+    metrics = metric_points(store, (g.metric for g in config.guardrails if g.judges(release)))
     previous = last_report(store, release.id)
     report = evaluate(
         scope, metrics=metrics, freshness=store.runs.last_successes(), config=config, now=now, previous=previous
@@ -704,6 +687,7 @@ __all__ = [
     "freshness_rows",
     "guardrail_check",
     "item_evidence",
+    "judge",
     "last_report",
     "pr_evidence",
     "readiness_for",

@@ -11,6 +11,11 @@ A configured item (``[roadmap.<name>]``) names its work in ``links``, each one o
 - ``acme/checkout@2.4.0`` — the work items of GitHub milestone 2.4.0;
 - a record id (``jira:…``, ``github:…``).
 
+An item's ``key`` is how objectives name it: the ``[roadmap.<name>]`` name, the epic's key, ``owner/repo@milestone``;
+its start is the configured ``start_date``, else the earliest start date of the versions it links, else when its
+first piece of work was created. :func:`plan` also forecasts releases as items of their own (the timeline's rows
+for releases no roadmap item links).
+
 A link that matches nothing is named in the item's ``reason`` (it may simply not be synced yet). A GitHub issue
 that is the twin of a Jira issue already counted is not counted again. Cancelled work counts neither as done nor
 in the total. Forecast: the remaining work divided by the work finished per day over the last ``throughput_days``;
@@ -48,7 +53,7 @@ from schema import (
     release_key,
 )
 from schema.readiness import RoadmapStatus
-from sync.readiness import compare
+from sync.metrics import compare, metric_points
 from sync.store import Store
 
 RECORD_KINDS: tuple[RecordKind, ...] = ("work_item", "pull_request", "release", "link")
@@ -84,6 +89,9 @@ class RoadmapEntry(Protocol):
 
     @property
     def target_date(self) -> date | None: ...
+
+    @property
+    def start_date(self) -> date | None: ...
 
     @property
     def links(self) -> list[str]: ...
@@ -187,9 +195,12 @@ class _Index:
 # --------------------------------------------------------------------------------------------------- items
 
 
+CONFIGURED = "pmhub:roadmap:"  # the id prefix of the items configured in pmhub.toml
+
+
 def _pmhub_item(name: str, entry: RoadmapEntry, linked: Sequence[str], now: datetime) -> RoadmapItem:
     return RoadmapItem(
-        id=f"pmhub:roadmap:{name}",
+        id=f"{CONFIGURED}{name}",
         source=SourceRef(tool=Tool.PMHUB, instance="pmhub.toml", native_id=name, key=name),
         updated=now,
         title=entry.title,
@@ -286,6 +297,21 @@ def _metric_notes(targets: Iterable[MetricTarget], metrics: Sequence[MetricPoint
     return notes
 
 
+def _key(item: RoadmapItem) -> str | None:
+    if item.source.tool is Tool.GITHUB:
+        return f"{item.source.instance}@{item.source.key}"
+    return item.source.key
+
+
+def _start(item: RoadmapItem, index: _Index, units: Sequence[Unit], configured: date | None) -> date | None:
+    if configured is not None:
+        return configured
+    starts = [r.start_date for r in map(index.releases.get, item.linked_ids) if r is not None and r.start_date]
+    if starts:
+        return min(starts)
+    return min((u.created.date() for u in units), default=None)
+
+
 def item_status(
     item: RoadmapItem,
     units: Sequence[Unit],
@@ -294,6 +320,8 @@ def item_status(
     now: datetime,
     metrics: Sequence[MetricPoint] = (),
     unresolved: Sequence[str] = (),
+    start: date | None = None,
+    release_ids: Sequence[str] = (),
 ) -> RoadmapStatus:
     live = [u for u in units if u.status.category is not StatusCategory.CANCELLED]
     done = [u for u in live if u.status.category is StatusCategory.DONE]
@@ -348,6 +376,77 @@ def item_status(
         at_risk=at_risk,
         forecast_date=forecast,
         reason="; ".join(notes),
+        key=_key(item),
+        start_date=start,
+        release_ids=list(release_ids),
+    )
+
+
+def _status(
+    index: _Index,
+    item: RoadmapItem,
+    *,
+    config: RoadmapConfig,
+    now: datetime,
+    metrics: Sequence[MetricPoint] = (),
+    unresolved: Sequence[str] = (),
+    start: date | None = None,
+) -> RoadmapStatus:
+    units = index.units(item.linked_ids)
+    return item_status(
+        item,
+        units,
+        config=config,
+        now=now,
+        metrics=metrics,
+        unresolved=unresolved,
+        start=_start(item, index, units, start),
+        release_ids=[r for r in item.linked_ids if r in index.releases],
+    )
+
+
+def plan(
+    entries: Mapping[str, RoadmapEntry],
+    records: Iterable[Record],
+    *,
+    config: RoadmapConfig,
+    now: datetime,
+    metrics: Sequence[MetricPoint] = (),
+    releases: Sequence[Release] = (),
+) -> tuple[list[RoadmapStatus], list[RoadmapStatus]]:
+    """(the roadmap, a forecast of each of ``releases`` as an item of its own) over one index of ``records``.
+
+    The roadmap: configured items first (in config order), then rule items not already linked by a configured one.
+    """
+    index = _Index.of(records)
+    statuses: list[RoadmapStatus] = []
+    claimed: set[str] = set()
+    for name, entry in entries.items():
+        resolved = {link: index.resolve(link) for link in entry.links}
+        linked = [r for r in resolved.values() if r is not None]
+        claimed.update(linked)
+        item = _pmhub_item(name, entry, linked, now)
+        unresolved = [link for link, found in resolved.items() if found is None]
+        statuses.append(
+            _status(
+                index, item, config=config, now=now, metrics=metrics, unresolved=unresolved, start=entry.start_date
+            )
+        )
+    for item in _rule_items(index, config):
+        if item.id not in claimed:
+            statuses.append(_status(index, item, config=config, now=now))
+    forecasts = [_status(index, _release_item(release), config=config, now=now) for release in releases]
+    return statuses, forecasts
+
+
+def _release_item(release: Release) -> RoadmapItem:
+    return RoadmapItem(
+        id=release.id,
+        source=release.source,
+        updated=release.updated,
+        title=f"{release.project} {release.name}",
+        target_date=release.release_date,
+        linked_ids=(release.id,),
     )
 
 
@@ -360,35 +459,35 @@ def roadmap(
     metrics: Sequence[MetricPoint] = (),
 ) -> list[RoadmapStatus]:
     """Configured items first (in config order), then rule items not already linked by a configured one."""
-    index = _Index.of(records)
-    statuses: list[RoadmapStatus] = []
-    claimed: set[str] = set()
-    for name, entry in entries.items():
-        resolved = {link: index.resolve(link) for link in entry.links}
-        linked = [r for r in resolved.values() if r is not None]
-        claimed.update(linked)
-        item = _pmhub_item(name, entry, linked, now)
-        unresolved = [link for link, found in resolved.items() if found is None]
-        statuses.append(
-            item_status(item, index.units(linked), config=config, now=now, metrics=metrics, unresolved=unresolved)
-        )
-    for item in _rule_items(index, config):
-        if item.id not in claimed:
-            statuses.append(item_status(item, index.units(item.linked_ids), config=config, now=now))
-    return statuses
+    return plan(entries, records, config=config, now=now, metrics=metrics)[0]
+
+
+def plan_from_store(
+    store: Store,
+    entries: Mapping[str, RoadmapEntry],
+    config: RoadmapConfig,
+    now: datetime,
+    releases: Sequence[Release] = (),
+) -> tuple[list[RoadmapStatus], list[RoadmapStatus]]:
+    """:func:`plan` over the store's records."""
+    records = [r for kind in RECORD_KINDS for r in store.records.iter(kind=kind)]
+    metrics = metric_points(store, (t.metric for entry in entries.values() for t in entry.metrics))
+    return plan(entries, records, config=config, now=now, metrics=metrics, releases=releases)
 
 
 def roadmap_from_store(
     store: Store, entries: Mapping[str, RoadmapEntry], config: RoadmapConfig, now: datetime
 ) -> list[RoadmapStatus]:
-    records = [r for kind in RECORD_KINDS for r in store.records.iter(kind=kind)]
-    wanted = {t.metric for entry in entries.values() for t in entry.metrics}
-    metrics = (
-        [r for r in store.records.iter(kind="metric") if isinstance(r, MetricPoint) and r.metric in wanted]
-        if wanted
-        else []
-    )
-    return roadmap(entries, records, config=config, now=now, metrics=metrics)
+    return plan_from_store(store, entries, config, now)[0]
 
 
-__all__ = ["RoadmapConfig", "RoadmapEntry", "item_status", "roadmap", "roadmap_from_store"]
+__all__ = [
+    "CONFIGURED",
+    "RoadmapConfig",
+    "RoadmapEntry",
+    "item_status",
+    "plan",
+    "plan_from_store",
+    "roadmap",
+    "roadmap_from_store",
+]

@@ -9,7 +9,7 @@ handful of streamed queries whatever the size: never one query per item.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -77,9 +77,12 @@ def release_scope(store: Store, release: Release) -> ReleaseScope:
         return _read_scope(store, release)
 
 
-def _read_scope(store: Store, release: Release) -> ReleaseScope:
-    releases = {r.id: r for r in store.records.iter(kind="release") if isinstance(r, Release)}
-    own_links = store.links.of(release.id)
+def twins(
+    release: Release, releases: Mapping[str, Release], own_links: Iterable[Link]
+) -> tuple[list[Release], list[Release]]:
+    """(milestones, GitHub releases) that are ``release`` in GitHub: the milestones linked to it by name
+    (``same_release`` links among ``own_links``; a milestone is its own), and the GitHub releases of its name or tag
+    in their repositories."""
     twin_ids = {
         lk.to_id if lk.from_id == release.id else lk.from_id for lk in own_links if lk.link_kind == "same_release"
     }
@@ -95,6 +98,14 @@ def _read_scope(store: Store, release: Release) -> ReleaseScope:
         and r.project.lower() in repos
         and wanted in (release_key(r.name), release_key(r.tag_name or ""))
     ]
+    return milestones, github_releases
+
+
+def _read_scope(store: Store, release: Release) -> ReleaseScope:
+    releases = {r.id: r for r in store.records.iter(kind="release") if isinstance(r, Release)}
+    own_links = store.links.of(release.id)
+    milestones, github_releases = twins(release, releases, own_links)
+    repos = {m.project.lower() for m in milestones}
 
     members = store.records.in_release(release.id)
     for milestone in milestones:

@@ -7,12 +7,25 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# The prioritisation inputs a site may keep in custom fields (RICE, WSJF), by role: the names they are found by
+SCORE_FIELD_NAMES: dict[str, tuple[str, ...]] = {
+    "reach": ("reach",),
+    "impact": ("impact",),
+    "confidence": ("confidence",),
+    "effort": ("effort",),
+    "business_value": ("business value", "user-business value", "user business value"),
+    "time_criticality": ("time criticality",),
+    "risk_reduction": ("risk reduction", "risk reduction/opportunity enablement", "rr/oe", "rr|oe"),
+    "job_size": ("job size",),
+}
+
 
 class JiraFieldIds(BaseModel):
     """Custom field ids (``customfield_10016`` …) when discovery by name from ``/field`` is not wanted.
 
     Sites often carry both story point fields: "Story Points" (company-managed projects) and "Story point
-    estimate" (team-managed); an issue's points are read from whichever of the two it has.
+    estimate" (team-managed); an issue's points are read from whichever of the two it has. The prioritisation
+    inputs (``reach`` … ``job_size``) are found by the names in :data:`SCORE_FIELD_NAMES`.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -21,9 +34,21 @@ class JiraFieldIds(BaseModel):
     story_point_estimate: str | None = Field(None, description='The "Story point estimate" field (team-managed).')
     sprint: str | None = Field(None, description='The "Sprint" field.')
     epic_link: str | None = Field(None, description='The "Epic Link" field (company-managed).')
+    reach: str | None = Field(None, description='RICE: the "Reach" field.')
+    impact: str | None = Field(None, description='RICE: the "Impact" field.')
+    confidence: str | None = Field(None, description='RICE: the "Confidence" field.')
+    effort: str | None = Field(None, description='RICE: the "Effort" field.')
+    business_value: str | None = Field(None, description='WSJF: the "Business Value" field.')
+    time_criticality: str | None = Field(None, description='WSJF: the "Time Criticality" field.')
+    risk_reduction: str | None = Field(None, description='WSJF: the "Risk Reduction" field.')
+    job_size: str | None = Field(None, description='WSJF: the "Job Size" field.')
+
+    def scores(self) -> dict[str, str]:
+        """The prioritisation fields this site has: role → field id."""
+        return {role: field_id for role in SCORE_FIELD_NAMES if (field_id := getattr(self, role))}
 
     def custom(self) -> list[str]:
-        ids = (self.story_points, self.story_point_estimate, self.sprint, self.epic_link)
+        ids = (self.story_points, self.story_point_estimate, self.sprint, self.epic_link, *self.scores().values())
         return [f for f in ids if f]
 
 

@@ -6,7 +6,9 @@ Vendor quirks handled here, each pinned by a test:
 
 * descriptions are Atlassian Document Format on v3 and plain text on v2 (and in webhooks);
 * datetimes come as ``2024-01-05T10:01:52.971+0100`` (no colon in the offset), changelog bulk fetch sends epoch numbers;
-* story points, sprint and epic link are custom fields whose ids differ per site (found by name from ``/field``);
+* story points, sprint, epic link and the prioritisation inputs (Reach, Impact, … Job Size) are custom fields whose
+  ids differ per site (found by name from ``/field``); an input is kept as the text Jira shows (a number field's
+  number, a select list's option value) for ``sync.priorities`` to read;
 * the sprint field is a list of objects on Cloud and of ``…Sprint@1a2b[id=1,…,name=…]`` strings on old Server;
 * team-managed projects (and current Cloud) link an epic through ``parent``; company-managed Server sites through the
   Epic Link field, which holds the epic's *key* — resolved to its id through ``MappingContext.epic_ids``.
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from connectors.jira.config import JiraFieldIds
+from connectors.jira.config import SCORE_FIELD_NAMES, JiraFieldIds
 from schema import (
     BadDataError,
     Release,
@@ -70,8 +72,12 @@ class MappingContext:
     epic_ids: Mapping[str, str] = field(default_factory=dict)
 
 
+_SCORE_ROLES = {name: role for role, names in SCORE_FIELD_NAMES.items() for name in names}
+
+
 def discover_fields(raw_fields: Iterable[Raw], overrides: JiraFieldIds | None = None) -> JiraFieldIds:
-    """Find the story point, sprint and epic link fields by name (or plugin type) in ``/field``; ``overrides`` win."""
+    """Find the story point, sprint, epic link and prioritisation fields by name (or plugin type) in ``/field``;
+    ``overrides`` win. A prioritisation input is a custom field: a system field of that name is not one."""
     found: dict[str, str] = {}
     for f in raw_fields:
         name = str(f.get("name", "")).strip().casefold()
@@ -87,6 +93,8 @@ def discover_fields(raw_fields: Iterable[Raw], overrides: JiraFieldIds | None = 
             found.setdefault("sprint", field_id)
         elif custom == _EPIC_LINK_CUSTOM or name == "epic link":
             found.setdefault("epic_link", field_id)
+        elif name in _SCORE_ROLES and f.get("custom"):
+            found.setdefault(_SCORE_ROLES[name], field_id)
     given = (overrides or JiraFieldIds()).model_dump(exclude_none=True)
     return JiraFieldIds.model_validate(found | given)
 
@@ -298,6 +306,7 @@ def map_issue(raw: Raw, ctx: MappingContext, remote_urls: Iterable[str] = ()) ->
         else (),
         release_ids=tuple(ids.jira(ctx.site, "version", v["id"]) for v in fields.get("fixVersions") or ()),
         remote_urls=tuple(remote_urls),
+        score_fields=_score_fields(fields, fid),
         created=parse_datetime(fields["created"], f"{key} fields.created"),
         resolved=parse_datetime(resolved, f"{key} fields.resolutiondate") if resolved else None,
     )
@@ -308,6 +317,20 @@ def _story_points(fields: Raw, fid: JiraFieldIds, key: str) -> float | None:
         if field_id and fields.get(field_id) not in (None, ""):
             return _number(fields[field_id], f"{key} story points")
     return None
+
+
+def _score_fields(fields: Raw, fid: JiraFieldIds) -> dict[str, str]:
+    """The prioritisation inputs an issue has, as text: a number (``80``, ``2.5``), a select list's option value
+    (``{"value": "High"}`` → ``High``), or a string; empty fields are left out."""
+    found = {}
+    for role, field_id in fid.scores().items():
+        value = fields.get(field_id)
+        if isinstance(value, dict):
+            value = value.get("value", value.get("name"))
+        if isinstance(value, bool) or value in (None, ""):
+            continue
+        found[role] = f"{value:g}" if isinstance(value, int | float) else str(value)
+    return found
 
 
 def _parents(fields: Raw, ctx: MappingContext, key: str) -> tuple[str | None, str | None]:

@@ -58,9 +58,11 @@ from hub.web.security import (
     Throttle,
     hsts_header,
 )
-from hub.web.status import PageConfig, StatusCache, WebhookHealth, find_report, webhook_health
-from reports.render import age, failure_counts, percent, release_label, web_url, when
+from hub.web.status import StatusCache, WebhookHealth, find_report, webhook_health
+from reports.charts import number, timeline
+from reports.render import age, failure_counts, moved, percent, release_label, share, signed_pct, web_url, when
 from schema.readiness import StatusReport
+from sync.status import StatusConfig
 from sync.store import Store
 from sync.store.sqlite import WalCheckpoints
 
@@ -198,7 +200,17 @@ class WebApp:
 def _templates() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     env.globals.update(
-        age=age, percent=percent, when=when, label=release_label, counts=failure_counts, safe_url=web_url
+        age=age,
+        percent=percent,
+        when=when,
+        label=release_label,
+        counts=failure_counts,
+        safe_url=web_url,
+        share=share,
+        signed=signed_pct,
+        number=number,
+        moved=moved,
+        timeline_chart=timeline,
     )
     return env
 
@@ -233,23 +245,18 @@ def create_app(
     *,
     webhooks: WebhookSettings | None = None,
     auth: WebAuthSettings | None = None,
-    page: PageConfig | None = None,
+    page: StatusConfig | None = None,
     clock: Callable[[], datetime] = utc_now,
     on_change: OnChange | None = None,
 ) -> WebApp:
     """The web app over ``store``; ``webhooks`` and ``auth`` default to the settings' ``[webhooks]`` and ``[web]``
-    sections where present, ``page`` to its ``[readiness]``, ``[reconcile]``, ``[roadmap]`` and ``[roadmap_rules]``.
+    sections where present, ``page`` to :meth:`hub.settings.Settings.status_config`.
 
     The apply worker and the WAL checkpoints (:mod:`sync.store.sqlite`) start at once; ``app.close()`` stops them.
     """
     webhooks = webhooks or getattr(settings, "webhooks", None) or WebhookSettings()
     auth = auth or getattr(settings, "web", None) or WebAuthSettings()
-    page = page or PageConfig(
-        readiness=settings.readiness,
-        reconcile=settings.reconcile,
-        roadmap_items=settings.roadmap_items,
-        roadmap_rules=settings.roadmap_rules,
-    )
+    page = page or settings.status_config()
     secrets_ = load_secrets(webhooks, auth)
     counters = Counters()
     sessions = Sessions(secrets_.session_key, auth.session_hours, store)

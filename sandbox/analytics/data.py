@@ -7,7 +7,10 @@ cell per day, so distinct counts add up across cells. The numbers are a pure fun
 
 - daily active users grow slowly, dip at weekends and carry a little noise;
 - after each released Jira version the new release ramps up, and errors on it spike for three days;
-- the feature flag rolls out from day 60 and lifts activation for the users who have it.
+- the feature flag rolls out from day 60 in the first, third, … products and lifts activation for the users who
+  have it;
+- a launch the world gives an effect (:class:`~sandbox.world.LaunchEffect`) multiplies an event of the users on
+  that release and later ones, for good or for some days: more daily users, more activations, more errors.
 
 Numbers settle late, as real pipelines do: a value ``age`` days old (``age < settle_days``) is served at a fraction
 of its final value, so re-reading the last days later gives different, larger numbers. :meth:`AnalyticsData.bump`
@@ -31,6 +34,7 @@ FLAG = "$feature/new-onboarding"
 BEFORE_FIRST_RELEASE = "2.1.0"
 Measure = Literal["totals", "uniques"]
 Where = Callable[[Mapping[str, str]], bool]
+Effect = tuple[str, str, float, date, int | None]  # (version, event, factor, launch day, days or None)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,16 @@ class AnalyticsData:
             )
             for p in self.world.products
         }
+        self._effects: dict[str, tuple[Effect, ...]] = {
+            p.name: tuple(
+                (e.version, e.event, e.factor, day, e.days)
+                for e in self.world.launch_effects
+                if e.project == p.jira_project
+                for day, name in self._releases[p.name]
+                if name == e.version
+            )
+            for p in self.world.products
+        }
 
     @classmethod
     def generate(cls, world: World, options: AnalyticsOptions | None = None) -> AnalyticsData:
@@ -120,7 +134,9 @@ class AnalyticsData:
         if not self.first_day <= day <= self.today:
             return []
         index = next(i for i, p in enumerate(self.world.products) if p.name == product)
-        base = _day_cells(self.world.seed, index, product, day, self.first_day, self._releases[product])
+        base = _day_cells(
+            self.world.seed, index, product, day, self.first_day, self._releases[product], self._effects[product]
+        )
         with self._lock:
             return [*base, *self.late.get((product, day), [])]
 
@@ -195,9 +211,29 @@ def _split(total: int, shares: list[float]) -> list[int]:
     return parts
 
 
+def _lifts(
+    release: str, day: date, releases: tuple[tuple[date, str], ...], effects: tuple[Effect, ...]
+) -> dict[str, float]:
+    """Event → factor for the users on ``release`` on ``day``: the effects of that release and earlier ones."""
+    order = [name for _, name in releases]
+    rank = order.index(release) if release in order else -1
+    lifts: dict[str, float] = {}
+    for version, event, factor, launched, days in effects:
+        lasting = days is None or (day - launched).days < days
+        if order.index(version) <= rank and launched <= day and lasting:
+            lifts[event] = lifts.get(event, 1.0) * factor
+    return lifts
+
+
 @lru_cache(maxsize=8192)
 def _day_cells(
-    seed: int, index: int, product: str, day: date, first_day: date, releases: tuple[tuple[date, str], ...]
+    seed: int,
+    index: int,
+    product: str,
+    day: date,
+    first_day: date,
+    releases: tuple[tuple[date, str], ...],
+    effects: tuple[Effect, ...],
 ) -> tuple[Cell, ...]:
     rng = random.Random(f"{seed}/{product}/{day.isoformat()}")
     age = (day - first_day).days
@@ -206,7 +242,7 @@ def _day_cells(
     signups = round(dau * rng.uniform(0.025, 0.035))
     sessions_per_user = rng.uniform(2.0, 2.6)
     error_rate = rng.uniform(0.012, 0.018)
-    flag_on = min(0.5, max(0, age - 60) * 0.02)
+    flag_on = min(0.5, max(0, age - 60) * 0.02) if index % 2 == 0 else 0.0
     release_shares = _release_shares(day, releases)
     spiking = {name for released_on, name in releases if 0 <= (day - released_on).days <= 2}
     groups = [
@@ -218,8 +254,10 @@ def _day_cells(
     shares = [g[2] for g in groups]
     cells = []
     for (release, flag, _), users, new in zip(groups, _split(dau, shares), _split(signups, shares), strict=True):
-        activated = round(new * (0.55 if flag else 0.4))
-        errors = round(users * error_rate * (8.0 if release in spiking else 1.0))
+        lift = _lifts(release, day, releases, effects)
+        users = round(users * lift.get("app_opened", 1.0))
+        activated = round(new * (0.55 if flag else 0.4) * lift.get("activated", 1.0))
+        errors = round(users * error_rate * (8.0 if release in spiking else 1.0) * lift.get("error", 1.0))
         totals = {"app_opened": round(users * sessions_per_user), "signed_up": new, "activated": activated}
         uniques = {"app_opened": users, "signed_up": new, "activated": activated, "error": round(errors * 0.7)}
         cells.append(Cell(release, flag, {**totals, "error": errors}, uniques))

@@ -138,7 +138,7 @@ class JiraSite:
             "epic link": self.store.custom.epic_link,
             "story point estimate": self.store.custom.story_point_estimate,
         }
-        every = {*SYSTEM_FIELDS, *vars(self.store.custom).values()}
+        every = {*SYSTEM_FIELDS, *self.store.custom.ids()}
         chosen: set[str] = set()
         excluded: set[str] = set()
         for item in items:

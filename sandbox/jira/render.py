@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from sandbox.jira.store import Change, CustomFields, JiraStore
+from sandbox.jira.store import SCORE_FIELDS, Change, CustomFields, JiraStore
 from sandbox.world import JiraIssue, JiraProject, JiraSprint, JiraStatus, JiraVersion, Person
 
 Json = dict[str, Any]
@@ -379,6 +379,10 @@ class View:
             ),
             custom(c.sprint, "Sprint", "com.pyxis.greenhopper.jira:gh-sprint", "array", items="json"),
             custom(c.epic_link, "Epic Link", "com.pyxis.greenhopper.jira:gh-epic-link", "any"),
+            *(
+                custom(c.scores[role], name, "com.atlassian.jira.plugin.system.customfieldtypes:float", "number")
+                for role, name in SCORE_FIELDS.items()
+            ),
         ]
 
     # -------------------------------------------------------------------------------------------- issues
@@ -444,7 +448,8 @@ class View:
 
     @cached_property
     def producers(self) -> dict[str, Producer]:
-        return _SYSTEM | {getattr(self.custom, role): f for role, f in _CUSTOM.items()}
+        scores = {field_id: _score(role) for role, field_id in self.custom.scores.items()}
+        return _SYSTEM | {getattr(self.custom, role): f for role, f in _CUSTOM.items()} | scores
 
     @cached_property
     def catalogued(self) -> dict[str, Pick]:
@@ -622,6 +627,11 @@ _CUSTOM: dict[str, Producer] = {  # CustomFields attribute: producer
     "sprint": lambda v, i, p: v.sprints(i),
     "epic_link": lambda v, i, p: i.epic_key if p.style == "company" else None,
 }
+
+
+def _score(role: str) -> Producer:
+    """The producer of a prioritisation field: the issue's input, or null."""
+    return lambda v, i, p: i.scores.get(role)
 
 
 Pick = Callable[[JiraIssue], Hashable]

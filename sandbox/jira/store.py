@@ -33,6 +33,7 @@ class CustomFields:
     story_point_estimate: str
     sprint: str
     epic_link: str
+    scores: dict[str, str]  # prioritisation input (reach … job_size) -> field id
 
     @classmethod
     def for_seed(cls, seed: int) -> CustomFields:
@@ -42,7 +43,24 @@ class CustomFields:
             story_point_estimate=f"customfield_{base + 2}",
             story_points=f"customfield_{base + 12}",
             sprint=f"customfield_{base + 6}",
+            scores={role: f"customfield_{base + 40 + n}" for n, role in enumerate(SCORE_FIELDS)},
         )
+
+    def ids(self) -> set[str]:
+        return {self.story_points, self.story_point_estimate, self.sprint, self.epic_link, *self.scores.values()}
+
+
+# the prioritisation inputs a site keeps in custom fields, by role, with the names Jira shows
+SCORE_FIELDS = {
+    "reach": "Reach",
+    "impact": "Impact",
+    "confidence": "Confidence",
+    "effort": "Effort",
+    "business_value": "Business Value",
+    "time_criticality": "Time Criticality",
+    "risk_reduction": "Risk Reduction",
+    "job_size": "Job Size",
+}
 
 
 @dataclass(frozen=True)

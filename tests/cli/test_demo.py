@@ -69,3 +69,19 @@ def test_the_demos_status_report_in_chromium_shows_go_at_risk_and_no_go(demo: De
     for state in ("on track", "at risk", "done"):
         assert state in roadmap
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_demo_shows_the_objectives_launches_and_priorities_and_writes_the_leadership_summary(demo: DemoRun) -> None:
+    planning = demo.result.stdout.split("objectives, launches and priorities", 1)[1].split("next", 1)[0]
+    assert "Checkout converts more sign-ups: at risk (its last item's forecast" in planning
+    assert "Mobile App grows its daily users: on track" in planning
+    assert "CHK 2.3.0 launched" in planning
+    assert "activation_rate ▲" in planning
+    assert "broke Guardrail error_rate <= 0.02 after launch" in planning
+    assert "checkout by RICE: first" in planning
+    assert "mobile-app by WSJF: first" in planning
+    summary = demo.workdir / "summary.html"
+    assert summary.resolve().as_uri() in demo.result.stdout
+    assert 'data-testid="leadership-objectives"' in summary.read_text(encoding="utf-8")
+    status = (demo.workdir / "status.html").read_text(encoding="utf-8")
+    assert status.count('data-slipped="true"') >= 1

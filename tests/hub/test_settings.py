@@ -176,3 +176,38 @@ def test_the_web_section_reads_proxies_sessions_and_the_throttle_and_names_what_
     assert "web.forwarded_allow_ips" in message
     assert "'proxy.internal' is not an IP address or network" in message
     assert "web.throttle.first_wait_seconds" in message
+
+
+def test_the_planning_sections_load_and_name_what_is_wrong(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(
+        GOOD.format(tmp=tmp_path)
+        + '\n[objectives.conversion]\ntitle = "More shoppers activate"\nroadmap = ["checkout-2.4.0", "CHK-3"]\n'
+        'kpi = { metric = "activation_rate", target = 0.6, by = 2027-01-31, tool = "posthog" }\n'
+        '\n[priorities]\nmethod = "wsjf"\nmethods = { CHK = "rice" }\nlabel_prefix = "score/"\n'
+        'overrides = { "CHK-12" = { reach = 800 } }\n'
+        "\n[launch_review]\nbefore_days = 21\n[[launch_review.metrics]]\nmetric = \"daily_active_users\"\n"
+        '\n[notify.board]\nurl_env = "PMHUB_BOARD_URL"\naudience = "leadership"\n'
+    )
+    cfg = load_settings(good)
+    assert cfg.objectives["conversion"].kpi.op == ">="
+    assert cfg.priorities.method_of("CHK").value == "rice"
+    assert cfg.priorities.method_of("acme/checkout").value == "wsjf"
+    assert cfg.launch_review.before_days == 21
+    assert cfg.notify["board"].audience == "leadership"
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[objectives.conversion]\ntitle = "x"\n[priorities]\nweights = { speed = 2 }\n'
+        '[notify.board]\nurl_env = "X"\naudience = "board"\n[launch_review]\nsettle_days = -1\n'
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_settings(bad)
+    lines = str(raised.value).splitlines()
+    assert f"{bad}: objectives.conversion.kpi: required key is missing" in lines
+    for start in (
+        "priorities.weights: unknown input speed",
+        "notify.board.audience: Input should be 'team' or 'leadership'",
+        "launch_review.settle_days: Input should be greater than or equal to 0",
+    ):
+        assert any(line.startswith(f"{bad}: {start}") for line in lines), start

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from reports import render_readiness, render_status
-from tests.reports import examples
+from reports import (
+    render_launches,
+    render_leadership,
+    render_objectives,
+    render_priorities,
+    render_readiness,
+    render_status,
+)
+from tests.reports import examples, planning_examples
 from tests.support.browser import ARTIFACTS, open_page, require_chromium
 
 pytestmark = pytest.mark.slow
@@ -51,3 +58,27 @@ def test_console_scan_catches_a_page_that_loads_remote_resources(chromium, tmp_p
     )
     page = open_page(_write(tmp_path, "leaky.html", html))
     assert any("Content Security Policy" in message for message in page.console)
+
+
+def test_the_status_report_with_its_timeline_reads_in_chromium_and_the_timeline_screenshots(chromium, tmp_path):
+    url = _write(tmp_path, "status.html", render_status(planning_examples.status(), "html"))
+    page = open_page(url, screenshot=ARTIFACTS / "status-timeline.png")
+    assert page.console == []
+    assert page.dom.count('data-testid="timeline-row"') == len(planning_examples.timeline_rows())
+    assert page.dom.count('data-slipped="true"') == 2
+    assert 'data-role="today"' in page.dom
+    for section in ('data-testid="objectives"', 'data-testid="launch-1"', 'data-testid="priorities-checkout"'):
+        assert section in page.dom
+
+
+def test_the_planning_reports_and_the_leadership_digest_load_without_console_errors(chromium, tmp_path):
+    pages = {
+        "objectives.html": render_objectives(planning_examples.objectives(), "html"),
+        "priorities.html": render_priorities(planning_examples.priorities(hostile=True), "html"),
+        "launches.html": render_launches(planning_examples.launches(), "html"),
+        "leadership.html": render_leadership(planning_examples.status(), "html"),
+    }
+    for name, html in pages.items():
+        page = open_page(_write(tmp_path, name, html), screenshot=ARTIFACTS / name.replace(".html", ".png"))
+        assert page.console == [], name
+    assert "<script>alert" not in open_page(_write(tmp_path, "p.html", pages["priorities.html"])).dom

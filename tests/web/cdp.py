@@ -37,7 +37,8 @@ class Chromium:
     @classmethod
     def launch(cls, timeout: float = 20.0) -> Chromium:
         executable = require_chromium()
-        profile = tempfile.TemporaryDirectory(prefix="pmhub-cdp-")
+        # why: Chromium's helper processes may still be writing to the profile when it is removed after exit
+        profile = tempfile.TemporaryDirectory(prefix="pmhub-cdp-", ignore_cleanup_errors=True)
         flags = [f for f in BASE_FLAGS if not f.startswith(("--enable-logging", "--v="))]
         process = subprocess.Popen(
             [

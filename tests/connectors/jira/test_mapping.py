@@ -411,6 +411,40 @@ def test_story_points_that_are_not_numbers_are_rejected() -> None:
         mapping.map_issue(raw, ctx)
 
 
+def test_prioritisation_fields_are_kept_as_the_text_jira_shows_and_empty_ones_left_out() -> None:
+    raw = webhook_issue("cloud/jira_issue_created.json")
+    fid = JiraFieldIds(reach="cf_1", impact="cf_2", confidence="cf_3", effort="cf_4")
+    ctx = mapping.MappingContext(site=SITE, rules=StatusRules(), fields=fid)
+
+    item = mapping.map_issue(_with(raw, cf_1=500.0, cf_2={"id": "7", "value": "High"}, cf_3=80, cf_4=None), ctx)
+
+    assert item.score_fields == {"reach": "500", "impact": "High", "confidence": "80"}
+    assert mapping.map_issue(raw, CTX).score_fields == {}
+
+
+def test_prioritisation_fields_are_found_by_name_and_only_custom_fields_count() -> None:
+    fields = [
+        {"id": "customfield_20001", "name": "Reach", "custom": True},
+        {"id": "customfield_20002", "name": "impact", "custom": True},
+        {"id": "effort", "name": "Effort", "custom": False},  # a system field of that name is no input
+        {"id": "customfield_20004", "name": "Business Value", "custom": True},
+        {"id": "customfield_20005", "name": "Risk Reduction/Opportunity Enablement", "custom": True},
+        {"id": "customfield_20006", "name": "Job size", "custom": True},
+    ]
+
+    found = mapping.discover_fields(fields, JiraFieldIds(confidence="customfield_9"))
+
+    assert found.scores() == {
+        "reach": "customfield_20001",
+        "impact": "customfield_20002",
+        "confidence": "customfield_9",
+        "business_value": "customfield_20004",
+        "risk_reduction": "customfield_20005",
+        "job_size": "customfield_20006",
+    }
+    assert set(found.scores().values()) <= set(found.custom()), "the search asks for every input field"
+
+
 # ---------------------------------------------------------------------------------- fields, statuses, site
 
 
