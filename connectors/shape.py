@@ -1,8 +1,9 @@
-"""The shape of a webhook payload, checked where it is read.
+"""The shape of a vendor payload (a listed item, a webhook body), checked where it is read.
 
 A field of the wrong kind raises :class:`schema.BadDataError` naming it ("`issue` must be an object, got a
-string"), so a signed delivery that can never apply is rejected with the reason instead of passing as applied or
-being retried. ``path`` names where the parent sits in the payload ("issue", "issue.fields").
+string"), so an item that does not fit is rejected with the reason (and the rest of its page kept), and a signed
+delivery that can never apply is rejected instead of passing as applied or being retried. ``path`` names where the
+parent sits in the payload ("issue", "issue.fields").
 """
 
 from __future__ import annotations
@@ -57,6 +58,25 @@ def obj(parent: Json, name: str, path: str = "") -> Json:
 def text(parent: Json, name: str, path: str = "") -> str:
     found: str = _checked(parent, name, path, "a non-empty string", lambda v: isinstance(v, str) and bool(v))
     return found
+
+
+def string(parent: Json, name: str, path: str = "") -> str:
+    """A string, the empty one included (a body, a description)."""
+    found: str = _checked(parent, name, path, "a string", lambda v: isinstance(v, str))
+    return found
+
+
+def flag(parent: Json, name: str, path: str = "") -> bool:
+    found: bool = _checked(parent, name, path, "true or false", lambda v: isinstance(v, bool))
+    return found
+
+
+def one_of(parent: Json, name: str, allowed: tuple[str, ...], path: str = "") -> str:
+    """A string that is one of ``allowed`` (a state, a conclusion)."""
+    value = text(parent, name, path)
+    if value not in allowed:
+        raise BadDataError(f"`{_where(path, name)}` must be one of {', '.join(allowed)}, got {value[:40]!r}")
+    return value
 
 
 def number(parent: Json, name: str, path: str = "") -> int:

@@ -1,0 +1,172 @@
+"""Hypothesis strategies that bend a vendor payload the ways a foreign answer can.
+
+:func:`mutated` draws a copy of a payload with one to three of: a key dropped, a value nulled, an unknown field
+added, a value of another JSON type, a list cut short, a string of arbitrary unicode — and :func:`unicode_everywhere`
+a copy with unicode around every string. Each :class:`Mutation` keeps its path, so a test can ask that a reject
+names one of the fields it touched.
+
+``SETTINGS`` is the suite's bound for these properties: few enough examples to keep the run short, no deadline
+(the first example pays for imports), and derandomized so a run in CI is the run on a laptop.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from schema import BadDataError
+
+Path = tuple[str | int, ...]
+T = TypeVar("T")
+
+SETTINGS = settings(
+    max_examples=int(os.environ.get("PMHUB_PROPERTY_EXAMPLES", "60")),
+    deadline=None,
+    derandomize=os.environ.get("PMHUB_PROPERTY_EXAMPLES") is None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+# any unicode but lone surrogates (category Cs), which a JSON decoder only yields for a broken escape
+unicode_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63),
+    st.floats(allow_nan=False, allow_infinity=False),
+    unicode_text,
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(unicode_text, inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@dataclass(frozen=True)
+class Mutation:
+    kind: str
+    path: Path
+
+    @property
+    def names(self) -> set[str]:
+        """The field names on the path: a reject that names one of them names what was touched."""
+        return {part for part in self.path if isinstance(part, str)}
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {'.'.join(map(str, self.path)) or '<root>'}"
+
+
+def paths(value: Any, prefix: Path = ()) -> Iterator[Path]:
+    """Every node of a JSON value, the value itself first."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from paths(child, (*prefix, index))
+
+
+def _get(value: Any, path: Path) -> Any:
+    for part in path:
+        value = value[part]
+    return value
+
+
+def _replace(root: Any, path: Path, new: Any) -> Any:
+    if not path:
+        return new
+    _get(root, path[:-1])[path[-1]] = new
+    return root
+
+
+def _kind_of(value: Any) -> str:
+    return type(value).__name__
+
+
+@st.composite
+def _one(draw: st.DrawFn, root: Any, at_root: bool) -> tuple[Any, Mutation]:
+    candidates = [p for p in paths(root) if p or at_root]
+    path = draw(st.sampled_from(candidates))
+    node = _get(root, path)
+    kinds = ["null", "retype"]
+    if path and isinstance(path[-1], str):
+        kinds.append("drop")
+    if isinstance(node, dict):
+        kinds.append("unknown_field")
+    if isinstance(node, list) and node:
+        kinds.append("truncate")
+    if isinstance(node, str):
+        kinds.append("unicode")
+    kind = draw(st.sampled_from(kinds))
+    if kind == "drop":
+        del _get(root, path[:-1])[path[-1]]
+    elif kind == "null":
+        root = _replace(root, path, None)
+    elif kind == "unknown_field":
+        key = draw(unicode_text.filter(lambda k: k not in node))
+        node[key] = draw(json_values)
+        path = (*path, key)
+    elif kind == "retype":
+        other = draw(json_values.filter(lambda v: _kind_of(v) != _kind_of(node)))
+        root = _replace(root, path, other)
+    elif kind == "truncate":
+        root = _replace(root, path, node[: draw(st.integers(0, len(node) - 1))])
+    else:
+        root = _replace(root, path, draw(unicode_text))
+    return root, Mutation(kind, path)
+
+
+@st.composite
+def mutated(draw: st.DrawFn, base: Any, *, at_root: bool = True, most: int = 3) -> tuple[Any, list[Mutation]]:
+    """``base`` (deep-copied) with one to ``most`` mutations; ``at_root=False`` keeps the value itself in place
+    (an object stays an object)."""
+    payload = copy.deepcopy(base)
+    done: list[Mutation] = []
+    for _ in range(draw(st.integers(1, most))):
+        payload, mutation = draw(_one(payload, at_root))
+        done.append(mutation)
+    return payload, done
+
+
+@st.composite
+def unicode_everywhere(draw: st.DrawFn, base: Any) -> Any:
+    """``base`` with the same unicode drawn around every string (ids, names and timestamps alike)."""
+    before, after = draw(unicode_text), draw(unicode_text)
+
+    def bend(value: Any) -> Any:
+        if isinstance(value, str):
+            return before + value + after
+        if isinstance(value, dict):
+            return {key: bend(child) for key, child in value.items()}
+        if isinstance(value, list):
+            return [bend(child) for child in value]
+        return value
+
+    return bend(base)
+
+
+def outcome(fn: Callable[[], T]) -> T | BadDataError:
+    """What ``fn()`` returns, or the :class:`BadDataError` it raised; any other exception fails the test."""
+    try:
+        return fn()
+    except BadDataError as exc:
+        return exc
+
+
+def names_a_touched_field(reject: BadDataError, mutations: list[Mutation]) -> bool:
+    """Whether a reject names a field the mutations touched (a payload bent at its root, e.g. an item that is not
+    an object, is named by what it is, which any message does)."""
+    if any(not m.path for m in mutations):
+        return True
+    return any(name in str(reject) for m in mutations for name in m.names if name)
+
+
+def touched(mutations: list[Mutation]) -> str:
+    return ", ".join(map(str, mutations))
