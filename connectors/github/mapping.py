@@ -10,7 +10,7 @@ are read through :mod:`connectors.shape`, so a reject names the field that did n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
@@ -119,7 +119,7 @@ def _first_error(exc: ValidationError) -> str:
     return f"{'.'.join(map(str, error['loc']))}: {error['msg']}"
 
 
-def _when(raw: Raw, name: str, path: str = "") -> datetime:
+def _when(raw: Mapping[str, Any], name: str, path: str = "") -> datetime:
     """An ISO 8601 instant with its offset (GitHub writes ``2011-04-22T13:33:48Z``)."""
     value = shape.text(raw, name, path)
     try:
@@ -172,7 +172,7 @@ def _issue_status(raw: Raw) -> Status:
     except UnmappedStatusError:
         # why: GitHub's states are a closed set (https://docs.github.com/en/rest/issues/issues), so no rule could map
         # another; it is bad data, not a missing configuration
-        raise BadDataError(f"`state_reason` {reason[:40]!r} is not one GitHub gives a closed issue") from None
+        raise BadDataError(f"`state_reason` {reason!r:.40} is not one GitHub gives a closed issue") from None
 
 
 @_fits("issue")

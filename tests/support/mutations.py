@@ -152,17 +152,21 @@ def unicode_everywhere(draw: st.DrawFn, base: Any) -> Any:
     return bend(base)
 
 
-def outcome(fn: Callable[[], T]) -> T | BadDataError:
-    """What ``fn()`` returns, or the :class:`BadDataError` it raised; any other exception fails the test."""
+def outcome(fn: Callable[[], T], named: tuple[type[Exception], ...] = (BadDataError,)) -> T | Exception:
+    """What ``fn()`` returns, or the named error it raised (:class:`BadDataError` unless told); any other
+    exception fails the test."""
     try:
         return fn()
-    except BadDataError as exc:
+    except named as exc:
         return exc
 
 
-def names_a_touched_field(reject: BadDataError, mutations: list[Mutation]) -> bool:
-    """Whether a reject names a field the mutations touched (a payload bent at its root, e.g. an item that is not
-    an object, is named by what it is, which any message does)."""
+def names_a_touched_field(reject: Exception, mutations: list[Mutation], unbent: object = None) -> bool:
+    """Whether a reject names a field the mutations touched, or is the very reject of the payload before it was
+    bent (``unbent``: what mapping it gave). A payload bent at its root, e.g. an item that is not an object, is
+    named by what it is, which any message does."""
+    if isinstance(unbent, Exception) and str(unbent) == str(reject):
+        return True
     if any(not m.path for m in mutations):
         return True
     return any(name in str(reject) for m in mutations for name in m.names if name)

@@ -407,7 +407,7 @@ def test_story_points_that_are_not_numbers_are_rejected() -> None:
     raw = _with(webhook_issue("cloud/jira_issue_created.json"), customfield_10016="lots")
     ctx = mapping.MappingContext(site=SITE, rules=StatusRules(), fields=JiraFieldIds(story_points="customfield_10016"))
 
-    with pytest.raises(BadDataError, match="story points is not a number: 'lots'"):
+    with pytest.raises(BadDataError, match=r"TES-41: story points \(`customfield_10016`\) is not a number: 'lots'"):
         mapping.map_issue(raw, ctx)
 
 
