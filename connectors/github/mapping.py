@@ -179,7 +179,8 @@ def _issue_status(raw: Raw) -> Status:
 def map_issue(repo: str, raw: Raw) -> WorkItem:
     number = shape.number(raw, "number")
     if "pull_request" in raw:
-        raise IsPullRequestError(f"github issue {number} of {repo} is a pull request", native_id=str(number))
+        what = f"github issue {number} of {repo} is a pull request (`pull_request`)"
+        raise IsPullRequestError(what, native_id=str(number))
     kind = shape.optional(shape.obj, raw, "type")
     issue_type = shape.optional(shape.text, kind, "name", "type") if kind else None
     status = _issue_status(raw)

@@ -6,24 +6,29 @@ a copy with unicode around every string. Each :class:`Mutation` keeps its path, 
 names one of the fields it touched.
 
 ``SETTINGS`` is the suite's bound for these properties: few enough examples to keep the run short, no deadline
-(the first example pays for imports), and derandomized so a run in CI is the run on a laptop.
+(the first example pays for imports), and derandomized so a run in CI is the run on a laptop
+(``PMHUB_PROPERTY_EXAMPLES=N`` runs N random ones instead). :func:`each` makes a property of a test over a
+parameter; :func:`assert_mapped_or_named` is the property itself.
 """
 
 from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from hypothesis import HealthCheck, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
-from schema import BadDataError
+from schema import BadDataError, UnmappedStatusError, parse_record
 
 Path = tuple[str | int, ...]
 T = TypeVar("T")
+Test = TypeVar("Test", bound=Callable[..., None])
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("PMHUB_PROPERTY_EXAMPLES", "60")),
@@ -60,6 +65,9 @@ class Mutation:
 
     def __str__(self) -> str:
         return f"{self.kind} at {'.'.join(map(str, self.path)) or '<root>'}"
+
+
+EVERYWHERE = [Mutation("unicode_everywhere", ())]  # what :func:`unicode_everywhere` did: every string, from the root
 
 
 def paths(value: Any, prefix: Path = ()) -> Iterator[Path]:
@@ -174,3 +182,43 @@ def names_a_touched_field(reject: Exception, mutations: list[Mutation], unbent: 
 
 def touched(mutations: list[Mutation]) -> str:
     return ", ".join(map(str, mutations))
+
+
+def each(name: str, values: Iterable[str]) -> Callable[[Test], Test]:
+    """``test(name, data)`` as a property (bounded by ``SETTINGS``) for each of ``values``."""
+
+    def decorate(test: Test) -> Test:
+        marked: Test = pytest.mark.parametrize(name, sorted(values))(SETTINGS(given(data=st.data())(test)))
+        return marked
+
+    return decorate
+
+
+def _records(result: Any) -> Iterator[BaseModel]:
+    """The schema records in what a reader gave: itself, a list of them, or a delivery's change."""
+    found = getattr(result, "records", result)
+    for item in found if isinstance(found, list) else [found]:
+        if isinstance(item, BaseModel) and hasattr(item, "kind"):
+            yield item
+
+
+def assert_mapped_or_named(
+    read: Callable[[Any], Any],
+    base: Any,
+    payload: Any,
+    mutations: list[Mutation],
+    status_fields: frozenset[str] = frozenset(),
+) -> None:
+    """``read(payload)`` — ``payload`` being ``base`` bent by ``mutations`` — gives records that survive their JSON
+    form, or a :class:`BadDataError` that :func:`names_a_touched_field`; an :class:`UnmappedStatusError` only when
+    a status field (``status_fields``) was bent, or ``base`` was unmapped already. Anything else fails."""
+    named = (BadDataError, UnmappedStatusError)
+    result, unbent = outcome(lambda: read(payload), named), outcome(lambda: read(base), named)
+    if isinstance(result, UnmappedStatusError):
+        bent_status = any(m.names & status_fields or not m.path for m in mutations)
+        assert bent_status or str(result) == str(unbent), f"{result} (after {touched(mutations)})"
+    elif isinstance(result, Exception):
+        assert names_a_touched_field(result, mutations, unbent), f"{result} (after {touched(mutations)})"
+    else:
+        for record in _records(result):
+            assert parse_record(record.model_dump_json()) == record

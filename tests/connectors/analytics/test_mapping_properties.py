@@ -9,15 +9,13 @@ that does not fit never sinks the others of its answer. Nothing else may escape.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.analytics.client import SERIES
@@ -25,17 +23,9 @@ from connectors.analytics.config import AnalyticsMetric, AnalyticsSourceConfig
 from connectors.analytics.mapping import RawPoint, metric_point
 from connectors.analytics.source import AnalyticsSource
 from connectors.http import RetryPolicy
-from schema import MetricPoint, Tool, parse_record
-from tests.support.canned import Canned, canned
-from tests.support.mutations import (
-    SETTINGS,
-    Mutation,
-    mutated,
-    names_a_touched_field,
-    outcome,
-    touched,
-    unicode_everywhere,
-)
+from schema import MetricPoint, Tool
+from tests.support.canned import Canned
+from tests.support.mutations import EVERYWHERE, assert_mapped_or_named, each, mutated, outcome, unicode_everywhere
 from tests.support.paths import FIXTURES
 
 FETCHED = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -57,33 +47,16 @@ def points_of(tool: str, answer: Any) -> list[MetricPoint | Exception]:
     return [outcome(partial(point, raw)) for raw in SERIES[tool](answer)]
 
 
-def read_or_named(read: Callable[[], list[MetricPoint | Exception]], unbent: Any, mutations: list[Mutation]) -> None:
-    result = outcome(read)
-    if isinstance(result, Exception):
-        assert names_a_touched_field(result, mutations, unbent), f"{result} (after {touched(mutations)})"
-        return
-    for found in result:
-        if isinstance(found, MetricPoint):
-            assert parse_record(found.model_dump_json()) == found
-
-
-@pytest.mark.parametrize("tool", sorted(SERIES))
-@SETTINGS
-@given(data=st.data())
+@each("tool", SERIES)
 def test_a_bent_answer_gives_points_or_is_rejected_naming_a_field_it_touched(tool: str, data: st.DataObject) -> None:
     base = data.draw(st.sampled_from(_answers(tool)))
-    answer, mutations = data.draw(mutated(base))
-    read_or_named(lambda: points_of(tool, answer), outcome(lambda: points_of(tool, base)), mutations)
+    assert_mapped_or_named(partial(points_of, tool), base, *data.draw(mutated(base)))
 
 
-@pytest.mark.parametrize("tool", sorted(SERIES))
-@SETTINGS
-@given(data=st.data())
+@each("tool", SERIES)
 def test_unicode_around_every_string_gives_points_or_is_rejected(tool: str, data: st.DataObject) -> None:
     base = data.draw(st.sampled_from(_answers(tool)))
-    answer = data.draw(unicode_everywhere(base))
-    unbent = outcome(lambda: points_of(tool, base))
-    read_or_named(lambda: points_of(tool, answer), unbent, [Mutation("unicode_everywhere", ())])
+    assert_mapped_or_named(partial(points_of, tool), base, data.draw(unicode_everywhere(base)), EVERYWHERE)
 
 
 # --------------------------------------------------------------------------------------- a page, one day bent
@@ -118,15 +91,7 @@ TOOLS = {
 }
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[Canned]:
-    with canned() as served:
-        yield served
-
-
-@pytest.mark.parametrize("tool", sorted(TOOLS))
-@SETTINGS
-@given(data=st.data())
+@each("tool", TOOLS)
 def test_one_bent_day_among_good_ones_is_a_point_or_rejected_and_the_other_days_are_kept(
     server: Canned, tool: str, data: st.DataObject
 ) -> None:

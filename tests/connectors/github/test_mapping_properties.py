@@ -7,39 +7,26 @@ other exception.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.github import webhooks
+from connectors.github import mapping, webhooks
 from connectors.github.config import GitHubSourceConfig
-from connectors.github.mapping import (
-    IsPullRequestError,
-    map_check_run,
-    map_combined_status,
-    map_commit_status,
-    map_issue,
-    map_milestone,
-    map_pull_request,
-    map_release,
-)
 from connectors.github.source import GitHubSource
 from connectors.http import RetryPolicy
-from schema import BadDataError, parse_record
+from schema import BadDataError
 from tests.connectors.github.vendor import HOOKS, REPO, hook, plain_issue, rest
-from tests.support.canned import Canned, canned
+from tests.support.canned import Canned
 from tests.support.mutations import (
-    SETTINGS,
-    Mutation,
+    EVERYWHERE,
+    assert_mapped_or_named,
+    each,
     mutated,
-    names_a_touched_field,
     outcome,
-    touched,
     unicode_everywhere,
 )
 
@@ -47,7 +34,7 @@ SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
 
 EXAMPLES: dict[str, tuple[Callable[[Any], Any], list[Any]]] = {
     "issue": (
-        lambda raw: map_issue(REPO, raw),
+        lambda raw: mapping.map_issue(REPO, raw),
         [
             plain_issue(),
             plain_issue("issues/get_issue.pinned-comment.json"),
@@ -55,54 +42,39 @@ EXAMPLES: dict[str, tuple[Callable[[Any], Any], list[Any]]] = {
         ],
     ),
     "pull request": (
-        lambda raw: map_pull_request(REPO, raw),
+        lambda raw: mapping.map_pull_request(REPO, raw),
         [
             rest("pulls/get_pull_request.json"),
             *rest("pulls/list_pull_requests.json")[:1],
             hook(HOOKS / "pull_request/opened.json")["pull_request"],
         ],
     ),
-    "milestone": (lambda raw: map_milestone(REPO, raw), [rest("milestones/get_milestone.json")]),
-    "release": (lambda raw: map_release(REPO, raw), [rest("releases/get_latest_release.json")]),
-    "check run": (lambda raw: map_check_run(REPO, "main", raw), [rest("checks/get_check_run.json")]),
+    "milestone": (lambda raw: mapping.map_milestone(REPO, raw), [rest("milestones/get_milestone.json")]),
+    "release": (lambda raw: mapping.map_release(REPO, raw), [rest("releases/get_latest_release.json")]),
+    "check run": (lambda raw: mapping.map_check_run(REPO, "main", raw), [rest("checks/get_check_run.json")]),
     "commit status": (
-        lambda raw: map_commit_status(REPO, "main", SHA, raw),
+        lambda raw: mapping.map_commit_status(REPO, "main", SHA, raw),
         rest("statuses/list_commit_statuses_for_ref.json"),
     ),
     "combined status": (
-        lambda raw: map_combined_status(REPO, "main", raw),
+        lambda raw: mapping.map_combined_status(REPO, "main", raw),
         [rest("statuses/get_combined_status_for_ref.json")],
     ),
 }
 
 
-def mapped_or_named(mapper: Callable[[Any], Any], payload: Any, mutations: list[Mutation]) -> None:
-    result = outcome(lambda: mapper(payload))
-    if isinstance(result, IsPullRequestError):
-        assert "pull_request" in payload
-    elif isinstance(result, Exception):
-        assert names_a_touched_field(result, mutations), f"{result} (after {touched(mutations)})"
-    else:
-        for record in result if isinstance(result, list) else [result]:
-            assert parse_record(record.model_dump_json()) == record
-
-
-@pytest.mark.parametrize("entity", sorted(EXAMPLES))
-@SETTINGS
-@given(data=st.data())
+@each("entity", EXAMPLES)
 def test_a_bent_example_maps_or_is_rejected_naming_a_field_it_touched(entity: str, data: st.DataObject) -> None:
     mapper, examples = EXAMPLES[entity]
-    payload, mutations = data.draw(mutated(data.draw(st.sampled_from(examples))))
-    mapped_or_named(mapper, payload, mutations)
+    base = data.draw(st.sampled_from(examples))
+    assert_mapped_or_named(mapper, base, *data.draw(mutated(base)))
 
 
-@pytest.mark.parametrize("entity", sorted(EXAMPLES))
-@SETTINGS
-@given(data=st.data())
+@each("entity", EXAMPLES)
 def test_unicode_around_every_string_maps_or_is_rejected(entity: str, data: st.DataObject) -> None:
     mapper, examples = EXAMPLES[entity]
-    payload = data.draw(unicode_everywhere(data.draw(st.sampled_from(examples))))
-    mapped_or_named(mapper, payload, [Mutation("unicode_everywhere", ())])
+    base = data.draw(st.sampled_from(examples))
+    assert_mapped_or_named(mapper, base, data.draw(unicode_everywhere(base)), EVERYWHERE)
 
 
 # ------------------------------------------------------------------------------------------ webhook deliveries
@@ -110,20 +82,13 @@ def test_unicode_around_every_string_maps_or_is_rejected(entity: str, data: st.D
 EVENTS = sorted({path.parent.name for path in HOOKS.rglob("*.json") if webhooks.handles(path.parent.name)})
 
 
-@pytest.mark.parametrize("event", EVENTS)
-@SETTINGS
-@given(data=st.data())
+@each("event", EVENTS)
 def test_a_bent_delivery_changes_records_or_is_rejected_naming_a_field_it_touched(
     event: str, data: st.DataObject
 ) -> None:
-    example = data.draw(st.sampled_from(sorted((HOOKS / event).glob("*.json"))))
-    payload, mutations = data.draw(mutated(hook(example), at_root=False))
-    change = outcome(lambda: webhooks.change(event, payload, me="octocat"))
-    if isinstance(change, Exception):
-        assert names_a_touched_field(change, mutations), f"{change} (after {touched(mutations)})"
-    else:
-        for record in change.records:
-            assert parse_record(record.model_dump_json()) == record
+    base = hook(data.draw(st.sampled_from(sorted((HOOKS / event).glob("*.json")))))
+    change = partial(webhooks.change, event, me="octocat")
+    assert_mapped_or_named(change, base, *data.draw(mutated(base, at_root=False)))
 
 
 # ------------------------------------------------------------------------------------------ a page, one item bent
@@ -147,55 +112,48 @@ class Listing:
 BASE = f"/repos/{PAGE_REPO}"
 LISTINGS = {
     "issues": Listing(
-        "issues", f"{BASE}/issues", lambda n: _numbered(plain_issue(), n), lambda raw: map_issue(PAGE_REPO, raw)
+        "issues", f"{BASE}/issues", lambda n: _numbered(plain_issue(), n), lambda raw: mapping.map_issue(PAGE_REPO, raw)
     ),
     "pull_requests": Listing(
         "pull_requests",
         f"{BASE}/pulls",
         lambda n: _numbered(rest("pulls/get_pull_request.json"), n),
-        lambda raw: map_pull_request(PAGE_REPO, raw),
+        lambda raw: mapping.map_pull_request(PAGE_REPO, raw),
     ),
     "milestones": Listing(
         "milestones",
         f"{BASE}/milestones",
         lambda n: _numbered(rest("milestones/get_milestone.json"), n),
-        lambda raw: map_milestone(PAGE_REPO, raw),
+        lambda raw: mapping.map_milestone(PAGE_REPO, raw),
     ),
     "releases": Listing(
         "releases",
         f"{BASE}/releases",
         lambda n: _numbered(rest("releases/get_latest_release.json"), n, draft=False, prerelease=False),
-        lambda raw: map_release(PAGE_REPO, raw),
+        lambda raw: mapping.map_release(PAGE_REPO, raw),
     ),
     "checks": Listing(
         "checks",
         f"{BASE}/commits/main/check-runs",
         lambda n: {**rest("checks/get_check_run.json"), "id": n, "name": f"check {n}"},
-        lambda raw: map_check_run(PAGE_REPO, "main", raw),
+        lambda raw: mapping.map_check_run(PAGE_REPO, "main", raw),
         lambda runs: {"total_count": len(runs), "check_runs": runs},
     ),
 }
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[Canned]:
-    with canned() as served:
-        served.answers.update(
-            {BASE: {"default_branch": "main"}, f"{BASE}/commits/main/status": {"sha": SHA, "statuses": []}}
-        )
-        yield served
+# what the checks stream reads besides the page: the default branch, and an empty combined status
+AROUND = {BASE: {"default_branch": "main"}, f"{BASE}/commits/main/status": {"sha": SHA, "statuses": []}}
 
 
 def _expected(mapper: Callable[[Any], Any], items: list[Any]) -> tuple[set[str], int]:
     """What mapping each item alone gives: the record ids, and how many are rejected."""
     results = [outcome(partial(mapper, raw)) for raw in items]
     found = {r.id for r in results if not isinstance(r, Exception)}
-    return found, sum(isinstance(r, BadDataError) and not isinstance(r, IsPullRequestError) for r in results)
+    return found, sum(isinstance(r, BadDataError) and not isinstance(r, mapping.IsPullRequestError) for r in results)
 
 
-@pytest.mark.parametrize("name", sorted(LISTINGS))
-@SETTINGS
-@given(data=st.data())
+@each("name", LISTINGS)
 def test_one_bent_item_among_good_ones_is_mapped_or_rejected_and_the_rest_of_the_page_is_kept(
     server: Canned, name: str, data: st.DataObject
 ) -> None:
@@ -203,6 +161,7 @@ def test_one_bent_item_among_good_ones_is_mapped_or_rejected_and_the_rest_of_the
     good = [listing.items(n) for n in (1, 2, 3)]
     bent, _ = data.draw(mutated(listing.items(4)))
     page = [good[0], bent, *good[1:]]
+    server.answers.update(AROUND)
     server.answers[listing.path] = listing.wrap(page)
     server.answers[f"{BASE}/releases"] = page if name == "releases" else []
     config = GitHubSourceConfig(base_url=server.url, repos=(PAGE_REPO,))
