@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from cli import pm_commands
-from cli.context import State, console, err, open_store_or_exit, settings
+from cli.context import State, console, err, open_store_or_exit, rule, settings
 
 
 class JiraFlavour(StrEnum):
@@ -94,14 +94,14 @@ def demo(
         config.write_text(sb.config_toml(f"sqlite:///{store_file.resolve()}"), encoding="utf-8")
         os.environ.update(sb.environment())
         State.config = config
-        console.rule("pmhub demo: sandbox up")
+        rule("pmhub demo: sandbox up")
         for name, url in sb.urls.items():
             console.print(f"  {name:<10} {url}")
-        console.rule("sync (Prefect flow pmhub-sync)")
+        rule("sync (Prefect flow pmhub-sync)")
         pm_commands.sync(source=None, full=True)
-        console.rule("status")
+        rule("status")
         pm_commands.status(stale_after=60)
-        console.rule("launch readiness of the upcoming releases")
+        rule("launch readiness of the upcoming releases")
         cfg = settings()
         report = service.status_report(open_store_or_exit(cfg), cfg, datetime.now(UTC))
         for release in report.releases:
@@ -115,7 +115,7 @@ def demo(
             console.print(f"    report: {path.resolve()}", highlight=False)
         status_html = workdir / "status.html"
         service.write_report(render_status(report, "html"), status_html, "status", "html")
-    console.rule("next")
+    rule("next")
     console.print(f"config {config}, store {store_file}; the sandbox stopped with the demo.", highlight=False)
     report_uri = status_html.resolve().as_uri()
     console.print(f"status report (releases, roadmap, contradictions): {report_uri}", highlight=False)

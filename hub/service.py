@@ -20,10 +20,11 @@ from connectors.notify import (
 from connectors.notify_config import NotifyEvent
 from hub.settings import Settings
 from hub.sources import Sources, SourcesWriteBack, comment_posters
+from hub.web.status import inbox_problems
 from schema import ConfigError, Release
-from schema.readiness import ReadinessReport, StatusReport
-from sync.overview import upcoming_releases
-from sync.readiness import freshness_rows, readiness_for
+from schema.readiness import ReadinessReport, StatusOverview, StatusReport
+from sync.overview import release_statuses, upcoming_releases
+from sync.readiness import FreshnessCheck, freshness_rows, readiness_for
 from sync.reconcile.write_back import reconcile_store
 from sync.roadmap import roadmap_from_store
 from sync.scope import find_release
@@ -78,6 +79,20 @@ def status_report(store: Store, cfg: Settings, now: datetime) -> StatusReport:
         roadmap=roadmap_from_store(store, cfg.roadmap_items, cfg.roadmap_rules, now),
         contradictions=reconcile_store(store, cfg.reconcile, now).contradictions,
         freshness=freshness_rows(store.runs.last_successes(), cfg.readiness.freshness, now),
+    )
+
+
+def overview(store: Store, cfg: Settings, now: datetime, stale_after: float | None = None) -> StatusOverview:
+    """What ``pmhub status`` shows; a stream is stale after ``stale_after`` minutes, else by the readiness
+    freshness limits."""
+    limits = cfg.readiness.freshness
+    if stale_after is not None:
+        limits = FreshnessCheck(max_age_minutes=stale_after, required_sources=limits.required_sources)
+    return StatusOverview(
+        generated_at=now,
+        releases=release_statuses(store, now.date()),
+        freshness=freshness_rows(store.runs.last_successes(), limits, now),
+        webhooks=inbox_problems(store),
     )
 
 

@@ -2,6 +2,7 @@
 
 ``render_readiness(report, fmt)`` and ``render_status(status, fmt)`` return Markdown (``"md"``), one
 self-contained HTML file (``"html"``: inline CSS and SVG charts, no script, nothing fetched) or JSON (``"json"``);
+``render_overview(overview, fmt)`` Markdown or JSON;
 ``render_summary(report)`` returns a few lines for chat, ``summary_title(report)`` the one-line subject. Pass
 ``report_url=`` to link the full report from the summary and the headers. Nothing here reads or writes files.
 
@@ -33,6 +34,14 @@ names are stable (fields are added, never renamed) and a breaking change bumps t
     contradictions[] {rule, subject_id, subject_label, summary, evidence[] (as above), fix}
     freshness[]     as above
 
+``pmhub.overview/1`` — what ``pmhub status`` shows::
+
+    schema          "pmhub.overview/1"
+    generated_at    ISO 8601 with offset
+    releases[]      {release (as above), overdue, scope (as above), blockers[] (evidence, as above)}
+    freshness[]     as above
+    webhooks[]      {delivery_id, tool, event, status ("failed"|"rejected"), received_at, attempts, last_error|null}
+
 The verdict rules live with the models (``schema.readiness.verdict_of``). Markdown puts the verdict first
 (``## ⛔ CHK 2.4.0 — NO-GO``), then the checks table (failures first), evidence as links (at most
 ``EVIDENCE_CAP_MD`` per check, then "… and N more"), what changed since the last report and data freshness; it
@@ -47,10 +56,12 @@ from reports.jira_wiki import to_jira_wiki
 from reports.render import (
     EVIDENCE_CAP_HTML,
     EVIDENCE_CAP_MD,
+    OVERVIEW_SCHEMA,
     READINESS_SCHEMA,
     STATUS_SCHEMA,
     Format,
     headline,
+    render_overview,
     render_readiness,
     render_status,
     render_summary,
@@ -60,10 +71,12 @@ from reports.render import (
 __all__ = [
     "EVIDENCE_CAP_HTML",
     "EVIDENCE_CAP_MD",
+    "OVERVIEW_SCHEMA",
     "READINESS_SCHEMA",
     "STATUS_SCHEMA",
     "Format",
     "headline",
+    "render_overview",
     "render_readiness",
     "render_status",
     "render_summary",

@@ -29,6 +29,7 @@ from schema.readiness import (
     ReadinessReport,
     ReleaseRef,
     Severity,
+    StatusOverview,
     StatusReport,
     Verdict,
 )
@@ -37,6 +38,7 @@ Format = Literal["md", "html", "json"]
 
 READINESS_SCHEMA = "pmhub.readiness/1"
 STATUS_SCHEMA = "pmhub.status/1"
+OVERVIEW_SCHEMA = "pmhub.overview/1"
 
 EVIDENCE_CAP_HTML = 25
 EVIDENCE_CAP_MD = 10
@@ -213,7 +215,7 @@ def _render(fmt: Literal["md", "html"], name: str, **context: Any) -> str:
     return _BLANK_RUN.sub("\n\n", text)
 
 
-def _json(schema: str, report: ReadinessReport | StatusReport) -> str:
+def _json(schema: str, report: ReadinessReport | StatusReport | StatusOverview) -> str:
     """``model_dump(mode="json")`` with ``"schema"`` as the first key, serialised by pydantic-core (fast)."""
     body = report.model_dump_json(indent=2)
     return "{\n" + f"  {json.dumps('schema')}: {json.dumps(schema)},\n" + body[2:] + "\n"
@@ -231,6 +233,13 @@ def render_status(status: StatusReport, fmt: Format, *, report_url: str | None =
     if fmt == "json":
         return _json(STATUS_SCHEMA, status)
     return _render(fmt, "status", status=status, report_url=web_url(report_url))
+
+
+def render_overview(overview: StatusOverview, fmt: Literal["md", "json"]) -> str:
+    """``pmhub status``: the upcoming releases, data freshness and the webhook deliveries that did not apply."""
+    if fmt == "json":
+        return _json(OVERVIEW_SCHEMA, overview)
+    return _render("md", "overview", overview=overview)
 
 
 def render_summary(report: ReadinessReport | StatusReport, *, report_url: str | None = None) -> str:
@@ -252,6 +261,7 @@ def summary_title(report: ReadinessReport | StatusReport) -> str:
 __all__ = [
     "EVIDENCE_CAP_HTML",
     "EVIDENCE_CAP_MD",
+    "OVERVIEW_SCHEMA",
     "READINESS_SCHEMA",
     "STATUS_SCHEMA",
     "Format",
@@ -264,6 +274,7 @@ __all__ = [
     "md_link",
     "ordered_checks",
     "release_label",
+    "render_overview",
     "render_readiness",
     "render_status",
     "render_summary",
