@@ -228,6 +228,7 @@ class RetryPolicy:
                 f"{where}: the service refused the credential ({status}); check {self.credential}",
                 status=status,
                 credential=self.credential,
+                said=_reason(answer.text),
             )
         if status >= 500 or status == 408:
             if retry_after is not None:
@@ -273,6 +274,18 @@ def _retry_after(value: str | None, now: float) -> float | None:
         return max(email.utils.parsedate_to_datetime(value).timestamp() - now, 0.0)
     except (TypeError, ValueError):
         return None
+
+
+def _reason(text: str) -> str:
+    """The reason an error body gives: GitHub's ``message``, Jira's ``errorMessages``, else its first line."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        found = body.get("message") or body.get("errorMessages") or body.get("detail") or body.get("error")
+        text = " ".join(map(str, found)) if isinstance(found, list) else str(found or "")
+    return _redact_text(text.strip().splitlines()[0][:200]) if text.strip() else ""
 
 
 def _redact_text(text: str) -> str:
