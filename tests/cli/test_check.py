@@ -15,6 +15,7 @@ from tests.cli.run import pmhub
 
 GITHUB_TOKEN = "PMHUB_SANDBOX_GITHUB_TOKEN"
 JIRA_TOKEN = "PMHUB_SANDBOX_JIRA_TOKEN"
+POSTHOG_KEY = "PMHUB_SANDBOX_POSTHOG_CHECKOUT_KEY"
 
 
 def _configure(sandbox: Sandbox, folder: Path, jira_email: str | None = None) -> dict[str, str]:
@@ -80,19 +81,23 @@ def test_a_token_without_checks_and_a_user_who_cannot_browse_a_project_are_named
 def test_a_refused_or_missing_credential_names_its_variable_and_nothing_else_is_asked(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    env = _configure(sandbox, tmp_path) | {GITHUB_TOKEN: "ghp_notAToken0000000000000000000000000000"}
+    wrong = {GITHUB_TOKEN: "ghp_notAToken0000000000000000000000000000", POSTHOG_KEY: "phx_notAKey"}
+    env = _configure(sandbox, tmp_path) | wrong
     del env[JIRA_TOKEN]
 
     result = pmhub("check", cwd=tmp_path, env=env)
 
     assert result.returncode == 1
     out = result.stdout
+    assert "FIX  project 1000: the credential was refused (401: Incorrect authentication credentials.)" in out
+    assert f"fix: check the value of {POSTHOG_KEY}" in out
     assert f"FIX  credentials: ${JIRA_TOKEN} not set" in out
     assert f"fix: export ${JIRA_TOKEN} with the source's credentials" in out
     assert "FIX  token: the credential was refused (401: Bad credentials)" in out
     assert f"fix: check the value of {GITHUB_TOKEN}" in out
     assert not _lines(out, "ok   repo")  # a refused token is not asked about repositories
     assert "ghp_notAToken" not in out + result.stderr
+    assert "phx_notAKey" not in out + result.stderr
 
 
 def test_probes_go_through_the_retry_policy_and_a_site_without_jira_software_is_a_warning(tmp_path: Path) -> None:
