@@ -52,7 +52,11 @@ def reached(what: str, probe: Callable[[], T], credential: str) -> T | Finding:
     except RetryLaterError as exc:
         return must_fix(what, f"unreachable: {exc}", "check the source's URL and that this machine can reach it")
     except AuthError as exc:
-        said = f": {exc.said}" if exc.said else ""
-        return must_fix(what, f"the credential was refused ({exc.status}{said})", f"check the value of {credential}")
+        return must_fix(what, f"the credential was refused ({refusal(exc)})", f"check the value of {credential}")
     except ConfigError as exc:
         return must_fix(what, str(exc), "check the source's URL and settings in pmhub.toml")
+
+
+def refusal(exc: AuthError) -> str:
+    """The status of a refusal, with the service's own reason when it gave one."""
+    return f"{exc.status}: {exc.said}" if exc.said else str(exc.status)

@@ -11,8 +11,9 @@ token" (https://docs.github.com/en/rest/authentication/permissions-required-for-
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
-from connectors.access import Finding, must_fix, ok, reached, warn
+from connectors.access import Finding, must_fix, ok, reached, refusal, warn
 from connectors.github.client import GitHubClient, TokenOwner, repo_path
 from schema import AuthError, RefusedError
 
@@ -73,7 +74,7 @@ def _repository(client: GitHubClient, repo: str, owner: TokenOwner, source: str)
         return must_fix(what, f"not found, or {owner.login}'s token cannot see it", fix), None
     except AuthError as exc:
         fix = f"{grant}; an organisation with SAML single sign-on must authorise the token"
-        return must_fix(what, f"refused ({_refusal(exc)})", fix), None
+        return must_fix(what, f"refused ({refusal(exc)})", fix), None
     data = answer.data if isinstance(answer.data, dict) else {}
     branch = data.get("default_branch")
     if not isinstance(branch, str) or not branch:
@@ -86,11 +87,11 @@ def _reads(client: GitHubClient, repo: str, branch: str, owner: TokenOwner) -> l
     readable: list[str] = []
     findings: list[Finding] = []
     for read in _READS:
-        path = f"{repo_path(repo)}/{read.path.format(branch=branch)}"
+        path = f"{repo_path(repo)}/{read.path.format(branch=quote(branch, safe=''))}"
         try:
             client.request("GET", path, params={**dict(read.params), "per_page": 1}, describe=f"{read.what} of {repo}")
         except AuthError as exc:
-            detail = f"the token cannot read the {read.what} of {repo} ({_refusal(exc)})"
+            detail = f"the token cannot read the {read.what} of {repo} ({refusal(exc)})"
             findings.append(must_fix(read.what, detail, _grant(read, owner)))
         except RefusedError as exc:
             if exc.status in (404, 409, 422):  # an empty repository has no commit to read the checks of
@@ -102,10 +103,6 @@ def _reads(client: GitHubClient, repo: str, branch: str, owner: TokenOwner) -> l
     if readable:
         findings.insert(0, ok("reads", f"{', '.join(readable)} (probed on {repo})"))
     return findings
-
-
-def _refusal(exc: AuthError) -> str:
-    return f"{exc.status}: {exc.said}" if exc.said else str(exc.status)
 
 
 def _grant(read: _Read, owner: TokenOwner) -> str:

@@ -140,7 +140,7 @@ class _RunState:
 Built = tuple[list[Mapped], list[Rejected]]
 
 
-def _objects(items: list[Any], listing: str) -> tuple[list[dict[str, Any]], list[Rejected]]:
+def _split_objects(items: list[Any], listing: str) -> tuple[list[dict[str, Any]], list[Rejected]]:
     """The objects of a listing's page, and a reject for each entry of another kind (no record could come of it)."""
     objects = [raw for raw in items if isinstance(raw, dict)]
     foreign = [
@@ -169,7 +169,7 @@ class _IncrementalRead:
         pages = src.client.search(jql, self._fields, page_size=size, expand=self._expand, reread=max(1, size // 10))
         delivered: set[tuple[str, str]] = set()  # (id, updated) read earlier in this run, re-read by an overlap
         for answer in pages:
-            raw_issues, foreign = _objects(answer.get("issues") or [], "issue search")
+            raw_issues, foreign = _split_objects(answer.get("issues") or [], "issue search")
             fresh = [raw for raw in raw_issues if not _seen(raw, start) and _version(raw) not in delivered]
             delivered.update(_version(raw) for raw in fresh)
             records, rejected = build(fresh)
@@ -327,7 +327,7 @@ class WholeListingStream:
         seen: list[str] = []
         for project, listed in self._listing():
             observed = datetime.now(UTC)
-            values, rejected = _objects(listed, f"{self._entity} listing")
+            values, rejected = _split_objects(listed, f"{self._entity} listing")
             records: list[Mapped] = []
             for raw in values:
                 native = str(raw.get("id"))
