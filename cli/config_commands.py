@@ -1,15 +1,22 @@
-"""``pmhub init``, ``pmhub check`` and ``pmhub store info``: writing, validating and inspecting the set-up."""
+"""``pmhub init``, ``pmhub check`` and ``pmhub store info``: writing, validating and inspecting the set-up.
+
+``pmhub check`` reaches every source before the first sync (:mod:`hub.access`); ``--offline`` only validates the
+file and that each credential's variable is set.
+"""
 
 from __future__ import annotations
 
 from importlib import resources
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from cli.context import State, console, err, open_store_or_exit, redact_db_url, settings
-from hub.settings import config_path, credential_envs, secret
+from hub.settings import Settings, config_path, credential_envs, secret
+
+if TYPE_CHECKING:
+    from hub.access import SourceAccess
 
 
 def init(
@@ -25,10 +32,48 @@ def init(
     console.print(f"wrote {path}; edit it, export the tokens it names, then run `pmhub check`")
 
 
-def check() -> None:
-    """Validate the configuration and report, per source, whether its credentials are present."""
+def check(
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Only validate the file and that each credential is set; reach no source.")
+    ] = False,
+) -> None:
+    """Validate the configuration, then ask every source what its credentials reach — the account, the configured
+    repos and projects, the permissions a sync needs — and print what to fix. Exit 1 when something must be fixed."""
     cfg = settings()
     console.print(f"config: {config_path(State.config)} is valid; store: {redact_db_url(cfg.store.url)}")
+    if offline:
+        _credentials(cfg)
+        return
+    from datetime import UTC, datetime
+
+    from hub.access import check_access
+
+    reports = check_access(cfg, datetime.now(UTC).date())
+    for report in reports:
+        _print_access(report)
+    to_fix = [f for report in reports for f in report.to_fix]
+    if to_fix:
+        sources = sum(bool(report.to_fix) for report in reports)
+        err.print(f"{len(to_fix)} problem(s) to fix in {sources} source(s): see the fix lines above")
+        raise typer.Exit(1)
+    console.print("every source gives what a sync needs: run `pmhub sync`" if reports else "no sources configured")
+
+
+_MARKS = {"ok": "[green]ok[/green]  ", "warn": "[yellow]warn[/yellow]", "fix": "[red]FIX[/red] "}
+
+
+def _print_access(report: SourceAccess) -> None:
+    from rich.markup import escape
+
+    console.print(f"[bold]{escape(report.name)}[/bold] ({report.kind}, {escape(report.url)})")
+    for f in report.findings:
+        console.print(f"  {_MARKS[f.level]} {escape(f.what)}: {escape(f.detail)}", highlight=False)
+        if f.fix:
+            console.print(f"        fix: {escape(f.fix)}", highlight=False)
+
+
+def _credentials(cfg: Settings) -> None:
+    """Per source, whether the variables its credentials are read from are set; exit 1 when one is not."""
     table = Table("source", "kind", "credential", "present")
     missing = 0
     for name, source in cfg.sources.items():

@@ -1,13 +1,20 @@
 """What every command shares: the two consoles, the ``--config`` path, and loading the settings and the store with
-the exits a user expects (2 for a bad configuration, 1 for an unreachable store)."""
+the exits a user expects (2 for a bad configuration, 1 for an unreachable store).
+
+A console on a terminal is as wide as the terminal. On anything else — a file, a pipe, a CI log — it has no width to
+keep to (rich would assume 80 columns and cut table cells to ``2026-1…``): tables keep every cell whole and no line
+is folded. What spans the whole width, a :func:`rule`, is kept to a readable width there.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import typer
 from rich.console import Console
+from rich.rule import Rule
 
 from hub.settings import Settings, config_path, load_settings
 from schema import ConfigError, RetryLaterError
@@ -15,8 +22,21 @@ from schema import ConfigError, RetryLaterError
 if TYPE_CHECKING:
     from sync.store import Store
 
-console = Console()
-err = Console(stderr=True)
+UNBOUNDED_WIDTH = 100_000
+
+
+def _console(stream: TextIO, *, stderr: bool = False) -> Console:
+    return Console(stderr=stderr, width=None if stream.isatty() else UNBOUNDED_WIDTH)
+
+
+console = _console(sys.stdout)
+err = _console(sys.stderr, stderr=True)
+RULE_WIDTH = 100
+
+
+def rule(title: str) -> None:
+    """A heading line across the terminal (``RULE_WIDTH`` columns where there is none)."""
+    console.print(Rule(title), width=console.width if console.is_terminal else RULE_WIDTH)
 
 
 class State:

@@ -14,7 +14,7 @@ from schema import ConfigError, SyncFailedError
 
 if TYPE_CHECKING:
     from connectors.notify import DeliveryResult
-    from sync.store import Store
+    from schema.readiness import StatusOverview
 
 
 def sync(
@@ -50,58 +50,79 @@ def sync(
         raise typer.Exit(1)
 
 
+class StatusFormat(StrEnum):
+    TABLE = "table"
+    MD = "md"
+    JSON = "json"
+
+
 def status(
-    stale_after: Annotated[int, typer.Option(help="Minutes after which a source counts as stale.")] = 60,
+    stale_after: Annotated[
+        int | None,
+        typer.Option(help="Minutes after which a stream counts as stale (default: the [readiness.freshness] limits)."),
+    ] = None,
+    fmt: Annotated[
+        StatusFormat, typer.Option("--format", "-f", help="table (for a terminal), md or json.")
+    ] = StatusFormat.TABLE,
+    out: Annotated[Path | None, typer.Option(help="Write it here (Markdown, or JSON with --format json).")] = None,
 ) -> None:
-    """Consolidated status: per upcoming release scope, blockers, PRs and CI; per source freshness."""
+    """Consolidated status: per upcoming release scope, blockers, PRs and CI; per source freshness; webhook
+    deliveries that did not apply."""
     from datetime import UTC, datetime
 
-    from sync.overview import freshness, release_statuses
+    from hub import service
+    from reports import render_overview
 
     cfg = settings()
     store = open_store_or_exit(cfg)
-    now = datetime.now(UTC)
+    overview = service.overview(store, cfg, datetime.now(UTC), stale_after)
+    if fmt is StatusFormat.TABLE and out is None:
+        _print_overview(overview)
+        return
+    as_json = fmt is StatusFormat.JSON
+    text = render_overview(overview, "json" if as_json else "md")
+    if out is None:
+        print(text, end="")
+        return
+    path = service.write_report(text, out, "status-overview", "json" if as_json else "md")
+    console.print(f"wrote {path}")
+
+
+def _print_overview(overview: StatusOverview) -> None:
+    from rich.markup import escape
+
     releases = Table(
         "project", "release", "due", "items done", "points done", "blockers", "PRs open/merged", "CI",
         title="upcoming releases",
     )
-    for st in release_statuses(store):
-        rel = st.release
-        overdue = rel.release_date is not None and rel.release_date < now.date()
+    for rel in overview.releases:
+        due = str(rel.release.release_date or "-")
+        keys = [b.label for b in rel.blockers]
         releases.add_row(
-            rel.project,
-            rel.name,
-            f"[red]{rel.release_date} (overdue)[/red]" if overdue else str(rel.release_date or "-"),
-            f"{st.items_done}/{st.items_total}",
-            f"{st.points_done:g}/{st.points_total:g}",
-            ", ".join(b.source.key or b.id for b in st.blockers[:4]) + (" …" if len(st.blockers) > 4 else "")
-            if st.blockers
-            else "none",
-            f"{st.prs_open}/{st.prs_merged}",
-            {"green": "[green]green[/green]", "red": "[red]red[/red]"}.get(st.ci, st.ci),
+            escape(rel.release.project),
+            escape(rel.release.name),
+            f"[red]{due} (overdue)[/red]" if rel.overdue else due,
+            f"{rel.scope.items_done}/{rel.scope.items_total}",
+            f"{rel.scope.points_done:g}/{rel.scope.points_total:g}",
+            escape(", ".join(keys[:4]) + (" …" if len(keys) > 4 else "")) if keys else "none",
+            f"{rel.scope.prs_open}/{rel.scope.prs_merged}",
+            {"green": "[green]green[/green]", "red": "[red]red[/red]"}.get(rel.scope.ci, rel.scope.ci),
         )
     console.print(releases)
     fresh = Table("source", "stream", "last good sync", "age", title="data freshness")
-    stale = 0
-    for row in freshness(store, now):
-        is_stale = row.age_minutes > stale_after
-        stale += is_stale
-        age = f"{row.age_minutes:.0f} min"
-        fresh.add_row(row.source, row.stream, row.last_success.strftime("%Y-%m-%d %H:%M UTC"),
-                      f"[red]{age} (stale)[/red]" if is_stale else age)
+    for row in overview.freshness:
+        age = "-" if row.age_minutes is None else f"{row.age_minutes:.0f} min"
+        last = "never" if row.last_success is None else row.last_success.strftime("%Y-%m-%d %H:%M UTC")
+        fresh.add_row(escape(row.source), escape(row.stream), last, f"[red]{age} (stale)[/red]" if row.stale else age)
     console.print(fresh)
+    stale = sum(row.stale for row in overview.freshness)
     if stale:
-        err.print(f"[yellow]warning[/yellow] {stale} stream(s) older than {stale_after} minutes: run `pmhub sync`")
-    _print_inbox_problems(store)
-
-
-def _print_inbox_problems(store: Store) -> None:
-    from hub.web.status import inbox_problems
-
-    problems = Table("received", "tool", "event", "status", "attempts", "reason", title="webhooks not applied")
-    for p in inbox_problems(store):
-        problems.add_row(f"{p.received_at:%Y-%m-%d %H:%M}", p.tool, p.event, p.status, str(p.attempts), p.last_error)
-    if problems.row_count:
+        err.print(f"[yellow]warning[/yellow] {stale} stream(s) stale: run `pmhub sync`")
+    if overview.webhooks:
+        problems = Table("received", "tool", "event", "status", "attempts", "reason", title="webhooks not applied")
+        for w in overview.webhooks:
+            received = f"{w.received_at:%Y-%m-%d %H:%M}"
+            problems.add_row(received, w.tool, w.event, w.status, str(w.attempts), escape(w.last_error or ""))
         console.print(problems)
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli import pm_commands
-from cli.context import State, console, err, open_store_or_exit, settings
+from cli.context import State, console, err, open_store_or_exit, rule, settings
 
 if TYPE_CHECKING:
     from schema.readiness import StatusReport
@@ -97,14 +97,14 @@ def demo(
         config.write_text(sb.config_toml(f"sqlite:///{store_file.resolve()}"), encoding="utf-8")
         os.environ.update(sb.environment())
         State.config = config
-        console.rule("pmhub demo: sandbox up")
+        rule("pmhub demo: sandbox up")
         for name, url in sb.urls.items():
             console.print(f"  {name:<10} {url}")
-        console.rule("sync (Prefect flow pmhub-sync)")
+        rule("sync (Prefect flow pmhub-sync)")
         pm_commands.sync(source=None, full=True)
-        console.rule("status")
+        rule("status")
         pm_commands.status(stale_after=60)
-        console.rule("launch readiness of the upcoming releases")
+        rule("launch readiness of the upcoming releases")
         cfg = settings()
         report = service.status_report(open_store_or_exit(cfg), cfg, datetime.now(UTC))
         for release in report.releases:
@@ -120,7 +120,7 @@ def demo(
         service.write_report(render_status(report, "html"), status_html, "status", "html")
         service.write_report(render_leadership(report, "html"), workdir / "summary.html", "summary", "html")
         _planning(report)
-    console.rule("next")
+    rule("next")
     console.print(f"config {config}, store {store_file}; the sandbox stopped with the demo.", highlight=False)
     report_uri = status_html.resolve().as_uri()
     console.print(f"status report (releases, objectives, roadmap and its timeline, launches, priorities, "
@@ -138,7 +138,7 @@ def _planning(report: StatusReport) -> None:
     """The objectives, the launches and the top of each backlog, a line each."""
     from reports.render import moved
 
-    console.rule("objectives, launches and priorities")
+    rule("objectives, launches and priorities")
     for objective in report.objectives:
         reason = f" ({objective.reasons[0]})" if objective.reasons else ""
         console.print(f"  {objective.title}: {objective.state.value.replace('_', ' ')}{reason}", highlight=False)

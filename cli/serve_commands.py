@@ -14,8 +14,13 @@ def serve(
     schedules: Annotated[
         bool, typer.Option(help="Also run the scheduled deployments (off: web app only, workers run the flows).")
     ] = True,
+    host: Annotated[str | None, typer.Option(help="Address to bind (default: serve.host).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Port to bind, 0 for any free one (default: serve.port).")
+    ] = None,
 ) -> None:
-    """The webhook receiver and status page on serve.host:serve.port, plus the scheduled syncs and digest."""
+    """The webhook receiver and status page on --host:--port (serve.host:serve.port by default), plus the scheduled
+    syncs and digest."""
     from rich.markup import escape
 
     from flows.deploy import serve_schedules
@@ -34,7 +39,7 @@ def serve(
     except ConfigError as exc:
         err.print(f"[red]config error[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from None
-    web = WebServer(web_app, cfg.serve.host, cfg.serve.port)
+    web = WebServer(web_app, host or cfg.serve.host, cfg.serve.port if port is None else port)
     console.print(web.banner(), highlight=False, markup=False)
     if not schedules:
         web.run()

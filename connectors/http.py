@@ -123,7 +123,7 @@ def record_response(stats: RequestStats, status: int, headers: Mapping[str, str]
     if status == 304:
         stats.not_modified += 1
     remaining = headers.get("X-RateLimit-Remaining")
-    if remaining is not None and remaining.strip().isdigit():
+    if remaining is not None and remaining.strip().isascii() and remaining.strip().isdigit():
         stats.rate_limit_remaining = int(remaining)
     if log.isEnabledFor(logging.DEBUG):
         log.debug("%s %s: %d (rate limit left: %s)", method, redact_url(url), status, remaining or "-")
@@ -216,7 +216,8 @@ class RetryPolicy:
         retry_after = _retry_after(headers.get("Retry-After"), self.clock())
         if status in (403, 429) and headers.get("X-RateLimit-Remaining") == "0" and retry_after is None:
             reset = headers.get("X-RateLimit-Reset", "")
-            wait = max(float(reset) - self.clock(), 0.0) + 1.0 if reset.isdigit() else self.secondary_wait
+            known = reset.isascii() and reset.isdigit()
+            wait = max(float(reset) - self.clock(), 0.0) + 1.0 if known else self.secondary_wait
             return self._throttled(where, "primary rate limit exhausted", wait)
         if status == 429 or (status == 403 and (retry_after is not None or "rate limit" in answer.text.lower())):
             if retry_after is not None:
@@ -227,6 +228,7 @@ class RetryPolicy:
                 f"{where}: the service refused the credential ({status}); check {self.credential}",
                 status=status,
                 credential=self.credential,
+                said=_reason(answer.text),
             )
         if status >= 500 or status == 408:
             if retry_after is not None:
@@ -266,12 +268,24 @@ def _retry_after(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         return max(email.utils.parsedate_to_datetime(value).timestamp() - now, 0.0)
     except (TypeError, ValueError):
         return None
+
+
+def _reason(text: str) -> str:
+    """The reason an error body gives: GitHub's ``message``, Jira's ``errorMessages``, else its first line."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        found = body.get("message") or body.get("errorMessages") or body.get("detail") or body.get("error")
+        text = " ".join(map(str, found)) if isinstance(found, list) else str(found or "")
+    return _redact_text(text.strip().splitlines()[0][:200]) if text.strip() else ""
 
 
 def _redact_text(text: str) -> str:

@@ -23,11 +23,13 @@ from connectors.notify import (
 from connectors.notify_config import Audience, NotifyEvent
 from hub.settings import Settings
 from hub.sources import Sources, SourcesWriteBack, comment_posters
+from hub.web.status import inbox_problems
 from schema import ConfigError, Release
 from schema.planning import LaunchReview
-from schema.readiness import ReadinessReport, StatusReport
+from schema.readiness import ReadinessReport, StatusOverview, StatusReport
 from sync import status as sync_status
-from sync.readiness import readiness_for
+from sync.overview import release_statuses
+from sync.readiness import FreshnessCheck, freshness_rows, readiness_for
 from sync.scope import find_release
 from sync.store import Store
 
@@ -78,6 +80,20 @@ def reevaluate_ids(store: Store, cfg: Settings, release_ids: Iterable[str]) -> l
 def status_report(store: Store, cfg: Settings, now: datetime) -> StatusReport:
     """The consolidated status; each release's readiness is kept as the baseline of its next notification."""
     return sync_status.status_report(store, cfg.status_config(), now, persist=True)
+
+
+def overview(store: Store, cfg: Settings, now: datetime, stale_after: float | None = None) -> StatusOverview:
+    """What ``pmhub status`` shows; a stream is stale after ``stale_after`` minutes, else by the readiness
+    freshness limits."""
+    limits = cfg.readiness.freshness
+    if stale_after is not None:
+        limits = FreshnessCheck(max_age_minutes=stale_after, required_sources=limits.required_sources)
+    return StatusOverview(
+        generated_at=now,
+        releases=release_statuses(store, now.date()),
+        freshness=freshness_rows(store.runs.last_successes(), limits, now),
+        webhooks=inbox_problems(store),
+    )
 
 
 def write_back(cfg: Settings) -> SourcesWriteBack:

@@ -2,6 +2,7 @@
 
 ``render_readiness(report, fmt)`` and ``render_status(status, fmt)`` return Markdown (``"md"``), one
 self-contained HTML file (``"html"``: inline CSS and SVG charts, no script, nothing fetched) or JSON (``"json"``);
+``render_overview(overview, fmt)`` Markdown or JSON;
 ``render_summary(report)`` returns a few lines for chat, ``summary_title(report)`` the one-line subject. Pass
 ``report_url=`` to link the full report from the summary and the headers. Nothing here reads or writes files.
 
@@ -69,6 +70,14 @@ detail}, ``priorities[]`` (the first ``[priorities] show`` items of each product
 ``[launch_review] recent_days`` days). ``render_objectives``, ``render_priorities`` and ``render_launches`` render
 the three reports; ``render_leadership(status, fmt)`` the one-screen digest for leadership (Markdown or HTML).
 
+``pmhub.overview/1`` — what ``pmhub status`` shows::
+
+    schema          "pmhub.overview/1"
+    generated_at    ISO 8601 with offset
+    releases[]      {release (as above), overdue, scope (as above), blockers[] (evidence, as above)}
+    freshness[]     as above
+    webhooks[]      {delivery_id, tool, event, status ("failed"|"rejected"), received_at, attempts, last_error|null}
+
 The verdict rules live with the models (``schema.readiness.verdict_of``). Markdown puts the verdict first
 (``## ⛔ CHK 2.4.0 — NO-GO``), then the checks table (failures first), evidence as links (at most
 ``EVIDENCE_CAP_MD`` per check, then "… and N more"), what changed since the last report and data freshness; it
@@ -87,6 +96,7 @@ from reports.render import (
     EVIDENCE_CAP_MD,
     LAUNCHES_SCHEMA,
     OBJECTIVES_SCHEMA,
+    OVERVIEW_SCHEMA,
     PRIORITIES_SCHEMA,
     READINESS_SCHEMA,
     STATUS_SCHEMA,
@@ -95,6 +105,7 @@ from reports.render import (
     render_launches,
     render_leadership,
     render_objectives,
+    render_overview,
     render_priorities,
     render_readiness,
     render_status,
@@ -107,6 +118,7 @@ __all__ = [
     "EVIDENCE_CAP_MD",
     "LAUNCHES_SCHEMA",
     "OBJECTIVES_SCHEMA",
+    "OVERVIEW_SCHEMA",
     "PRIORITIES_SCHEMA",
     "READINESS_SCHEMA",
     "STATUS_SCHEMA",
@@ -115,6 +127,7 @@ __all__ = [
     "render_launches",
     "render_leadership",
     "render_objectives",
+    "render_overview",
     "render_priorities",
     "render_readiness",
     "render_status",

@@ -40,6 +40,7 @@ from schema.readiness import (
     ReadinessReport,
     ReleaseRef,
     Severity,
+    StatusOverview,
     StatusReport,
     Verdict,
 )
@@ -51,6 +52,7 @@ STATUS_SCHEMA = "pmhub.status/1"
 OBJECTIVES_SCHEMA = "pmhub.objectives/1"
 PRIORITIES_SCHEMA = "pmhub.priorities/1"
 LAUNCHES_SCHEMA = "pmhub.launches/1"
+OVERVIEW_SCHEMA = "pmhub.overview/1"
 
 EVIDENCE_CAP_HTML = 25
 EVIDENCE_CAP_MD = 10
@@ -323,6 +325,13 @@ def render_leadership(status: StatusReport, fmt: Literal["md", "html"], *, repor
     return _render(fmt, "leadership", status=status, report_url=web_url(report_url))
 
 
+def render_overview(overview: StatusOverview, fmt: Literal["md", "json"]) -> str:
+    """``pmhub status``: the upcoming releases, data freshness and the webhook deliveries that did not apply."""
+    if fmt == "json":
+        return _json(OVERVIEW_SCHEMA, overview)
+    return _render("md", "overview", overview=overview)
+
+
 def render_summary(report: ReadinessReport | StatusReport | LaunchReview, *, report_url: str | None = None) -> str:
     """A few lines for chat: the verdict (or the verdict counts, or a launch's broken guardrails), what failed, and a
     link to the full report."""
@@ -352,6 +361,7 @@ __all__ = [
     "EVIDENCE_CAP_MD",
     "LAUNCHES_SCHEMA",
     "OBJECTIVES_SCHEMA",
+    "OVERVIEW_SCHEMA",
     "PRIORITIES_SCHEMA",
     "READINESS_SCHEMA",
     "STATUS_SCHEMA",
@@ -370,6 +380,7 @@ __all__ = [
     "render_launches",
     "render_leadership",
     "render_objectives",
+    "render_overview",
     "render_priorities",
     "render_readiness",
     "render_status",

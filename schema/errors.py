@@ -46,12 +46,14 @@ class ConfigError(PmhubError, ValueError):
 
 
 class AuthError(ConfigError):
-    """The service refused the credential (401/403): the message names its env var, never its value."""
+    """The service refused the credential (401/403): the message names its env var, never its value; ``said`` is
+    the service's own reason, when it gave one ("Resource not accessible by personal access token")."""
 
-    def __init__(self, message: str, *, status: int, credential: str) -> None:
+    def __init__(self, message: str, *, status: int, credential: str, said: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.credential = credential
+        self.said = said
 
 
 class RefusedError(ConfigError):

@@ -1,8 +1,9 @@
-"""The launch-readiness verdict of a release and the consolidated status report, as stable data.
+"""The launch-readiness verdict of a release, the consolidated status report and the status overview, as stable data.
 
-These models are what ``sync.readiness`` computes and what ``reports`` renders (Markdown, HTML, JSON); their JSON
-form (``model_dump(mode="json")``) is the documented ``--format json`` output, so field names are part of the
-public interface: add fields, never rename them.
+These models are what ``sync.readiness`` and ``sync.overview`` compute and what ``reports`` renders (Markdown,
+HTML, JSON); their JSON form (``model_dump(mode="json")``) is the documented ``--format json`` output of
+``pmhub readiness``, ``pmhub report`` and ``pmhub status``, so field names are part of the public interface: add
+fields, never rename them.
 
 Verdict rules: any failed check of severity ``blocker`` → NO-GO; else any failed ``warning`` → AT RISK; else GO.
 A check that cannot be evaluated for lack of data fails (stale or missing data is never a silent pass) unless it
@@ -143,6 +144,37 @@ class StatusReport(FrozenModel):
     launches: list[LaunchReview] = Field(default_factory=list, description="Launches of the last recent_days days.")
 
 
+class WebhookFailure(FrozenModel):
+    """A delivery that did not apply: ``failed`` (retried until its attempts run out) or ``rejected`` (its payload
+    lacks what its event needs; never retried), with the reason."""
+
+    delivery_id: str
+    tool: str
+    event: str
+    status: str = Field(description="failed or rejected")
+    received_at: AwareDatetime
+    attempts: int
+    last_error: str | None = None
+
+
+class ReleaseOverview(FrozenModel):
+    """One upcoming release as ``pmhub status`` shows it: scope, open blockers, pull requests, CI."""
+
+    release: ReleaseRef
+    overdue: bool = Field(description="Its release date has passed while it is unreleased.")
+    scope: ScopeSummary
+    blockers: list[Evidence] = Field(default_factory=list, description="Open work items of a blocker priority.")
+
+
+class StatusOverview(FrozenModel):
+    """``pmhub status``: every upcoming release, how fresh each stream is, the webhook deliveries not applied."""
+
+    generated_at: AwareDatetime
+    releases: list[ReleaseOverview]
+    freshness: list[Freshness] = Field(default_factory=list)
+    webhooks: list[WebhookFailure] = Field(default_factory=list)
+
+
 __all__ = [
     "BurnupPoint",
     "CheckChange",
@@ -154,11 +186,14 @@ __all__ = [
     "Outcome",
     "ReadinessDiff",
     "ReadinessReport",
+    "ReleaseOverview",
     "ReleaseRef",
     "RoadmapStatus",
     "ScopeSummary",
     "Severity",
+    "StatusOverview",
     "StatusReport",
     "Verdict",
+    "WebhookFailure",
     "verdict_of",
 ]

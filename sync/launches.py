@@ -29,7 +29,8 @@ from schema import Link, MetricPoint, Release, ReleaseKind, release_key
 from schema.planning import ChangeDirection, LaunchesReport, LaunchReview, MetricChange, MetricWindow
 from schema.readiness import CheckResult, Outcome
 from sync.metrics import MetricSelector, covers, metric_points, selected, settled_until, window
-from sync.readiness import MetricGuardrail, judge, release_ref
+from sync.overview import release_ref
+from sync.readiness import MetricGuardrail, judge
 from sync.scope import twins
 from sync.store import Store
 

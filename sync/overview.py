@@ -1,16 +1,17 @@
-"""The consolidated status a PM reads: per release scope, blockers, pull requests and CI; per source freshness.
-
-Pure summaries of :class:`sync.scope.ReleaseScope` plus the store's sync history.
+"""The status a PM reads (``pmhub status``): per upcoming release its scope, blockers, pull requests and CI, as
+:class:`schema.readiness.ReleaseOverview` — pure summaries of :class:`sync.scope.ReleaseScope` — and the summary of
+a scope that readiness reports carry too (:func:`scope_summary`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import date
 from enum import StrEnum
 
 from schema import Check, CheckState, PullRequestState, Release, ReleaseKind, StatusCategory, WorkItem
+from schema.readiness import Evidence, ReleaseOverview, ReleaseRef, ScopeSummary
 from sync.collector import collector_paused
 from sync.scope import ReleaseScope, release_scope
 from sync.store import Store
@@ -55,35 +56,46 @@ def blockers(items: Iterable[WorkItem], priorities: Iterable[str] = DEFAULT_BLOC
     return [i for i in items if is_open(i) and (i.priority or "").casefold() in wanted]
 
 
-@dataclass(frozen=True)
-class ReleaseStatus:
-    scope: ReleaseScope
-    items_done: int
-    items_total: int
-    points_done: float
-    points_total: float
-    blockers: list[WorkItem]
-    prs_open: int
-    prs_merged: int
-    ci: CiState
-
-    @property
-    def release(self) -> Release:
-        return self.scope.release
-
-
-def summarize(scope: ReleaseScope) -> ReleaseStatus:
+def scope_summary(scope: ReleaseScope) -> ScopeSummary:
+    """Items and points done, work items per status category, pull requests per state and CI of a scope."""
     points_done, points_total = scope.points()
-    return ReleaseStatus(
-        scope=scope,
+    states = Counter(p.state for p in scope.pull_requests)
+    categories = Counter(i.status.category for i in scope.items)
+    return ScopeSummary(
         items_done=len(scope.done()),
         items_total=len(scope.items),
         points_done=points_done,
         points_total=points_total,
-        blockers=blockers(scope.items),
-        prs_open=sum(p.state is PullRequestState.OPEN for p in scope.pull_requests),
-        prs_merged=sum(p.state is PullRequestState.MERGED for p in scope.pull_requests),
-        ci=ci_state(scope.checks),
+        by_category={category.value: n for category, n in sorted(categories.items())},
+        prs_open=states[PullRequestState.OPEN],
+        prs_merged=states[PullRequestState.MERGED],
+        prs_closed=states[PullRequestState.CLOSED],
+        ci=ci_state(scope.checks).value,
+    )
+
+
+def release_ref(release: Release) -> ReleaseRef:
+    return ReleaseRef(
+        id=release.id,
+        name=release.name,
+        project=release.project,
+        start_date=release.start_date,
+        release_date=release.release_date,
+        released=release.released,
+        url=release.source.url,
+    )
+
+
+def summarize(scope: ReleaseScope, today: date) -> ReleaseOverview:
+    release = scope.release
+    return ReleaseOverview(
+        release=release_ref(release),
+        overdue=release.release_date is not None and release.release_date < today and not release.released,
+        scope=scope_summary(scope),
+        blockers=[
+            Evidence(record_id=b.id, label=b.source.key or b.id, url=b.source.url, detail=b.priority or "")
+            for b in blockers(scope.items)
+        ],
     )
 
 
@@ -99,22 +111,7 @@ def upcoming_releases(store: Store) -> list[Release]:
     return sorted(chosen, key=lambda r: (r.release_date is None, r.release_date, r.project, r.name))
 
 
-@dataclass(frozen=True)
-class Freshness:
-    source: str
-    stream: str
-    last_success: datetime
-    age_minutes: float
-
-
-def freshness(store: Store, now: datetime) -> list[Freshness]:
-    return [
-        Freshness(source, stream, at, (now - at).total_seconds() / 60)
-        for (source, stream), at in sorted(store.runs.last_successes().items())
-    ]
-
-
-def release_statuses(store: Store) -> list[ReleaseStatus]:
+def release_statuses(store: Store, today: date) -> list[ReleaseOverview]:
     # each scope's records die by reference counting once summarized, before the collector resumes
     with collector_paused():
-        return [summarize(release_scope(store, release)) for release in upcoming_releases(store)]
+        return [summarize(release_scope(store, release), today) for release in upcoming_releases(store)]

@@ -51,14 +51,12 @@ from schema.readiness import (
     Outcome,
     ReadinessDiff,
     ReadinessReport,
-    ReleaseRef,
-    ScopeSummary,
     Severity,
     verdict_of,
 )
 from sync.collector import collector_paused
 from sync.metrics import MetricSelector, Op, compare, covers, metric_points, point_evidence, selected, window
-from sync.overview import CiState, ci_state, latest_checks
+from sync.overview import CiState, ci_state, latest_checks, release_ref, scope_summary
 from sync.scope import ReleaseScope, release_scope
 from sync.store import Store
 
@@ -546,33 +544,6 @@ def diff(checks: Sequence[CheckResult], previous: ReadinessReport | None) -> Rea
     return ReadinessDiff(previous_at=previous.evaluated_at, previous_verdict=previous.verdict, changes=changes)
 
 
-def _summary(scope: ReleaseScope, tally: _Tally) -> ScopeSummary:
-    states = Counter(p.state for p in scope.pull_requests)
-    return ScopeSummary(
-        items_done=tally.items_done,
-        items_total=tally.items_total,
-        points_done=tally.points_done,
-        points_total=tally.points_total,
-        by_category={category.value: n for category, n in sorted(tally.by_category.items())},
-        prs_open=states[PullRequestState.OPEN],
-        prs_merged=states[PullRequestState.MERGED],
-        prs_closed=states[PullRequestState.CLOSED],
-        ci=ci_state(scope.checks).value,
-    )
-
-
-def release_ref(release: Release) -> ReleaseRef:
-    return ReleaseRef(
-        id=release.id,
-        name=release.name,
-        project=release.project,
-        start_date=release.start_date,
-        release_date=release.release_date,
-        released=release.released,
-        url=release.source.url,
-    )
-
-
 # ------------------------------------------------------------------------------------------------------ verdict
 
 
@@ -615,7 +586,7 @@ def evaluate(
         evaluated_at=now,
         verdict=verdict_of(checks),
         checks=checks,
-        scope=_summary(scope, tally),
+        scope=scope_summary(scope),
         burnup=_burnup(tally, release.start_date, now.date(), config.burnup_days),
         metrics=series,
         freshness=rows,
@@ -692,6 +663,5 @@ __all__ = [
     "pr_evidence",
     "readiness_for",
     "release_evidence",
-    "release_ref",
     "save_report",
 ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -44,10 +44,20 @@ class Answer:
     data: Any
     etag: str | None
     next_url: str | None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+
+@dataclass(frozen=True)
+class TokenOwner:
+    """The account a token acts as; ``scopes`` are a classic token's (``None``: a fine-grained token or an app,
+    whose permissions only a request can tell)."""
+
+    login: str
+    scopes: tuple[str, ...] | None
 
 
 class GitHubClient:
@@ -100,7 +110,8 @@ class GitHubClient:
                 raise GithubException(status, _error_body(text), dict(answer_headers))
             # a body cut short raises JSONDecodeError here, which the policy retries
             data = json.loads(text) if status != 304 and text else None
-            return Answer(status, data, answer_headers.get("ETag"), _next_link(answer_headers.get("Link")))
+            etag, link = answer_headers.get("ETag"), _next_link(answer_headers.get("Link"))
+            return Answer(status, data, etag, link, answer_headers)
 
         return self.policy.call(attempt, describe=describe)
 
@@ -157,9 +168,20 @@ class GitHubClient:
         """The login of the account the token acts as (``GET /user``), read once: deliveries sent by it are
         pmhub's own writes (https://docs.github.com/en/rest/users/users#get-the-authenticated-user)."""
         if self._login is None:
-            answer = self.request("GET", "/user", describe="the token's account (/user)")
-            self._login = str(answer.data["login"])
+            self._login = self.owner().login
         return self._login
+
+    def owner(self) -> TokenOwner:
+        """Who the token acts as, and its scopes when it is a classic token (``GET /user``)."""
+        answer = self.request("GET", "/user", describe="the token's account (/user)")
+        login = answer.data.get("login") if isinstance(answer.data, dict) else None
+        if not isinstance(login, str) or not login:
+            raise BadDataError("github: /user answered without a login")
+        # why: classic tokens (and OAuth apps) list their scopes in X-OAuth-Scopes on every answer; fine-grained
+        # tokens and GitHub Apps send none (https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps)
+        listed = answer.headers.get("X-OAuth-Scopes")
+        scopes = None if listed is None else tuple(s.strip() for s in listed.split(",") if s.strip())
+        return TokenOwner(login, scopes)
 
     def hooks(self, repo: str) -> list[dict[str, Any]]:
         """Every webhook of ``repo``, all pages (https://docs.github.com/en/rest/repos/webhooks#list-repository-webhooks)."""

@@ -106,7 +106,9 @@ def _records(event: str, repo: str, payload: Raw) -> tuple[dict[str, list[Mapped
     if event == "check_run":
         run = shape.obj(payload, "check_run")
         suite = shape.optional(shape.obj, run, "check_suite", "check_run") or {}
-        ref = suite.get("head_branch") or shape.text(run, "head_sha", "check_run")
+        ref = shape.optional(shape.text, suite, "head_branch", "check_run.check_suite") or shape.text(
+            run, "head_sha", "check_run"
+        )
         return {CHECKS: [Mapped(map_check_run(repo, ref, run), run)]}, []
     return {CHECKS: _status(repo, payload)}, []
 

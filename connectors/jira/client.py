@@ -48,6 +48,7 @@ class SiteFacts:
     cloud: bool
     time_zone: str
     account: JiraAccount | None  # None when /myself does not name the account
+    display_name: str | None = None  # the account as people see it
 
     @property
     def api(self) -> str:
@@ -110,7 +111,9 @@ class JiraClient:
             myself = self.get("/rest/api/2/myself", describe="current user (/myself)")
             key: Literal["accountId", "name"] = "accountId" if cloud else "name"
             account = JiraAccount(key, str(myself[key])) if myself.get(key) else None
-            self._facts = SiteFacts(cloud=cloud, time_zone=user_time_zone(myself), account=account)
+            shown = myself.get("displayName")
+            zone = user_time_zone(myself)
+            self._facts = SiteFacts(cloud, zone, account, shown if isinstance(shown, str) else None)
         return self._facts
 
     # ------------------------------------------------------------------------------------------------ search
@@ -204,6 +207,17 @@ class JiraClient:
             f"{self.facts().api}/issue/{issue_id}/remotelink", describe=f"remote links of issue {issue_id}"
         )
         return links
+
+    def my_permissions(self, project: str, keys: Sequence[str]) -> dict[str, bool]:
+        """Which of the project permissions ``keys`` the token's account holds on ``project``; a project it cannot
+        browse answers 404, as one that does not exist
+        (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-permissions/#api-rest-api-3-mypermissions-get)."""
+        params = {"projectKey": project, "permissions": ",".join(keys)}
+        answer = self.get(f"{self.facts().api}/mypermissions", describe=f"permissions on {project}", params=params)
+        found = answer.get("permissions") if isinstance(answer, dict) else None
+        if not isinstance(found, dict):
+            raise BadDataError(f"jira: mypermissions of {project} answered without permissions")
+        return {k: isinstance(v := found.get(k), dict) and v.get("havePermission") is True for k in keys}
 
     def project_key(self, project_id: str) -> str | None:
         """The key of the project with id ``project_id``."""

@@ -12,6 +12,9 @@ Vendor quirks handled here, each pinned by a test:
 * the sprint field is a list of objects on Cloud and of ``…Sprint@1a2b[id=1,…,name=…]`` strings on old Server;
 * team-managed projects (and current Cloud) link an epic through ``parent``; company-managed Server sites through the
   Epic Link field, which holds the epic's *key* — resolved to its id through ``MappingContext.epic_ids``.
+
+A payload of the wrong shape (not an object, an object where a list belongs, a field of another type) is a
+:class:`schema.BadDataError` naming the field, whichever reader meets it first.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from connectors import shape
 from connectors.jira.config import SCORE_FIELD_NAMES, JiraFieldIds
 from schema import (
     BadDataError,
@@ -79,9 +83,9 @@ def discover_fields(raw_fields: Iterable[Raw], overrides: JiraFieldIds | None = 
     """Find the story point, sprint, epic link and prioritisation fields by name (or plugin type) in ``/field``;
     ``overrides`` win. A prioritisation input is a custom field: a system field of that name is not one."""
     found: dict[str, str] = {}
-    for f in raw_fields:
+    for f in _objects(raw_fields, "/field"):
         name = str(f.get("name", "")).strip().casefold()
-        custom = str((f.get("schema") or {}).get("custom", ""))
+        custom = str(_object_or_empty(f.get("schema")).get("custom", ""))
         field_id = f.get("id")
         if not isinstance(field_id, str):
             continue
@@ -106,15 +110,15 @@ def is_cloud(server_info: Raw) -> bool:
     ``[5, 0, 0]``), but its ``version`` is a Cloud build: those are numbered 1000 and up (``1001.0.0-SNAPSHOT``)
     while Server/DC releases are single- or double-digit majors (``9.12.0``).
     """
-    deployment = server_info.get("deploymentType")
+    deployment = _object(server_info, "jira /serverInfo").get("deploymentType")
     if isinstance(deployment, str):
         return deployment.casefold() == "cloud"
     major = str(server_info.get("version", "")).split(".", 1)[0]
-    return major.isdigit() and int(major) >= 1000
+    return major.isascii() and major.isdigit() and int(major) >= 1000
 
 
 def user_time_zone(myself: Raw) -> str:
-    zone = myself.get("timeZone")
+    zone = _object(myself, "jira /myself").get("timeZone")
     if not isinstance(zone, str) or not zone:
         raise BadDataError("jira /myself has no timeZone; JQL dates could not be rendered in the user's time zone")
     return zone
@@ -123,16 +127,42 @@ def user_time_zone(myself: Raw) -> str:
 # --------------------------------------------------------------------------------------------------- primitives
 
 
+def _object(value: Any, what: str) -> Raw:
+    if not isinstance(value, dict):
+        raise BadDataError(f"{what}: expected a JSON object, got {shape.kind_of(value)}")
+    return value
+
+
+def _object_or_empty(value: Any) -> Raw:
+    """``value`` when it is an object; an optional sub-object of another kind reads as absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(values: Any, what: str) -> list[Raw]:
+    """The objects of a JSON array; an entry of another kind is no object the listing could mean."""
+    if not isinstance(values, list):
+        raise BadDataError(f"{what}: expected a JSON array, got {shape.kind_of(values)}")
+    return [value for value in values if isinstance(value, dict)]
+
+
+def issue_fields(raw: Any) -> Raw:
+    """An issue's ``fields`` object; empty when the payload has none (:func:`map_issue` rejects it, by name)."""
+    return _object_or_empty(_object_or_empty(raw).get("fields"))
+
+
 def parse_datetime(value: Any, what: str) -> datetime:
     """Jira's ``2024-01-05T10:01:52.971+0100`` (also ``+01:00``, ``Z``) or epoch seconds/milliseconds."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = value / 1000 if value > 100_000_000_000 else value
-        return datetime.fromtimestamp(seconds, UTC)
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (ValueError, OverflowError, OSError):
+            raise BadDataError(f"{what} is not an instant a calendar holds: {value!r}") from None
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("Z"):
             text = text[:-1] + "+00:00"
-        elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
+        elif len(text) > 5 and text[-5] in "+-" and text[-4:].isascii() and text[-4:].isdigit():
             text = f"{text[:-2]}:{text[-2:]}"
         try:
             parsed = datetime.fromisoformat(text)
@@ -212,7 +242,7 @@ def _number(value: Any, what: str) -> float | None:
         raise BadDataError(f"{what} is not a number: {value!r}") from None
 
 
-def sprint_ids(value: Any) -> list[str]:
+def sprint_ids(value: Any, field_id: str | None = None) -> list[str]:
     """Native sprint ids from the sprint field: objects (Cloud, DC 8+) or GreenHopper strings (old Server)."""
     if value is None:
         return []
@@ -220,12 +250,13 @@ def sprint_ids(value: Any) -> list[str]:
     for entry in value if isinstance(value, list) else [value]:
         if isinstance(entry, dict) and entry.get("id") is not None:
             found.append(str(entry["id"]))
-        elif isinstance(entry, int | str) and str(entry).isdigit():
+        elif isinstance(entry, int | str) and str(entry).isascii() and str(entry).isdigit():
             found.append(str(entry))
         elif isinstance(entry, str) and (match := _SERVER_SPRINT_ID.search(entry)):
             found.append(match.group(1))
         else:
-            raise BadDataError(f"sprint field entry not understood: {str(entry)[:80]!r}")
+            where = f"sprint field {field_id}" if field_id else "sprint field"
+            raise BadDataError(f"{where} entry not understood: {str(entry)[:80]!r}")
     return found
 
 
@@ -242,13 +273,15 @@ def status_category_key(status: Raw) -> str | None:
 
 def map_status(project: str, status: Raw, rules: StatusRules, resolution: str | None = None) -> Status:
     """Category of a Jira status object; an unmapped one raises :class:`schema.UnmappedStatusError`."""
-    name = status.get("name")
+    name = _object(status, "jira status").get("name")
     if not isinstance(name, str) or not name:
         raise BadDataError(f"status has no name: {dict(status)!r:.120}")
     return jira_status(project, name, status_category_key(status), rules, resolution)
 
 
-def work_item_type(issuetype: Raw) -> WorkItemType:
+def work_item_type(issuetype: Any) -> WorkItemType:
+    """The type of an ``issuetype`` object (anything else is a plain issue)."""
+    issuetype = _object_or_empty(issuetype)
     name = str(issuetype.get("name", ""))
     known = _TYPES.get(name.casefold())
     if known is not None:
@@ -271,51 +304,68 @@ _REQUIRED_ISSUE_FIELDS = ("issuetype", "status", "summary", "created", "updated"
 
 def map_issue(raw: Raw, ctx: MappingContext, remote_urls: Iterable[str] = ()) -> WorkItem:
     """A search/get/webhook ``issue`` object → :class:`WorkItem`."""
-    native_id = raw.get("id")
+    native_id = _object(raw, "jira issue").get("id")
     key = raw.get("key")
     fields = raw.get("fields")
-    if native_id is None or not isinstance(key, str) or not isinstance(fields, dict):
-        raise BadDataError("jira issue without id, key and fields", native_id=str(native_id) if native_id else None)
+    if not isinstance(native_id, str | int) or not isinstance(key, str) or not isinstance(fields, dict):
+        what = "jira issue without id, key and fields (`id`, `key`, `fields`)"
+        raise BadDataError(what, native_id=str(native_id)[:40] if native_id else None)
     nid = str(native_id)
     missing = [name for name in _REQUIRED_ISSUE_FIELDS if fields.get(name) in (None, "")]
     if missing:
         raise BadDataError(f"jira issue {key} is missing fields: {', '.join(missing)}", native_id=nid)
-    project = str((fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0])
-    issuetype = fields["issuetype"]
-    resolution = (fields.get("resolution") or {}).get("name")
+    try:
+        return _issue(raw, nid, key, fields, ctx, remote_urls)
+    except BadDataError as exc:
+        raise BadDataError(f"jira issue {key}: {exc}", native_id=nid) from exc
+
+
+def _issue(raw: Raw, nid: str, key: str, fields: Raw, ctx: MappingContext, remote_urls: Iterable[str]) -> WorkItem:
+    project = str(_object_or_empty(fields.get("project")).get("key") or key.rsplit("-", 1)[0])
+    issuetype = shape.obj(fields, "issuetype", "fields")
+    resolution = shape.optional(shape.string, _object_or_empty(fields.get("resolution")), "name", "fields.resolution")
     parent_id, epic_id = _parents(fields, ctx, key)
     resolved = fields.get("resolutiondate")
     fid = ctx.fields
     return WorkItem(
         id=ids.jira(ctx.site, "issue", nid),
         source=SourceRef(tool=Tool.JIRA, instance=ctx.site, native_id=nid, key=key, url=_browse(ctx, key)),
-        updated=parse_datetime(fields["updated"], f"{key} fields.updated"),
+        updated=parse_datetime(fields["updated"], "`fields.updated`"),
         type=work_item_type(issuetype),
         type_original=str(issuetype.get("name", "")),
-        title=str(fields["summary"]),
+        title=shape.text(fields, "summary", "fields"),
         description=_text(fields.get("description")),
-        status=map_status(project, fields["status"], ctx.rules, resolution),
+        status=map_status(project, shape.obj(fields, "status", "fields"), ctx.rules, resolution),
         parent_id=parent_id,
         epic_id=epic_id,
         assignee=_person(fields.get("assignee")),
-        labels=tuple(str(label) for label in fields.get("labels") or ()),
-        priority=(fields.get("priority") or {}).get("name"),
-        story_points=_story_points(fields, fid, key),
-        sprint_ids=tuple(ids.jira(ctx.site, "sprint", s) for s in sprint_ids(fields.get(fid.sprint or "")))
+        labels=tuple(str(label) for label in shape.array(fields, "labels", "fields")),
+        priority=shape.optional(shape.string, _object_or_empty(fields.get("priority")), "name", "fields.priority"),
+        story_points=_story_points(fields, fid),
+        sprint_ids=tuple(ids.jira(ctx.site, "sprint", s) for s in sprint_ids(fields.get(fid.sprint), fid.sprint))
         if fid.sprint
         else (),
-        release_ids=tuple(ids.jira(ctx.site, "version", v["id"]) for v in fields.get("fixVersions") or ()),
+        release_ids=tuple(ids.jira(ctx.site, "version", v) for v in _fix_versions(fields)),
         remote_urls=tuple(remote_urls),
         score_fields=_score_fields(fields, fid),
-        created=parse_datetime(fields["created"], f"{key} fields.created"),
-        resolved=parse_datetime(resolved, f"{key} fields.resolutiondate") if resolved else None,
+        created=parse_datetime(fields["created"], "`fields.created`"),
+        resolved=parse_datetime(resolved, "`fields.resolutiondate`") if resolved else None,
     )
 
 
-def _story_points(fields: Raw, fid: JiraFieldIds, key: str) -> float | None:
+def _fix_versions(fields: Raw) -> list[str]:
+    found = []
+    for version in shape.array(fields, "fixVersions", "fields"):
+        if not isinstance(version, dict):
+            raise BadDataError(f"`fields.fixVersions` must hold version objects, got {shape.kind_of(version)}")
+        found.append(shape.ident(version, "id", "fields.fixVersions"))
+    return found
+
+
+def _story_points(fields: Raw, fid: JiraFieldIds) -> float | None:
     for field_id in (fid.story_points, fid.story_point_estimate):
         if field_id and fields.get(field_id) not in (None, ""):
-            return _number(fields[field_id], f"{key} story points")
+            return _number(fields[field_id], f"story points (`{field_id}`)")
     return None
 
 
@@ -340,9 +390,8 @@ def _parents(fields: Raw, ctx: MappingContext, key: str) -> tuple[str | None, st
     parent_id = epic_id = None
     parent = fields.get("parent")
     if isinstance(parent, dict) and parent.get("id") is not None:
-        parent_type = (parent.get("fields") or {}).get("issuetype") or {}
-        pid = ids.jira(ctx.site, "issue", str(parent["id"]))
-        if work_item_type(parent_type) is WorkItemType.EPIC:
+        pid = ids.jira(ctx.site, "issue", shape.ident(parent, "id", "fields.parent"))
+        if work_item_type(issue_fields(parent).get("issuetype")) is WorkItemType.EPIC:
             epic_id = pid
         else:
             parent_id = pid
@@ -360,7 +409,7 @@ def epic_link_keys(raw_issues: Iterable[Raw], fields: JiraFieldIds) -> set[str]:
         return set()
     found = set()
     for issue in raw_issues:
-        value = (issue.get("fields") or {}).get(fields.epic_link)
+        value = issue_fields(issue).get(fields.epic_link)
         if isinstance(value, str) and value:
             found.add(value)
     return found
@@ -368,7 +417,8 @@ def epic_link_keys(raw_issues: Iterable[Raw], fields: JiraFieldIds) -> set[str]:
 
 def remote_link_urls(raw_links: Iterable[Raw]) -> list[str]:
     """URLs of ``/issue/{key}/remotelink`` entries (e.g. GitHub pull requests)."""
-    return [str(link["object"]["url"]) for link in raw_links if (link.get("object") or {}).get("url")]
+    objects = (_object_or_empty(link.get("object")) for link in _objects(raw_links, "jira remote links"))
+    return [url for found in objects if isinstance(url := found.get("url"), str) and url]
 
 
 # --------------------------------------------------------------------------------------------------- changelogs
@@ -377,20 +427,27 @@ def remote_link_urls(raw_links: Iterable[Raw]) -> list[str]:
 def changelog_histories(payload: Raw) -> list[Raw]:
     """Histories from any changelog shape: ``issue.changelog``, ``/issue/{key}/changelog`` (``values``),
     ``/changelog/list`` and the search ``expand=changelog`` block (``histories``)."""
-    histories = payload.get("histories", payload.get("values"))
+    answer = _object(payload, "jira changelog")
+    histories = answer.get("histories", answer.get("values"))
     if not isinstance(histories, list):
-        raise BadDataError("jira changelog without histories or values")
+        raise BadDataError("jira changelog without `histories` or `values` arrays")
     return histories
+
+
+def search_histories(issue: Raw) -> list[Any]:
+    """The histories of a search issue's ``changelog`` block (``expand=changelog``); none without one."""
+    histories = _object_or_empty(issue.get("changelog")).get("histories")
+    return histories if isinstance(histories, list) else []
 
 
 def changelog_truncated(issue: Raw) -> bool:
     """True when the search page carried only part of an issue's changelog (Cloud keeps the newest 40 or 100)."""
-    changelog = issue.get("changelog")
+    changelog = _object_or_empty(issue).get("changelog")
     if not isinstance(changelog, dict):
         return False
-    histories = changelog.get("histories") or []
+    histories = changelog.get("histories")
     total = changelog.get("total")
-    return isinstance(total, int) and total > len(histories)
+    return isinstance(total, int) and total > (len(histories) if isinstance(histories, list) else 0)
 
 
 def map_histories(site: str, issue_id: str, histories: Iterable[Raw]) -> list[StatusChange]:
@@ -398,12 +455,13 @@ def map_histories(site: str, issue_id: str, histories: Iterable[Raw]) -> list[St
     item_id = ids.jira(site, "issue", issue_id)
     changes = []
     for history in histories:
+        history = _object(history, f"jira changelog of issue {issue_id}: an entry of `histories` (or `values`)")
         history_id = history.get("id")
         # fieldId is "status" where present; older Server deliveries only name the field ("status" / "Status")
         status_items = [
             item
-            for item in history.get("items") or ()
-            if "status" in (item.get("fieldId"), str(item.get("field", "")).casefold())
+            for item in shape.array(history, "items", "changelog history")
+            if isinstance(item, dict) and "status" in (item.get("fieldId"), str(item.get("field", "")).casefold())
         ]
         if not status_items:
             continue
@@ -412,9 +470,8 @@ def map_histories(site: str, issue_id: str, histories: Iterable[Raw]) -> list[St
         at = parse_datetime(history.get("created"), f"changelog {history_id} created")
         for index, item in enumerate(status_items):
             native = f"{history_id}" if index == 0 else f"{history_id}.{index}"
-            to_status = item.get("toString")
-            if not to_status:
-                raise BadDataError(f"jira changelog {history_id} has a status change without toString")
+            to_status = shape.text(item, "toString", f"changelog {history_id} items")
+            from_status = shape.optional(shape.string, item, "fromString", f"changelog {history_id} items")
             changes.append(
                 StatusChange(
                     id=ids.jira(site, "status_change", native),
@@ -422,8 +479,8 @@ def map_histories(site: str, issue_id: str, histories: Iterable[Raw]) -> list[St
                     updated=at,
                     item_id=item_id,
                     author=_person(history.get("author")),
-                    from_status=item.get("fromString") or None,
-                    to_status=str(to_status),
+                    from_status=from_status or None,
+                    to_status=to_status,
                 )
             )
     return changes
@@ -432,19 +489,22 @@ def map_histories(site: str, issue_id: str, histories: Iterable[Raw]) -> list[St
 def webhook_status_changes(payload: Raw, site: str) -> list[StatusChange]:
     """Status changes of a ``jira:issue_updated`` delivery: its ``changelog`` has no time of its own, the
     delivery's ``timestamp`` (epoch ms) is when it happened and ``user`` who did it."""
-    issue = payload.get("issue") or {}
+    issue = _object_or_empty(_object(payload, "jira delivery").get("issue"))
     changelog = payload.get("changelog")
     if not isinstance(changelog, dict) or issue.get("id") is None:
         return []
-    history = {**changelog, "created": payload.get("timestamp"), "author": payload.get("user")}
-    return map_histories(site, str(issue["id"]), [history])
+    at = parse_datetime(payload.get("timestamp"), "the delivery's `timestamp`")
+    history = {**changelog, "created": at.isoformat(), "author": payload.get("user")}
+    return map_histories(site, shape.ident(issue, "id", "issue"), [history])
 
 
 def bulk_changelogs(payload: Raw) -> dict[str, list[Raw]]:
     """``POST /changelog/bulkfetch`` answer → histories per issue id."""
     result: dict[str, list[Raw]] = {}
-    for entry in payload.get("issueChangeLogs") or ():
-        result.setdefault(str(entry["issueId"]), []).extend(entry.get("changeHistories") or ())
+    for entry in shape.array(_object(payload, "jira changelog bulk fetch"), "issueChangeLogs"):
+        entry = _object(entry, "jira changelog bulk fetch: `issueChangeLogs` entry")
+        issue_id = shape.ident(entry, "issueId", "issueChangeLogs")
+        result.setdefault(issue_id, []).extend(shape.array(entry, "changeHistories", "issueChangeLogs"))
     return result
 
 
@@ -453,7 +513,7 @@ def bulk_changelogs(payload: Raw) -> dict[str, list[Raw]]:
 
 def map_version(raw: Raw, site: str, project: str, observed: datetime) -> Release:
     """A project version → :class:`Release`. Versions carry no ``updated``: ``observed`` (when it was read) is used."""
-    native = raw.get("id")
+    native = _object(raw, "jira version").get("id")
     name = raw.get("name")
     if native is None or not isinstance(name, str):
         raise BadDataError("jira version without id and name", native_id=str(native) if native else None)
@@ -478,7 +538,7 @@ def map_version(raw: Raw, site: str, project: str, observed: datetime) -> Releas
 
 def map_sprint(raw: Raw, site: str, observed: datetime) -> Sprint:
     """An agile sprint → :class:`Sprint` (``updated`` is ``observed``: the agile API has no change time)."""
-    native = raw.get("id")
+    native = _object(raw, "jira sprint").get("id")
     name = raw.get("name")
     state = raw.get("state")
     if native is None or not isinstance(name, str) or not isinstance(state, str):
@@ -492,7 +552,7 @@ def map_sprint(raw: Raw, site: str, observed: datetime) -> Sprint:
     board = raw.get("originBoardId")
     return Sprint(
         id=ids.jira(site, "sprint", nid),
-        source=SourceRef(tool=Tool.JIRA, instance=site, native_id=nid, url=raw.get("self")),
+        source=SourceRef(tool=Tool.JIRA, instance=site, native_id=nid, url=shape.optional(shape.string, raw, "self")),
         updated=observed,
         name=name,
         state=state.lower(),

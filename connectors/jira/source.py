@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr
 
+from connectors import shape
 from connectors.base import Clock, Mapped, Page, Rejected, RequestStats, Stream, utc_now
 from connectors.http import RetryPolicy
 from connectors.jira import mapping
@@ -139,6 +140,17 @@ class _RunState:
 Built = tuple[list[Mapped], list[Rejected]]
 
 
+def _split_objects(items: list[Any], listing: str) -> tuple[list[dict[str, Any]], list[Rejected]]:
+    """The objects of a listing's page, and a reject for each entry of another kind (no record could come of it)."""
+    objects = [raw for raw in items if isinstance(raw, dict)]
+    foreign = [
+        Rejected(None, f"jira {listing}: an entry must be an object, got {shape.kind_of(raw)}", {"value": raw})
+        for raw in items
+        if not isinstance(raw, dict)
+    ]
+    return objects, foreign
+
+
 class _IncrementalRead:
     """The sorted, minute-precise, overlapping issue search both issue streams read, and its cursor."""
 
@@ -157,13 +169,14 @@ class _IncrementalRead:
         pages = src.client.search(jql, self._fields, page_size=size, expand=self._expand, reread=max(1, size // 10))
         delivered: set[tuple[str, str]] = set()  # (id, updated) read earlier in this run, re-read by an overlap
         for answer in pages:
-            raw_issues: list[dict[str, Any]] = answer.get("issues") or []
+            raw_issues, foreign = _split_objects(answer.get("issues") or [], "issue search")
             fresh = [raw for raw in raw_issues if not _seen(raw, start) and _version(raw) not in delivered]
             delivered.update(_version(raw) for raw in fresh)
             records, rejected = build(fresh)
             for raw in raw_issues:
                 position = _advance_raw(position, raw)
-            yield Page(records=records, cursor=position.dump() if position else cursor, rejected=rejected)
+            cursor_now = position.dump() if position else cursor
+            yield Page(records=records, cursor=cursor_now, rejected=[*foreign, *rejected])
 
 
 class IssuesStream:
@@ -257,7 +270,7 @@ class StatusChangesStream:
             if mapping.changelog_truncated(raw):
                 truncated.append(native)
             else:
-                result[native] = list((raw.get("changelog") or {}).get("histories") or [])
+                result[native] = mapping.search_histories(raw)
         if truncated:
             result.update(self._source.client.bulk_changelogs(truncated))
         return result
@@ -267,7 +280,7 @@ class StatusChangesStream:
 
 
 def _version(raw: dict[str, Any]) -> tuple[str, str]:
-    return str(raw.get("id")), str((raw.get("fields") or {}).get("updated"))
+    return str(raw.get("id")), str(mapping.issue_fields(raw).get("updated"))
 
 
 def _seen(raw: dict[str, Any], cursor: IssueCursor | None) -> bool:
@@ -275,7 +288,7 @@ def _seen(raw: dict[str, Any], cursor: IssueCursor | None) -> bool:
     if cursor is None or str(raw.get("id")) not in cursor.ids:
         return False
     try:
-        updated = mapping.parse_datetime((raw.get("fields") or {}).get("updated"), "updated")
+        updated = mapping.parse_datetime(mapping.issue_fields(raw).get("updated"), "updated")
     except BadDataError:
         return False
     return updated == cursor.updated
@@ -284,7 +297,7 @@ def _seen(raw: dict[str, Any], cursor: IssueCursor | None) -> bool:
 def _advance_raw(position: IssueCursor | None, raw: dict[str, Any]) -> IssueCursor | None:
     """Rejected issues move the cursor too, so one bad payload is not re-read forever."""
     try:
-        updated = mapping.parse_datetime((raw.get("fields") or {}).get("updated"), "updated").astimezone(UTC)
+        updated = mapping.parse_datetime(mapping.issue_fields(raw).get("updated"), "updated").astimezone(UTC)
     except BadDataError:
         return position
     native = str(raw.get("id"))
@@ -312,10 +325,10 @@ class WholeListingStream:
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
         seen: list[str] = []
-        for project, values in self._listing():
+        for project, listed in self._listing():
             observed = datetime.now(UTC)
+            values, rejected = _split_objects(listed, f"{self._entity} listing")
             records: list[Mapped] = []
-            rejected: list[Rejected] = []
             for raw in values:
                 native = str(raw.get("id"))
                 seen.append(ids.jira(self._site, self._entity, native))
@@ -407,7 +420,7 @@ class JiraSource:
         """Mapping context for a page: epic keys its Epic Link fields name are resolved to ids first."""
         field_ids = self.field_ids()
         for raw in raw_issues:
-            if mapping.work_item_type((raw.get("fields") or {}).get("issuetype") or {}) is WorkItemType.EPIC:
+            if mapping.work_item_type(mapping.issue_fields(raw).get("issuetype")) is WorkItemType.EPIC:
                 self._run.epic_ids[str(raw.get("key"))] = str(raw.get("id"))
         wanted = mapping.epic_link_keys(raw_issues, field_ids) - self._run.epic_ids.keys()
         if wanted and not self._run.epics_listed:

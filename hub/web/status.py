@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from hub.web.security import Counters
 from schema import release_key
-from schema.readiness import ReadinessReport, StatusReport
+from schema.readiness import ReadinessReport, StatusReport, WebhookFailure
 from sync.status import StatusConfig, status_report
 from sync.store import Store
 from sync.store.tables import webhook_inbox
@@ -35,24 +35,10 @@ def find_report(status: StatusReport, project: str, name: str) -> ReadinessRepor
 
 
 @dataclass(frozen=True)
-class InboxFailure:
-    """A delivery that did not apply: ``failed`` (retried until its attempts run out) or ``rejected`` (its payload
-    lacks what its event needs; never retried), with the reason."""
-
-    delivery_id: str
-    tool: str
-    event: str
-    status: str
-    received_at: datetime
-    attempts: int
-    last_error: str | None
-
-
-@dataclass(frozen=True)
 class WebhookHealth:
     last_received: dict[str, datetime | None]
     inbox: dict[str, int]
-    failures: list[InboxFailure]
+    failures: list[WebhookFailure]
     forged_deliveries: dict[str, int]
     failed_logins: int
     throttled_logins: int
@@ -60,12 +46,11 @@ class WebhookHealth:
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["last_received"] = {k: v.isoformat() if v else None for k, v in self.last_received.items()}
-        for failure in data["failures"]:
-            failure["received_at"] = failure["received_at"].isoformat()
+        data["failures"] = [failure.model_dump(mode="json") for failure in self.failures]
         return data
 
 
-def inbox_problems(store: Store, limit: int = 20) -> list[InboxFailure]:
+def inbox_problems(store: Store, limit: int = 20) -> list[WebhookFailure]:
     """The newest deliveries that failed to apply or were rejected."""
     names = ("delivery_id", "tool", "event", "status", "received_at", "attempts", "last_error")
     stmt = (
@@ -75,7 +60,7 @@ def inbox_problems(store: Store, limit: int = 20) -> list[InboxFailure]:
         .limit(limit)
     )
     with store.db.engine.connect() as conn:
-        return [InboxFailure(**row._asdict()) for row in conn.execute(stmt)]
+        return [WebhookFailure(**row._asdict()) for row in conn.execute(stmt)]
 
 
 def webhook_health(store: Store, counters: Counters, limit: int = 20) -> WebhookHealth:

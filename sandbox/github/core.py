@@ -3,11 +3,17 @@
 Errors are raised as :class:`ApiError` and rendered with GitHub's body (``message``, ``documentation_url``,
 ``status``). A reply gets a weak ``ETag`` (an MD5 of the body), answers ``304`` without charging when
 ``If-None-Match`` matches, and carries the caller's ``X-RateLimit-*`` headers.
+
+Tokens say what they may do as GitHub's do: a classic token's scopes come back on every answer in
+``X-OAuth-Scopes``; a fine-grained token says nothing of itself, and a read its permissions lack is refused with
+403 "Resource not accessible by personal access token" and ``X-Accepted-GitHub-Permissions`` naming what it needs.
+:data:`FINE_GRAINED_WITHOUT_CHECKS` is such a token (grace's) without *Checks*.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,15 +34,33 @@ from sandbox.world import World
 ENTERPRISE_PREFIX = "/api/v3"
 DOCS = "https://docs.github.com/rest"
 # Accepted tokens → the login they act as. The values are sandbox-only credentials (see the README).
+FINE_GRAINED_WITHOUT_CHECKS = "github_pat_11SANDBOX0GraceHopper0withoutChecks00000000000000000000000000000000000000"
 DEFAULT_TOKENS: dict[str, str] = {
     "ghp_sandboxAdaLovelace000000000000000000": "ada",
     "ghp_sandboxGraceHopper00000000000000000000": "grace",
+    FINE_GRAINED_WITHOUT_CHECKS: "grace",
 }
+CLASSIC_SCOPES = "admin:repo_hook, repo"
+# why: which fine-grained permission a read needs
+# (https://docs.github.com/en/rest/authentication/permissions-required-for-fine-grained-personal-access-tokens)
+_PERMISSIONS = (
+    (re.compile(r"^/repos/[^/]+/[^/]+/commits/[^/]+/check-(runs|suites)$"), "checks"),
+    (re.compile(r"^/repos/[^/]+/[^/]+/commits/[^/]+/status(es)?$"), "statuses"),
+    (re.compile(r"^/repos/[^/]+/[^/]+/(issues|milestones)(/|$)"), "issues"),
+    (re.compile(r"^/repos/[^/]+/[^/]+/pulls(/|$)"), "pull_requests"),
+    (re.compile(r"^/repos/[^/]+/[^/]+/releases(/|$)"), "contents"),
+    (re.compile(r"^/repos/[^/]+/[^/]+/hooks(/|$)"), "repository_hooks"),
+)
 
 
 @dataclass
 class GitHubOptions:
     tokens: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TOKENS))
+    # classic tokens → the scopes X-OAuth-Scopes names; fine-grained tokens → the permissions they lack
+    scopes: dict[str, str] = field(default_factory=lambda: dict.fromkeys(list(DEFAULT_TOKENS)[:2], CLASSIC_SCOPES))
+    withheld: dict[str, frozenset[str]] = field(
+        default_factory=lambda: {FINE_GRAINED_WITHOUT_CHECKS: frozenset({"checks"})}
+    )
     rate_limit: int = 5000  # per token per window
     unauthenticated_rate_limit: int = 60  # per client IP per window
     rate_window: int = 3600  # seconds
@@ -53,6 +77,11 @@ class Caller:
     key: str  # rate-limit identity: "user:<login>" or "ip:<address>"
     login: str | None
     budget: Budget
+    scopes: str | None = None  # a classic token's X-OAuth-Scopes
+
+    def headers(self) -> dict[str, str]:
+        scopes = {} if self.scopes is None else {"X-OAuth-Scopes": self.scopes}
+        return self.budget.headers() | scopes
 
 
 class ApiError(Exception):
@@ -102,18 +131,31 @@ class GitHubApi:
         prefix = ENTERPRISE_PREFIX if request.url.path.startswith(ENTERPRISE_PREFIX + "/") else ""
         return Links(base + prefix, self.options.html_url.rstrip("/"))
 
-    def identify(self, request: Request) -> tuple[str, str | None]:
+    def identify(self, request: Request) -> tuple[str, str | None, str | None]:
+        """(rate-limit identity, login, token) of the caller."""
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if not header:
-            return f"ip:{request.client.host if request.client else 'unknown'}", None
+            return f"ip:{request.client.host if request.client else 'unknown'}", None, None
         login = self.options.tokens.get(token.strip()) if scheme.lower() in ("token", "bearer") else None
         if login is None:
             raise ApiError(401, "Bad credentials")
-        return f"user:{login}", login
+        return f"user:{login}", login, token.strip()
+
+    def permit(self, request: Request, token: str | None) -> None:
+        """Refuse a read the fine-grained ``token`` has no permission for, as GitHub does."""
+        path = request.url.path.removeprefix(ENTERPRISE_PREFIX)
+        needed = next((name for pattern, name in _PERMISSIONS if pattern.search(path)), None)
+        if needed is not None and token is not None and needed in self.options.withheld.get(token, ()):
+            raise ApiError(
+                403,
+                "Resource not accessible by personal access token",
+                {"X-Accepted-GitHub-Permissions": f"{needed}=read"},
+                docs=f"{DOCS}/authentication/permissions-required-for-fine-grained-personal-access-tokens",
+            )
 
     def gate(self, request: Request, resource: str = "core") -> Caller:
-        key, login = self.identify(request)
+        key, login, token = self.identify(request)
         limit = self.options.rate_limit if login else self.options.unauthenticated_rate_limit
         budget = self.limits.budget(key, limit, resource)
         secondary = self.limits.take_secondary()
@@ -129,7 +171,8 @@ class GitHubApi:
                 budget.headers(),
                 docs=f"{DOCS}/overview/rate-limits-for-the-rest-api",
             )
-        caller = request.state.caller = Caller(key, login, budget)
+        caller = request.state.caller = Caller(key, login, budget, self.options.scopes.get(token or ""))
+        self.permit(request, token)
         return caller
 
     def repo(self, request: Request, owner: str, name: str) -> RepoState:
@@ -150,17 +193,17 @@ class GitHubApi:
         wanted = request.headers.get("if-none-match", "")
         if status == 200 and etag in (tag.strip() for tag in wanted.split(",")):
             # why: a 304 does not count against the primary limit (docs linked in sandbox.github.limits)
-            return Response(status_code=304, headers=headers | caller.budget.headers())
+            return Response(status_code=304, headers=headers | caller.headers())
         if charge:
             self.limits.charge(caller.budget)
-        return Response(body, status, headers | caller.budget.headers(), media_type=_JSON)
+        return Response(body, status, headers | caller.headers(), media_type=_JSON)
 
     def error(self, request: Request, exc: ApiError) -> Response:
         caller: Caller | None = getattr(request.state, "caller", None)
         headers = {**_COMMON_HEADERS, "X-GitHub-Request-Id": _request_id(request), **exc.headers}
         if caller is not None and exc.status not in (401, 403, 429):
             self.limits.charge(caller.budget)
-            headers |= caller.budget.headers()
+            headers |= caller.headers()
         return Response(render.dumps(exc.body), exc.status, headers, media_type=_JSON)
 
 

@@ -2,7 +2,9 @@
 
 ``create_app(world, JiraOptions())`` serves, under ``/rest/api/{2,3,latest}`` (Server/DC: ``2`` and ``latest``):
 
-- ``serverInfo``, ``myself``, ``field``, ``project``, ``project/search``, ``project/{key}``;
+- ``serverInfo``, ``myself``, ``mypermissions``, ``field``, ``project``, ``project/search``, ``project/{key}``
+  (a project the caller cannot browse — ``JiraOptions.hidden_projects`` — is one that does not exist, for
+  ``project/{key}``, its versions and ``mypermissions``);
 - ``project/{key}/versions``, ``project/{key}/version`` (paged), ``version/{id}`` GET and PUT;
 - Cloud: ``search/jql`` GET and POST, ``search/approximate-count``; the removed ``search`` answers 410 Gone.
   Server/DC: ``search`` with ``startAt``/``maxResults``/``total``; the Cloud-only routes (``search/jql``,
@@ -47,6 +49,16 @@ REMOVED_SEARCH = (
     "guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
 )
 UNBOUNDED = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+# the project permissions a caller may ask about in mypermissions (the ones pmhub needs), as Jira describes them
+PROJECT_PERMISSIONS: dict[str, Json] = {
+    key: {"id": str(number), "name": name, "type": "PROJECT", "description": description}
+    for key, number, name, description in (
+        ("BROWSE_PROJECTS", 10, "Browse Projects", "Ability to browse projects and the issues within them."),
+        ("TRANSITION_ISSUES", 46, "Transition Issues", "Ability to transition issues."),
+        ("ADD_COMMENTS", 15, "Add Comments", "Ability to comment on issues."),
+        ("ADMINISTER_PROJECTS", 23, "Administer Projects", "Ability to administer a project in Jira."),
+    )
+}
 ID_ONLY_PAGE = 5_000  # search/jql with only id/key requested; see the maxResults parameter in the v3 description
 FULL_PAGE = 100
 SERVER_PAGE = 1_000
@@ -265,25 +277,39 @@ def create_app(world: World, options: JiraOptions | None = None) -> FastAPI:
         start, size = int_param(request, "startAt", 0), min(int_param(request, "maxResults", 50), 100)
         return reply(_page(found, start, size, str(request.url)))
 
-    def project_or_404(key: str) -> Any:
+    def project_or_404(request: Request, key: str) -> Any:
         project = site.store.project(key)
-        if project is None:
+        hidden = site.options.hidden_projects.get(site.caller(request).login, frozenset())
+        if project is None or project.key in hidden:
             raise error(404, f"No project could be found with key '{key}'.")
         return project
 
     @app.get(api + "/project/{key}")
     async def project(request: Request, api: str, key: str) -> Response:
-        return reply(site.view(request, api).project(project_or_404(key), full=True))
+        return reply(site.view(request, api).project(project_or_404(request, key), full=True))
 
     @app.get(api + "/project/{key}/versions")
     async def versions(request: Request, api: str, key: str) -> Response:
         view = site.view(request, api)
-        return reply([view.version(v) for v in site.store.versions(project_or_404(key).key)])
+        return reply([view.version(v) for v in site.store.versions(project_or_404(request, key).key)])
+
+    @app.get(api + "/mypermissions")
+    async def my_permissions(request: Request, api: str) -> Response:
+        site.view(request, api)  # the caller and the API version
+        wanted = [k.strip() for k in request.query_params.get("permissions", "").split(",") if k.strip()]
+        unknown = [k for k in wanted if k not in PROJECT_PERMISSIONS]
+        if not wanted or unknown:
+            raise error(400, f"Invalid permission keys: {', '.join(unknown) or '(none given)'}.")
+        if request.query_params.get("projectKey"):
+            project_or_404(request, request.query_params["projectKey"])
+        # why: every account of the sandbox holds every project permission on the projects it can browse
+        # (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-permissions/#api-rest-api-3-mypermissions-get)
+        return reply({"permissions": {k: {**PROJECT_PERMISSIONS[k], "key": k, "havePermission": True} for k in wanted}})
 
     @app.get(api + "/project/{key}/version")
     async def versions_paged(request: Request, api: str, key: str) -> Response:
         view = site.view(request, api)
-        found = site.store.versions(project_or_404(key).key)
+        found = site.store.versions(project_or_404(request, key).key)
         statuses = {s for value in request.query_params.getlist("status") for s in value.split(",") if s}
         if statuses:
             found = [

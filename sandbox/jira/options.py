@@ -26,6 +26,11 @@ DEFAULT_TIME_ZONES: Mapping[str, str] = MappingProxyType(
 DEFAULT_API_TOKEN = "sandbox-jira-api-token"  # noqa: S105 - a published sandbox credential
 
 
+# Projects a login cannot browse: Jira answers as if they did not exist (404 on the project, its versions and
+# mypermissions). barbara cannot see MOB, so a check by her account has something to report.
+DEFAULT_HIDDEN_PROJECTS: Mapping[str, frozenset[str]] = MappingProxyType({"barbara": frozenset({"MOB"})})
+
+
 def _default_bearer_tokens() -> dict[str, str]:
     return {f"sandbox-jira-pat-{login}": login for login in DEFAULT_TIME_ZONES}
 
@@ -37,7 +42,8 @@ class JiraOptions:
     (``/rest/agile/**``: boards, sprints) answers 404.
 
     Basic auth: the e-mail (or, on Server, the login) of any person in the world with ``api_token``.
-    Bearer auth: a key of ``bearer_tokens`` (token → login). ``on_event(webhookEvent, payload)`` receives every
+    Bearer auth: a key of ``bearer_tokens`` (token → login). ``hidden_projects`` (login → project keys) are projects
+    that user lacks *Browse projects* on. ``on_event(webhookEvent, payload)`` receives every
     Jira webhook a change causes (admin API, transitions, comments); ``register_webhook(url, secret)`` receives
     targets added with ``POST /_sandbox/webhooks``; ``faults`` is the shared fault plan (fresh and empty if None).
     """
@@ -47,6 +53,7 @@ class JiraOptions:
     api_token: str = DEFAULT_API_TOKEN
     bearer_tokens: Mapping[str, str] = field(default_factory=_default_bearer_tokens)
     time_zones: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TIME_ZONES))
+    hidden_projects: Mapping[str, frozenset[str]] = field(default_factory=lambda: dict(DEFAULT_HIDDEN_PROJECTS))
     base_url: str | None = None  # the site URL used in "self" links; None: the URL the request came to
     on_event: EventHook | None = None
     register_webhook: RegisterHook | None = None

@@ -86,9 +86,10 @@ def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     # https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # busy_timeout first: switching to WAL waits for the lock another connection (a migration) may hold
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     # why: in WAL mode NORMAL skips the fsync on every commit yet survives a killed process; only an OS crash or
     # power loss can drop the last commits, which the next sync re-reads:
     # https://www.sqlite.org/pragma.html#pragma_synchronous

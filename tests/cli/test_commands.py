@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,8 @@ import pytest
 from sync.store import Store
 from sync.store.inbox import InboxStatus
 from sync.store.migrations import BASELINE, head
+from tests.cli.run import PMHUB, pmhub
 from tests.support.migrations import database_at, execute
-
-PMHUB = [sys.executable, "-m", "cli"]
-
-
-def pmhub(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PMHUB_")}
-    full_env.update(env or {})
-    full_env["COLUMNS"] = "200"
-    return subprocess.run([*PMHUB, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:
@@ -39,13 +28,13 @@ def test_init_writes_a_starter_that_check_accepts_once_tokens_are_set(tmp_path: 
     assert "token_env" in config.read_text()
     assert pmhub("init", cwd=tmp_path).returncode == 1, "init must not overwrite without --force"
 
-    missing = pmhub("check", cwd=tmp_path)
+    missing = pmhub("check", "--offline", cwd=tmp_path)
     assert missing.returncode == 1
     assert "$JIRA_API_TOKEN" in missing.stdout
     assert "missing" in missing.stdout
 
     tokens = {"JIRA_API_TOKEN": "jira-secret-value", "GITHUB_TOKEN": "ghp_secret_value"}
-    ok = pmhub("check", cwd=tmp_path, env=tokens)
+    ok = pmhub("check", "--offline", cwd=tmp_path, env=tokens)
     assert ok.returncode == 0, ok.stderr
     assert "is valid" in ok.stdout
     assert "secret" not in ok.stdout + ok.stderr
@@ -209,3 +198,39 @@ def test_sync_of_a_jira_site_without_jira_software_exits_0_with_one_line_saying_
     assert sum(why in line for line in (result.stdout + result.stderr).splitlines()) == 1
     sprints = next(line for line in result.stdout.splitlines() if " sprints " in line)
     assert "skipped" in sprints
+
+
+def test_serve_host_and_port_options_win_over_the_config(tmp_path: Path) -> None:
+    import re
+    import selectors
+    import socket
+    import time
+
+    import httpx
+
+    configured = _free_port()
+    (tmp_path / "pmhub.toml").write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path}/s.db"\n[serve]\nhost = "127.0.0.2"\nport = {configured}\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMHUB_")}
+    command = [*PMHUB, "serve", "--no-schedules", "--host", "127.0.0.1", "--port", "0"]
+    proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    banner = ""
+    try:
+        watch = selectors.DefaultSelector()
+        watch.register(proc.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + 60
+        while "status page" not in banner and time.monotonic() < deadline and proc.poll() is None:
+            if watch.select(timeout=1):
+                banner += proc.stdout.readline()
+        bound = re.search(r"status page http://(?P<host>[\d.]+):(?P<port>\d+)/", banner)
+        assert bound is not None, banner
+        assert bound["host"] == "127.0.0.1"
+        assert int(bound["port"]) not in (0, configured)
+        assert httpx.get(f"http://127.0.0.1:{bound['port']}/healthz", timeout=10).status_code == 200
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.2", configured)) != 0, "nothing listens where the config says"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.runner import WEB_PASSWORD, WEB_USER
-from tests.cli.test_commands import pmhub
+from tests.cli.run import pmhub
 from tests.support.browser import ARTIFACTS
 from tests.web.cdp import Chromium
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_commands import pmhub
+from tests.cli.run import pmhub
 from tests.conftest import Synced
 from tests.support.browser import ARTIFACTS, open_page, require_chromium
 

@@ -12,6 +12,7 @@ import pytest
 from github import Auth, Github
 
 from sandbox.github.app import DEFAULT_TOKENS, GitHubOptions, create_app
+from sandbox.github.core import FINE_GRAINED_WITHOUT_CHECKS
 from sandbox.world import World, build_world
 from serving import ServedApp
 from tests.support.openapi import validate_response
@@ -401,3 +402,28 @@ def test_issues_carry_the_type_of_the_current_issue_object(client: httpx.Client,
         "color": "blue",
         "is_enabled": True,
     }
+
+
+def test_a_classic_token_lists_its_scopes_on_every_answer_and_a_fine_grained_one_none(served: str) -> None:
+    classic = httpx.get(f"{served}/user", headers={"Authorization": f"token {TOKEN}"}, timeout=10)
+    fine = httpx.get(f"{served}/user", headers={"Authorization": f"Bearer {FINE_GRAINED_WITHOUT_CHECKS}"}, timeout=10)
+
+    assert classic.headers["X-OAuth-Scopes"] == "admin:repo_hook, repo"
+    assert (fine.status_code, fine.json()["login"]) == (200, "grace")
+    assert "X-OAuth-Scopes" not in fine.headers
+
+
+def test_a_fine_grained_token_without_checks_is_refused_check_runs_naming_the_permission(
+    served: str, world: World
+) -> None:
+    branch = world.repos["acme/checkout"].default_branch
+    auth = {"Authorization": f"Bearer {FINE_GRAINED_WITHOUT_CHECKS}"}
+
+    runs = httpx.get(f"{served}/api/v3{REPO}/commits/{branch}/check-runs", headers=auth, timeout=10)
+    statuses = httpx.get(f"{served}{REPO}/commits/{branch}/status", headers=auth, timeout=10)
+
+    assert runs.status_code == 403
+    assert runs.json()["message"] == "Resource not accessible by personal access token"
+    assert runs.headers["X-Accepted-GitHub-Permissions"] == "checks=read"
+    assert "permissions-required-for-fine-grained-personal-access-tokens" in runs.json()["documentation_url"]
+    assert statuses.status_code == 200

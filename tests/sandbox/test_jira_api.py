@@ -94,6 +94,8 @@ def test_every_json_response_matches_the_jira_description(cloud: Site) -> None:
             template = route.path.replace("{api}", api)
             body = next((b for suffix, b in _BODIES.items() if template.endswith(suffix)), None)
             params = _SEARCH if method == "GET" and path.endswith("/search/jql") else None
+            if path.endswith("/mypermissions"):
+                params = {"projectKey": "CHK", "permissions": "BROWSE_PROJECTS,ADD_COMMENTS"}
             response = requests.request(method, cloud.url + path, json=body, params=params, auth=ADA, timeout=10)
             if route.path == "/rest/api/{api}/search":
                 assert response.status_code == 410  # undocumented in the description: the removed search
@@ -243,3 +245,24 @@ def test_server_flavour_pages_with_start_at_and_total(server: Site) -> None:
     client = JIRA(server=server.url, basic_auth=("ken", DEFAULT_API_TOKEN))
     assert client.deploymentType == "Server"
     assert client.search_issues("project = MOB", maxResults=10).total == len(expected)
+
+
+def test_a_user_without_browse_permission_on_a_project_finds_it_missing_and_holds_the_rest(cloud: Site) -> None:
+    barbara = ("barbara@acme.example", DEFAULT_API_TOKEN)
+    wanted = "BROWSE_PROJECTS,TRANSITION_ISSUES"
+
+    hidden = cloud.get("/rest/api/3/mypermissions", barbara, projectKey="MOB", permissions=wanted)
+    seen = cloud.get("/rest/api/3/mypermissions", barbara, projectKey="CHK", permissions=wanted)
+    for_ada = cloud.get("/rest/api/2/mypermissions", projectKey="MOB", permissions=wanted)
+
+    assert hidden.status_code == 404
+    assert hidden.json()["errorMessages"] == ["No project could be found with key 'MOB'."]
+    assert cloud.get("/rest/api/3/project/MOB", barbara).status_code == 404
+    assert cloud.get("/rest/api/3/project/MOB/version", barbara).status_code == 404
+    assert {k: v["havePermission"] for k, v in seen.json()["permissions"].items()} == {
+        "BROWSE_PROJECTS": True,
+        "TRANSITION_ISSUES": True,
+    }
+    assert for_ada.status_code == 200
+    assert_valid("jira", "GET", "/rest/api/3/mypermissions", 200, seen.json())
+    assert cloud.get("/rest/api/3/mypermissions", projectKey="CHK", permissions="FLY").status_code == 400

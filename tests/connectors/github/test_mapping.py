@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 from datetime import UTC, date, datetime
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -32,31 +28,7 @@ from schema import (
     WorkItemType,
     ids,
 )
-from tests.support.paths import FIXTURES, SPECS
-
-REST = FIXTURES / "github" / "rest"
-HOOKS = FIXTURES / "github" / "webhooks"
-REPO = "octocat/Hello-World"
-
-
-@cache
-def _examples() -> dict[str, Any]:
-    with gzip.open(SPECS / "github-rest.openapi.json.gz") as handle:
-        examples: dict[str, Any] = json.load(handle)["components"]["examples"]
-    return examples
-
-
-def rest(name: str) -> Any:
-    """A REST example; a ``$ref`` into the description's examples (as GitHub publishes some) is resolved."""
-    data = json.loads((REST / name).read_text())
-    if isinstance(data, dict) and set(data) == {"$ref"}:
-        return _examples()[data["$ref"].rsplit("/", 1)[-1]]["value"]
-    return data
-
-
-def hook(path: Path) -> dict[str, Any]:
-    payload: dict[str, Any] = json.loads(path.read_text())
-    return payload
+from tests.connectors.github.vendor import HOOKS, REPO, REST, hook, plain_issue, rest
 
 
 def at(text: str) -> datetime:
@@ -64,13 +36,6 @@ def at(text: str) -> datetime:
 
 
 # ------------------------------------------------------------------------------------------------------- issues
-
-
-def plain_issue(name: str = "issues/get_issue.json") -> dict[str, Any]:
-    """GitHub's issue examples all carry ``pull_request``; without it the same payload is a plain issue."""
-    raw = dict(rest(name))
-    del raw["pull_request"]
-    return raw
 
 
 @pytest.mark.parametrize(
@@ -156,7 +121,7 @@ def test_sub_issue_points_at_its_parent_even_in_another_repository() -> None:
 def test_issue_without_updated_at_is_bad_data_naming_the_field() -> None:
     raw = plain_issue()
     del raw["updated_at"]
-    with pytest.raises(BadDataError, match="issue 1347: missing field 'updated_at'") as caught:
+    with pytest.raises(BadDataError, match="issue 1347: `updated_at` is missing") as caught:
         map_issue(REPO, raw)
     assert caught.value.native_id == "1347"
 
@@ -220,7 +185,7 @@ def test_pull_request_closed_without_merge_is_cancelled_and_draft_is_kept() -> N
 def test_pull_request_without_head_is_bad_data() -> None:
     raw = dict(rest("pulls/get_pull_request.json"))
     del raw["head"]
-    with pytest.raises(BadDataError, match="pull request 1347: missing field 'head'"):
+    with pytest.raises(BadDataError, match="pull request 1347: `head` is missing"):
         map_pull_request(REPO, raw)
 
 
@@ -340,7 +305,7 @@ def test_check_run_state_comes_from_status_then_conclusion(status: str, conclusi
 
 def test_check_run_with_an_unknown_conclusion_is_bad_data() -> None:
     raw = {**rest("checks/get_check_run.json"), "conclusion": "exploded"}
-    with pytest.raises(BadDataError, match="check run 4: unknown check run conclusion 'exploded'"):
+    with pytest.raises(BadDataError, match="check run 4: unknown check run `conclusion` 'exploded'"):
         map_check_run(REPO, "main", raw)
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,17 +17,11 @@ from schema import (
     UnmappedStatusError,
     WorkItemType,
 )
-from tests.support.paths import FIXTURES
+from tests.connectors.jira.vendor import REST, SPRINT, WEBHOOKS, load
 
-REST = FIXTURES / "jira" / "rest"
-WEBHOOKS = FIXTURES / "jira" / "webhooks"
 SITE = "acme.atlassian.net"
 CTX = mapping.MappingContext(site=SITE, rules=StatusRules(), base_url="https://acme.atlassian.net")
 OBSERVED = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def load(path: Path) -> Any:
-    return json.loads(path.read_text())
 
 
 def webhook_issue(name: str) -> dict[str, Any]:
@@ -407,7 +399,7 @@ def test_story_points_that_are_not_numbers_are_rejected() -> None:
     raw = _with(webhook_issue("cloud/jira_issue_created.json"), customfield_10016="lots")
     ctx = mapping.MappingContext(site=SITE, rules=StatusRules(), fields=JiraFieldIds(story_points="customfield_10016"))
 
-    with pytest.raises(BadDataError, match="story points is not a number: 'lots'"):
+    with pytest.raises(BadDataError, match=r"TES-41: story points \(`customfield_10016`\) is not a number: 'lots'"):
         mapping.map_issue(raw, ctx)
 
 
@@ -542,20 +534,7 @@ def test_remote_links_give_their_urls() -> None:
 
 
 def test_agile_sprint_maps_with_its_dates() -> None:
-    # shape of GET /rest/agile/1.0/board/{boardId}/sprint values, as documented
-    raw = {
-        "id": 37,
-        "self": "https://your-domain.atlassian.net/rest/agile/1.0/sprint/23",
-        "state": "closed",
-        "name": "sprint 1",
-        "startDate": "2015-04-11T15:22:00.000+10:00",
-        "endDate": "2015-04-20T01:22:00.000+10:00",
-        "completeDate": "2015-04-20T11:04:00.000+10:00",
-        "originBoardId": 5,
-        "goal": "sprint 1 goal",
-    }
-
-    sprint = mapping.map_sprint(raw, SITE, OBSERVED)
+    sprint = mapping.map_sprint(SPRINT, SITE, OBSERVED)
 
     assert sprint.id == "jira:acme.atlassian.net:sprint:37"
     assert (sprint.name, sprint.state, sprint.board_id, sprint.goal) == ("sprint 1", "closed", "5", "sprint 1 goal")
